@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/**
+ * Faults the local account can be told to show: declared in the fleet file, or added at run time
+ * (`account.faults.add(...)`, or POST /_local/faults on a running emulator).
+ */
+export const faultSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('unhealthyInstances'),
+      imageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0'),
+      group: z.string().min(1).optional(),
+    })
+    .strict()
+    .describe('New instances launched from imageId (in group, or in any group) fail their health checks.'),
+  z
+    .object({ kind: z.literal('stallRefresh'), group: z.string().min(1) })
+    .strict()
+    .describe('An instance refresh on group makes no progress: its new instances never finish launching.'),
+  z
+    .object({
+      kind: z.literal('cancelRefresh'),
+      group: z.string().min(1),
+      atPercentage: z.number().int().min(0).max(100),
+    })
+    .strict()
+    .describe('An operator cancels the refresh on group once it reaches atPercentage.'),
+  z
+    .object({ kind: z.literal('failRollback'), group: z.string().min(1) })
+    .strict()
+    .describe('A native rollback (AutoRollback or RollbackInstanceRefresh) on group ends in RollbackFailed.'),
+  z
+    .object({
+      kind: z.literal('throttle'),
+      operation: z
+        .string()
+        .regex(
+          /^([a-z0-9-]+:)?[A-Z][A-Za-z0-9]+$/,
+          'must be an operation name such as DescribeInstanceRefreshes or autoscaling:DescribeInstanceRefreshes',
+        ),
+      calls: z.number().int().min(1),
+    })
+    .strict()
+    .describe("The next `calls` calls of operation are refused with the service's throttling error."),
+]);
+
+export type Fault = z.infer<typeof faultSchema>;
+export type ActiveFault = Fault & { readonly id: number };
+
+export class FaultInjector {
+  private faults: ActiveFault[] = [];
+  private nextId = 1;
+  /** Throttle calls still to refuse, per fault id. */
+  private remaining = new Map<number, number>();
+
+  add(fault: Fault): ActiveFault {
+    const active = { ...faultSchema.parse(fault), id: this.nextId++ };
+    this.faults.push(active);
+    if (active.kind === 'throttle') this.remaining.set(active.id, active.calls);
+    return active;
+  }
+
+  remove(id: number): boolean {
+    const before = this.faults.length;
+    this.faults = this.faults.filter((f) => f.id !== id);
+    this.remaining.delete(id);
+    return this.faults.length < before;
+  }
+
+  clear(): void {
+    this.faults = [];
+    this.remaining.clear();
+  }
+
+  list(): readonly ActiveFault[] {
+    return this.faults;
+  }
+
+  /** True when this call should be throttled; consumes one of the fault's calls. */
+  takeThrottle(service: string, action: string): boolean {
+    for (const fault of this.faults) {
+      if (fault.kind !== 'throttle') continue;
+      const [svc, op] = fault.operation.includes(':')
+        ? fault.operation.split(':')
+        : [undefined, fault.operation];
+      if (op !== action || (svc !== undefined && svc !== service)) continue;
+      const left = this.remaining.get(fault.id) ?? 0;
+      if (left <= 0) continue;
+      this.remaining.set(fault.id, left - 1);
+      return true;
+    }
+    return false;
+  }
+
+  /** Do new instances from `imageId` in `group` fail their health checks? */
+  instancesUnhealthy(group: string, imageId: string): boolean {
+    return this.faults.some(
+      (f) =>
+        f.kind === 'unhealthyInstances' &&
+        f.imageId === imageId &&
+        (f.group === undefined || f.group === group),
+    );
+  }
+
+  refreshStalls(group: string): boolean {
+    return this.faults.some((f) => f.kind === 'stallRefresh' && f.group === group);
+  }
+
+  /** The percentage at which an operator cancels a refresh on `group`, if one is declared. */
+  cancelAt(group: string): number | undefined {
+    const fault = this.faults.find((f) => f.kind === 'cancelRefresh' && f.group === group);
+    return fault?.kind === 'cancelRefresh' ? fault.atPercentage : undefined;
+  }
+
+  rollbackFails(group: string): boolean {
+    return this.faults.some((f) => f.kind === 'failRollback' && f.group === group);
+  }
+}

@@ -1,0 +1,67 @@
+import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
+import type { LocalAccount } from './account.ts';
+
+/**
+ * An AWS SDK v3 request handler that hands the serialized request to a LocalAccount in the same process: the
+ * SDK still signs, serializes and parses exactly as it does against AWS, with no socket and no port.
+ */
+export class InProcessHandler {
+  readonly metadata = { handlerProtocol: 'local-account' };
+
+  constructor(private readonly account: LocalAccount) {}
+
+  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+    const query = request.query
+      ? new URLSearchParams(
+          Object.entries(request.query).flatMap(([k, v]) =>
+            v === null ? [] : (Array.isArray(v) ? v : [v]).map((item): [string, string] => [k, item]),
+          ),
+        ).toString()
+      : '';
+    const reply = this.account.handle({
+      method: request.method,
+      path: query ? `${request.path}?${query}` : request.path,
+      headers,
+      body: await bodyText(request.body),
+    });
+    return {
+      response: new HttpResponse({
+        statusCode: reply.status,
+        headers: reply.headers,
+        body: new TextEncoder().encode(reply.body),
+      }),
+    };
+  }
+
+  updateHttpClientConfig(): void {}
+
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  destroy(): void {}
+}
+
+async function bodyText(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+  if (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  throw new TypeError(`InProcessHandler cannot read a request body of type ${typeof body}`);
+}
+
+/** Client configuration that points any AWS SDK v3 client at `account`, in process. */
+export function inProcessClientConfig(account: LocalAccount) {
+  return {
+    region: account.region,
+    endpoint: 'http://127.0.0.1:4566',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: new InProcessHandler(account),
+  };
+}

@@ -1,0 +1,22 @@
+import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './account.ts';
+import { autoScalingService } from './services/autoscaling.ts';
+import { ec2Service } from './services/ec2.ts';
+import { snsService } from './services/sns.ts';
+import { ssmService } from './services/ssm.ts';
+
+export { LocalAccount } from './account.ts';
+export { inProcessClientConfig, InProcessHandler } from './in-process.ts';
+export { serve } from './server.ts';
+
+/** The services every local account answers. */
+export const serviceFactories: readonly ServiceFactory[] = [
+  ec2Service,
+  autoScalingService,
+  ssmService,
+  snsService,
+];
+
+/** An empty local account with EC2, Auto Scaling, SSM and SNS. */
+export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
+  return new LocalAccount(options, serviceFactories);
+}
