@@ -1,5 +1,5 @@
 import type { LocalAccount } from './account.ts';
-import type { Image, ImageState } from './state.ts';
+import type { Image, ImageState, LaunchTemplate } from './state.ts';
 
 /**
  * Images and snapshots have no create API in the local account (RegisterImage is out of scope): the fleet file
@@ -75,4 +75,44 @@ export function addImage(account: LocalAccount, seed: ImageSeed): Image {
   };
   account.state.images.set(imageId, image);
   return image;
+}
+
+export interface LaunchTemplateSeed {
+  /** Default: a generated id. */
+  readonly launchTemplateId?: string;
+  readonly name: string;
+  readonly imageId: string;
+  /** Default: t3.micro. */
+  readonly instanceType?: string;
+  /** Further launch template data, kept verbatim. */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A launch template with one version, put in place directly so a fleet file can give it a fixed id (the
+ * CreateLaunchTemplate API always generates one).
+ */
+export function addLaunchTemplate(account: LocalAccount, seed: LaunchTemplateSeed): LaunchTemplate {
+  const launchTemplateId = seed.launchTemplateId ?? account.ids.resource('lt');
+  const createTime = account.now();
+  const template: LaunchTemplate = {
+    launchTemplateId,
+    launchTemplateName: seed.name,
+    createTime,
+    defaultVersion: 1,
+    latestVersion: 1,
+    versions: new Map([
+      [
+        1,
+        {
+          versionNumber: 1,
+          createTime,
+          data: { ...seed.data, ImageId: seed.imageId, InstanceType: seed.instanceType ?? 't3.micro' },
+        },
+      ],
+    ]),
+    tags: new Map(),
+  };
+  account.state.launchTemplates.set(launchTemplateId, template);
+  return template;
 }
