@@ -1,3 +1,4 @@
+import { applyFleet, type Fleet } from './fleet.ts';
 import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './account.ts';
 import { autoScalingService } from './services/autoscaling.ts';
 import { ec2Service } from './services/ec2.ts';
@@ -7,6 +8,14 @@ import { ssmService } from './services/ssm.ts';
 export { LocalAccount } from './account.ts';
 export { inProcessClientConfig, InProcessHandler } from './in-process.ts';
 export { serve } from './server.ts';
+export {
+  parseFleet,
+  readFleetFile,
+  fleetSchema,
+  FleetFileError,
+  type Fleet,
+  type FleetFile,
+} from './fleet.ts';
 
 /** The services every local account answers. */
 export const serviceFactories: readonly ServiceFactory[] = [
@@ -19,4 +28,15 @@ export const serviceFactories: readonly ServiceFactory[] = [
 /** An empty local account with EC2, Auto Scaling, SSM and SNS. */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
   return new LocalAccount(options, serviceFactories);
+}
+
+/** A local account seeded with a fleet (see fleet.ts); resolves once the fleet's instances are in service. */
+export async function createLocalAccountFromFleet(fleet: Fleet): Promise<LocalAccount> {
+  const account = createLocalAccount({
+    accountId: fleet.accountId,
+    region: fleet.region,
+    startTime: new Date(fleet.startTime),
+  });
+  await applyFleet(account, fleet);
+  return account;
 }

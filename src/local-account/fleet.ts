@@ -1,0 +1,307 @@
+import { readFile } from 'node:fs/promises';
+import { AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import type { LocalAccount } from './account.ts';
+import { faultSchema } from './faults.ts';
+import { inProcessClientConfig } from './in-process.ts';
+import { addImage, addLaunchTemplate } from './seed.ts';
+
+const amiId = z
+  .string()
+  .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an AMI id: ami- and 8 or 17 hex digits');
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const name = z.string().min(1).max(255);
+
+/** The fleet file: what a local account holds when it starts. */
+export const fleetSchema = z
+  .object({
+    $schema: z.string().optional(),
+    accountId: accountId.default('123456789012').describe('The local account id. Default 123456789012.'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be a region such as us-east-1')
+      .default('us-east-1'),
+    startTime: z.iso
+      .datetime({ offset: true })
+      .default('2026-01-01T00:00:00Z')
+      .describe('Virtual time at which the account starts (ISO 8601). Default 2026-01-01T00:00:00Z.'),
+    images: z
+      .array(
+        z
+          .object({
+            imageId: amiId,
+            name,
+            description: z.string().optional(),
+            ownerId: accountId.optional().describe('Default: the account itself.'),
+            state: z
+              .enum(['pending', 'available', 'invalid', 'deregistered', 'failed', 'error'])
+              .default('available'),
+            creationDate: z.iso.datetime({ offset: true }).optional(),
+            snapshots: z
+              .array(
+                z
+                  .object({
+                    snapshotId: z
+                      .string()
+                      .regex(
+                        /^snap-([0-9a-f]{8}|[0-9a-f]{17})$/,
+                        'must be a snapshot id: snap- and 8 or 17 hex digits',
+                      )
+                      .optional(),
+                    volumeSize: z.number().int().min(1).max(65536).default(8),
+                    encrypted: z.boolean().default(false),
+                    kmsKeyId: z.string().optional(),
+                  })
+                  .strict(),
+              )
+              .min(1)
+              .optional()
+              .describe('Default: one 8 GiB unencrypted root snapshot.'),
+            deregistrationProtection: z.boolean().default(false),
+            tags: z.record(z.string(), z.string()).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    launchTemplates: z
+      .array(
+        z
+          .object({
+            launchTemplateId: z
+              .string()
+              .regex(/^lt-[0-9a-f]{17}$/, 'must be a launch template id: lt- and 17 hex digits')
+              .optional()
+              .describe('Default: generated (lt-0000000000000a001, ... in file order).'),
+            name,
+            imageId: amiId,
+            instanceType: z.string().default('t3.micro'),
+          })
+          .strict(),
+      )
+      .default([]),
+    autoScalingGroups: z
+      .array(
+        z
+          .object({
+            name,
+            launchTemplate: z.string().min(1).describe('The name or id of a launch template in this file.'),
+            launchTemplateVersion: z
+              .string()
+              .regex(/^(\$Default|\$Latest|\d+)$/, 'must be $Default, $Latest or a version number')
+              .default('$Default'),
+            minSize: z.number().int().min(0),
+            maxSize: z.number().int().min(0),
+            desiredCapacity: z.number().int().min(0),
+            availabilityZones: z.array(z.string().min(1)).min(1).optional(),
+            healthCheckGracePeriodSeconds: z.number().int().min(0).optional(),
+            defaultInstanceWarmupSeconds: z.number().int().min(0).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    parameters: z
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[a-zA-Z0-9_.\-/]+$/, 'may hold only letters, digits and _ . - /'),
+            value: z.string().min(1),
+            type: z.enum(['String', 'StringList', 'SecureString']).default('String'),
+            dataType: z.enum(['text', 'aws:ec2:image']).default('text'),
+          })
+          .strict(),
+      )
+      .default([]),
+    topics: z
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,256}$/, 'may hold only letters, digits, - and _ (1-256)'),
+          })
+          .strict(),
+      )
+      .default([]),
+    faults: z.array(faultSchema).default([]),
+  })
+  .strict()
+  .superRefine((fleet, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: 'custom', path, message });
+    const duplicates = <T>(items: T[], key: (item: T) => string, field: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        const k = key(item);
+        if (seen.has(k)) issue([field, i], `duplicate "${k}": each must appear once`);
+        seen.add(k);
+      });
+    };
+    duplicates(fleet.images, (i) => i.imageId, 'images');
+    duplicates(fleet.launchTemplates, (t) => t.name, 'launchTemplates');
+    duplicates(
+      fleet.launchTemplates.filter((t) => t.launchTemplateId),
+      (t) => t.launchTemplateId!,
+      'launchTemplates',
+    );
+    duplicates(fleet.autoScalingGroups, (g) => g.name, 'autoScalingGroups');
+    duplicates(fleet.parameters, (p) => p.name, 'parameters');
+    duplicates(fleet.topics, (t) => t.name, 'topics');
+    const imageIds = new Set(fleet.images.map((i) => i.imageId));
+    fleet.launchTemplates.forEach((t, i) => {
+      if (!imageIds.has(t.imageId))
+        issue(
+          ['launchTemplates', i, 'imageId'],
+          `image "${t.imageId}" is not declared under images: add it there`,
+        );
+    });
+    const templates = new Set(
+      fleet.launchTemplates.flatMap((t) => [t.name, ...(t.launchTemplateId ? [t.launchTemplateId] : [])]),
+    );
+    fleet.autoScalingGroups.forEach((g, i) => {
+      if (!templates.has(g.launchTemplate)) {
+        issue(
+          ['autoScalingGroups', i, 'launchTemplate'],
+          `"${g.launchTemplate}" is not the name or id of a launch template declared under launchTemplates`,
+        );
+      }
+      if (g.minSize > g.maxSize)
+        issue(['autoScalingGroups', i, 'minSize'], `minSize ${g.minSize} is above maxSize ${g.maxSize}`);
+      if (g.desiredCapacity < g.minSize || g.desiredCapacity > g.maxSize) {
+        issue(
+          ['autoScalingGroups', i, 'desiredCapacity'],
+          `desiredCapacity ${g.desiredCapacity} must lie between minSize ${g.minSize} and maxSize ${g.maxSize}`,
+        );
+      }
+    });
+    const groups = new Set(fleet.autoScalingGroups.map((g) => g.name));
+    fleet.faults.forEach((f, i) => {
+      const group = 'group' in f ? f.group : undefined;
+      if (group !== undefined && !groups.has(group))
+        issue(['faults', i, 'group'], `group "${group}" is not declared under autoScalingGroups`);
+    });
+  });
+
+export type FleetFile = z.input<typeof fleetSchema>;
+export type Fleet = z.output<typeof fleetSchema>;
+
+export class FleetFileError extends Error {
+  override readonly name = 'FleetFileError';
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${source} is not a valid fleet file:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Validates a fleet; the error lists every problem with the path of the bad field (`autoScalingGroups[1].minSize`). */
+export function parseFleet(value: unknown, source = 'fleet'): Fleet {
+  const result = fleetSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw new FleetFileError(
+    source,
+    result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
+  );
+}
+
+export async function readFleetFile(path: string): Promise<Fleet> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FleetFileError(path, [
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the path`,
+    ]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FleetFileError(path, [`is not JSON: ${(error as Error).message}`]);
+  }
+  return parseFleet(json, path);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+/**
+ * Seeds `account` with `fleet`. Images and launch templates are put in place directly (they have fixed ids);
+ * groups, parameters and topics are created through the account's own API, so the fleet file exercises the
+ * same code as any client. Returns once every group's instances are in service.
+ */
+export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<void> {
+  for (const image of fleet.images) {
+    addImage(account, {
+      imageId: image.imageId,
+      name: image.name,
+      ...(image.description ? { description: image.description } : {}),
+      ...(image.ownerId ? { ownerId: image.ownerId } : {}),
+      state: image.state,
+      ...(image.creationDate ? { creationDate: new Date(image.creationDate) } : {}),
+      ...(image.snapshots ? { snapshots: image.snapshots } : {}),
+      deregistrationProtection: image.deregistrationProtection,
+      ...(image.tags ? { tags: image.tags } : {}),
+    });
+  }
+  const templateIds = new Map<string, string>();
+  for (const template of fleet.launchTemplates) {
+    const created = addLaunchTemplate(account, {
+      ...(template.launchTemplateId ? { launchTemplateId: template.launchTemplateId } : {}),
+      name: template.name,
+      imageId: template.imageId,
+      instanceType: template.instanceType,
+    });
+    templateIds.set(template.name, created.launchTemplateId);
+    templateIds.set(created.launchTemplateId, created.launchTemplateId);
+  }
+  const config = inProcessClientConfig(account);
+  const autoScaling = new AutoScalingClient(config);
+  const ssm = new SSMClient(config);
+  const sns = new SNSClient(config);
+  for (const group of fleet.autoScalingGroups) {
+    await autoScaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: group.name,
+        LaunchTemplate: {
+          LaunchTemplateId: templateIds.get(group.launchTemplate)!,
+          Version: group.launchTemplateVersion,
+        },
+        MinSize: group.minSize,
+        MaxSize: group.maxSize,
+        DesiredCapacity: group.desiredCapacity,
+        AvailabilityZones: group.availabilityZones ?? [
+          `${account.region}a`,
+          `${account.region}b`,
+          `${account.region}c`,
+        ],
+        ...(group.healthCheckGracePeriodSeconds !== undefined
+          ? { HealthCheckGracePeriod: group.healthCheckGracePeriodSeconds }
+          : {}),
+        ...(group.defaultInstanceWarmupSeconds !== undefined
+          ? { DefaultInstanceWarmup: group.defaultInstanceWarmupSeconds }
+          : {}),
+      }),
+    );
+  }
+  for (const parameter of fleet.parameters) {
+    await ssm.send(
+      new PutParameterCommand({
+        Name: parameter.name,
+        Value: parameter.value,
+        Type: parameter.type,
+        DataType: parameter.dataType,
+      }),
+    );
+  }
+  for (const topic of fleet.topics) await sns.send(new CreateTopicCommand({ Name: topic.name }));
+  for (const fault of fleet.faults) account.faults.add(fault);
+  // Let the groups' first instances finish launching, so the fleet starts in service.
+  account.clock.runUntilIdle(3600);
+}
