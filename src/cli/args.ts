@@ -1,0 +1,44 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './usage.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs, with its errors turned into one-line usage errors. */
+export function parseCommandLine<T extends Options>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new UsageError(message.replace(/\. To specify a positional argument.*$/, '.'));
+  }
+}
+
+/** A whole number within [min, max], or a usage error naming the flag and the range. */
+export function integerOption(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag} ${value}: must be a whole number from ${min} to ${max}.`);
+  }
+  return n;
+}
+
+export function numberOption(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new UsageError(`--${flag} ${value}: must be a number from ${min} to ${max}.`);
+  return n;
+}

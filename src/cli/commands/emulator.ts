@@ -1,0 +1,68 @@
+import { fileURLToPath } from 'node:url';
+import { createLocalAccountFromFleet, readFleetFile, serve } from '../../local-account/index.ts';
+import { integerOption, numberOption, parseCommandLine } from '../args.ts';
+import type { Command } from '../main.ts';
+
+/** The example fleet, served when no --fleet is given. */
+export const exampleFleetPath = fileURLToPath(new URL('../../../examples/fleet.json', import.meta.url));
+
+const usage = `Usage: ami-rollout emulator [--port 4566] [--fleet FILE] [--speed N]
+
+Serves a local AWS account (EC2, Auto Scaling, SSM, SNS) on 127.0.0.1 that the AWS CLI and SDKs can use.
+
+Options:
+  --port N     TCP port on 127.0.0.1 (default 4566; 0 picks a free one)
+  --fleet FILE fleet file to seed the account (default: examples/fleet.json)
+  --speed N    virtual seconds per real second (default 1; 0 = time moves only
+               when you POST /_local/clock/advance)`;
+
+export const emulatorCommand: Command = {
+  name: 'emulator',
+  summary: 'serve a local AWS account with a simulated fleet (no AWS needed)',
+  usage,
+  async run(args, output) {
+    const { values } = parseCommandLine(args, {
+      port: { type: 'string' },
+      fleet: { type: 'string' },
+      speed: { type: 'string' },
+    });
+    const port = integerOption('port', values.port, 4566, 0, 65535);
+    const speed = numberOption('speed', values.speed, 1, 0, 1_000_000);
+    const fleetPath = values.fleet ?? exampleFleetPath;
+    const fleet = await readFleetFile(fleetPath);
+    const account = await createLocalAccountFromFleet(fleet);
+    const running = await serve(account, port);
+    if (speed > 0) account.clock.runInRealTime(speed);
+    const instances = [...account.state.autoScalingGroups.values()].reduce(
+      (n, g) => n + g.instanceIds.length,
+      0,
+    );
+    output.out(
+      [
+        `Local AWS account ${account.accountId} (${account.region}) serving on ${running.endpoint}`,
+        `Fleet: ${fleetPath}: ${fleet.images.length} images, ${fleet.launchTemplates.length} launch templates, ` +
+          `${fleet.autoScalingGroups.length} groups, ${instances} instances, ${fleet.faults.length} faults`,
+        `Virtual time ${account.now().toISOString()}, ` +
+          (speed > 0
+            ? `moving at ${speed}x real time`
+            : 'stopped: POST /_local/clock/advance {"seconds":N} moves it'),
+        '',
+        'Point the AWS CLI (or any SDK) at it:',
+        `  export AWS_ENDPOINT_URL=${running.endpoint} AWS_REGION=${account.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+        '  aws autoscaling describe-auto-scaling-groups --query "AutoScalingGroups[].[AutoScalingGroupName,DesiredCapacity]"',
+        '',
+        `Controls: GET ${running.endpoint}/_local/clock, POST /_local/clock/advance, GET|POST|DELETE /_local/faults, GET /_local/sns/messages`,
+        'Ctrl-C stops it.',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        account.clock.stopRealTime();
+        void running.close().then(resolve);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
