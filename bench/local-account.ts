@@ -1,0 +1,107 @@
+import {
+  AutoScalingClient,
+  DescribeInstanceRefreshesCommand,
+  StartInstanceRefreshCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  createLocalAccountFromFleet,
+  inProcessClientConfig,
+  parseFleet,
+} from '../src/local-account/index.ts';
+
+export interface LocalAccountBenchResult {
+  readonly groups: number;
+  readonly instancesPerGroup: number;
+  readonly seedWallMs: number;
+  readonly refreshWallMs: number;
+  readonly simulatedSeconds: number;
+  readonly apiCalls: number;
+  readonly heapUsedMb: number;
+  readonly rssMb: number;
+}
+
+/**
+ * Seeds `groups` groups of `instancesPerGroup` instances, starts an instance refresh on every group to a new
+ * image through the Auto Scaling API, then advances virtual time, polling every 60 virtual seconds as a
+ * rollout would, until every refresh is Successful.
+ */
+export async function benchLocalAccount(
+  groups = 100,
+  instancesPerGroup = 10,
+): Promise<LocalAccountBenchResult> {
+  const oldImage = 'ami-0000000000000b001';
+  const newImage = 'ami-0000000000000b002';
+  const fleet = parseFleet({
+    images: [
+      { imageId: oldImage, name: 'old' },
+      { imageId: newImage, name: 'new' },
+    ],
+    launchTemplates: Array.from({ length: groups }, (_, i) => ({ name: `lt-${i}`, imageId: oldImage })),
+    autoScalingGroups: Array.from({ length: groups }, (_, i) => ({
+      name: `group-${i}`,
+      launchTemplate: `lt-${i}`,
+      minSize: instancesPerGroup,
+      maxSize: instancesPerGroup * 2,
+      desiredCapacity: instancesPerGroup,
+      defaultInstanceWarmupSeconds: 60,
+    })),
+  });
+  const seedStart = performance.now();
+  const account = await createLocalAccountFromFleet(fleet);
+  const seedWallMs = performance.now() - seedStart;
+
+  const autoScaling = new AutoScalingClient(inProcessClientConfig(account));
+  const refreshStart = performance.now();
+  const simulatedStart = account.now().getTime();
+  for (const template of account.state.launchTemplates.values()) {
+    // A new version on the new image, as the rollout's update step makes.
+    const version = template.latestVersion + 1;
+    template.versions.set(version, {
+      versionNumber: version,
+      createTime: account.now(),
+      data: { ...template.versions.get(1)!.data, ImageId: newImage },
+    });
+    template.latestVersion = version;
+  }
+  const templates = [...account.state.launchTemplates.values()];
+  for (let i = 0; i < groups; i++) {
+    await autoScaling.send(
+      new StartInstanceRefreshCommand({
+        AutoScalingGroupName: `group-${i}`,
+        DesiredConfiguration: {
+          LaunchTemplate: { LaunchTemplateId: templates[i]!.launchTemplateId, Version: '2' },
+        },
+        Preferences: { MinHealthyPercentage: 90, SkipMatching: true, AutoRollback: true },
+      }),
+    );
+  }
+  let pending = new Set(Array.from({ length: groups }, (_, i) => `group-${i}`));
+  while (pending.size > 0) {
+    account.advance(60);
+    const still = new Set<string>();
+    for (const name of pending) {
+      const { InstanceRefreshes = [] } = await autoScaling.send(
+        new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }),
+      );
+      const status = InstanceRefreshes[0]?.Status;
+      if (status === 'Successful') continue;
+      if (status !== 'Pending' && status !== 'InProgress' && status !== 'Baking') {
+        throw new Error(`bench: refresh on ${name} ended ${status}: ${InstanceRefreshes[0]?.StatusReason}`);
+      }
+      still.add(name);
+    }
+    pending = still;
+  }
+  const refreshWallMs = performance.now() - refreshStart;
+  const memory = process.memoryUsage();
+  return {
+    groups,
+    instancesPerGroup,
+    seedWallMs,
+    refreshWallMs,
+    simulatedSeconds: (account.now().getTime() - simulatedStart) / 1000,
+    apiCalls: account.calls.length,
+    heapUsedMb: memory.heapUsed / 2 ** 20,
+    rssMb: memory.rss / 2 ** 20,
+  };
+}

@@ -1,0 +1,15 @@
+// npm run bench: the figures the README records. Wall time is measured here, never asserted in tests.
+import { benchLocalAccount } from './local-account.ts';
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+const account = await benchLocalAccount(100, 10);
+console.log('local account: instance refreshes of 100 groups x 10 instances, to Successful, in virtual time');
+console.log(`  seed fleet (100 groups, 1000 instances):  ${fmt(account.seedWallMs)} ms wall`);
+console.log(
+  `  refresh all groups:                       ${fmt(account.refreshWallMs)} ms wall  (goal < 1000 ms), ` +
+    `${fmt(account.simulatedSeconds)} s simulated, ${account.apiCalls} API calls`,
+);
+console.log(
+  `  memory after run:                         heap ${fmt(account.heapUsedMb, 1)} MiB, rss ${fmt(account.rssMb, 1)} MiB`,
+);
