@@ -65,7 +65,8 @@ const escapeXml = (text: string): string =>
 
 /**
  * Serializes a response value. Object keys are the XML element names; arrays become lists of `<item>` or
- * `<member>` children; `undefined` members are left out; dates are ISO 8601.
+ * `<member>` children; Maps become `<entry><key/><value/></entry>` lists; `undefined` members are left out;
+ * dates are ISO 8601.
  */
 export function toXml(name: string, value: unknown, listItem: 'item' | 'member'): string {
   if (value === undefined || value === null) return '';
@@ -73,6 +74,13 @@ export function toXml(name: string, value: unknown, listItem: 'item' | 'member')
     return `<${name}>${value.map((v) => toXml(listItem, v, listItem)).join('')}</${name}>`;
   }
   if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
+  // Maps (SNS topic attributes) serialize as the query protocol's `<entry><key/><value/></entry>` list.
+  if (value instanceof Map) {
+    const entries = [...(value as Map<unknown, unknown>)]
+      .map(([k, v]) => `<entry>${toXml('key', k, listItem)}${toXml('value', v, listItem)}</entry>`)
+      .join('');
+    return `<${name}>${entries}</${name}>`;
+  }
   if (typeof value === 'object') {
     const children = Object.entries(value as Record<string, unknown>)
       .map(([k, v]) => toXml(k, v, listItem))
