@@ -3,6 +3,7 @@ import { FaultInjector } from './faults.ts';
 import { IdGenerator } from './ids.ts';
 import { VirtualClock } from './clock.ts';
 import { Input } from './protocols/input.ts';
+import { LambdaRegistry } from './step-functions/lambdas.ts';
 import { expandQuery, parseForm, queryError, queryResponse } from './protocols/query.ts';
 import type { ServiceDefinition } from './services/service.ts';
 import { emptyState, type AccountState } from './state.ts';
@@ -53,6 +54,8 @@ export class LocalAccount {
   readonly faults = new FaultInjector();
   readonly ids = new IdGenerator();
   readonly calls: CallRecord[] = [];
+  /** Local code that Step Functions Tasks run in place of Lambda functions. */
+  readonly lambdas = new LambdaRegistry();
   private readonly services: ServiceDefinition[] = [];
 
   constructor(options: LocalAccountOptions = {}, factories: readonly ServiceFactory[] = []) {

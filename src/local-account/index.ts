@@ -4,10 +4,12 @@ import { autoScalingService } from './services/autoscaling.ts';
 import { ec2Service } from './services/ec2.ts';
 import { snsService } from './services/sns.ts';
 import { ssmService } from './services/ssm.ts';
+import { statesService } from './services/states.ts';
 
 export { LocalAccount } from './account.ts';
 export { inProcessClientConfig, InProcessHandler } from './in-process.ts';
 export { serve } from './server.ts';
+export { stepFunctionsOf } from './services/states.ts';
 export {
   parseFleet,
   readFleetFile,
@@ -23,9 +25,10 @@ export const serviceFactories: readonly ServiceFactory[] = [
   autoScalingService,
   ssmService,
   snsService,
+  statesService,
 ];
 
-/** An empty local account with EC2, Auto Scaling, SSM and SNS. */
+/** An empty local account with EC2, Auto Scaling, SSM, SNS and Step Functions. */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
   return new LocalAccount(options, serviceFactories);
 }

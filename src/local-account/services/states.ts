@@ -1,0 +1,274 @@
+import type { LocalAccount } from '../account.ts';
+import { AwsApiError } from '../errors.ts';
+import type { Input } from '../protocols/input.ts';
+import { LocalExecution } from '../step-functions/execution.ts';
+import type { ServiceDefinition } from './service.ts';
+
+export interface LocalStateMachine {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  definition: string;
+  roleArn: string;
+  readonly type: 'STANDARD' | 'EXPRESS';
+  readonly creationDate: Date;
+  loggingConfiguration?: unknown;
+  tracingConfiguration?: unknown;
+}
+
+/** What the Step Functions service holds in one local account. */
+export interface StepFunctionsState {
+  readonly stateMachines: Map<string, LocalStateMachine>;
+  /** Every execution, oldest first. */
+  readonly executions: Map<string, LocalExecution>;
+}
+
+const registry = new WeakMap<LocalAccount, StepFunctionsState>();
+
+/** The Step Functions state of `account` (state machines and executions), for tests and the rehearsal. */
+export function stepFunctionsOf(account: LocalAccount): StepFunctionsState {
+  let state = registry.get(account);
+  if (!state) {
+    state = { stateMachines: new Map(), executions: new Map() };
+    registry.set(account, state);
+  }
+  return state;
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+/**
+ * Step Functions (JSON 1.0): enough of the API to create a state machine and run, watch and stop executions.
+ * Executions run the definition in aws-local-stepfunctions, with Lambda tasks bound to local code.
+ */
+export function statesService(account: LocalAccount): ServiceDefinition {
+  const state = stepFunctionsOf(account);
+  const arnPrefix = `arn:aws:states:${account.region}:${account.accountId}`;
+
+  const machine = (input: Input): LocalStateMachine => {
+    const arn = input.string('stateMachineArn');
+    if (!arn.startsWith('arn:')) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const found = state.stateMachines.get(arn);
+    if (!found) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return found;
+  };
+  const execution = (input: Input): LocalExecution => {
+    const arn = input.string('executionArn');
+    if (!arn.startsWith('arn:')) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const found = state.executions.get(arn);
+    if (!found) throw new AwsApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return found;
+  };
+  const checkDefinition = (text: string): void => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new AwsApiError(
+        'InvalidDefinition',
+        `Invalid State Machine Definition: '${(error as Error).message}'`,
+      );
+    }
+    const definition = parsed as { StartAt?: unknown; States?: Record<string, unknown> };
+    if (
+      typeof definition.StartAt !== 'string' ||
+      !definition.States ||
+      !(definition.StartAt in definition.States)
+    ) {
+      throw new AwsApiError(
+        'InvalidDefinition',
+        "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET or StartAt not found'",
+      );
+    }
+  };
+  const summary = (e: LocalExecution) => ({
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: e.startDate,
+    ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+  });
+  const page = <T>(items: T[], input: Input): { items: T[]; nextToken?: string } => {
+    const max = input.optInt('maxResults', 0, 1000) || 100;
+    const start = Number(input.optString('nextToken') ?? '0');
+    if (!Number.isInteger(start) || start < 0 || start > items.length)
+      throw new AwsApiError('InvalidToken', 'Invalid Token');
+    const slice = items.slice(start, start + max);
+    return { items: slice, ...(start + max < items.length ? { nextToken: String(start + max) } : {}) };
+  };
+
+  return {
+    name: 'states',
+    protocol: 'json',
+    targetPrefix: 'AWSStepFunctions',
+    jsonVersion: '1.0',
+    throttling: { code: 'ThrottlingException', httpStatus: 400 },
+    operations: {
+      CreateStateMachine(input) {
+        const name = input.string('name');
+        const definition = input.string('definition');
+        const roleArn = input.string('roleArn');
+        const type = (input.optString('type') ?? 'STANDARD') as 'STANDARD' | 'EXPRESS';
+        if (!NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+        if (type !== 'STANDARD' && type !== 'EXPRESS')
+          throw new AwsApiError('ValidationException', `Invalid type: '${String(type)}'`);
+        checkDefinition(definition);
+        const stateMachineArn = `${arnPrefix}:stateMachine:${name}`;
+        const existing = state.stateMachines.get(stateMachineArn);
+        if (existing) {
+          // AWS: the same name with the same definition and role is idempotent; anything else is a conflict.
+          if (existing.definition === definition && existing.roleArn === roleArn) {
+            return { stateMachineArn, creationDate: existing.creationDate };
+          }
+          throw new AwsApiError(
+            'StateMachineAlreadyExists',
+            `State Machine Already Exists: '${stateMachineArn}'`,
+          );
+        }
+        const created: LocalStateMachine = {
+          stateMachineArn,
+          name,
+          definition,
+          roleArn,
+          type,
+          creationDate: account.now(),
+        };
+        if (input.has('loggingConfiguration')) created.loggingConfiguration = input.raw.loggingConfiguration;
+        if (input.has('tracingConfiguration')) created.tracingConfiguration = input.raw.tracingConfiguration;
+        state.stateMachines.set(stateMachineArn, created);
+        return { stateMachineArn, creationDate: created.creationDate };
+      },
+      UpdateStateMachine(input) {
+        const found = machine(input);
+        const definition = input.optString('definition');
+        if (definition !== undefined) checkDefinition(definition);
+        if (definition !== undefined) found.definition = definition;
+        const roleArn = input.optString('roleArn');
+        if (roleArn !== undefined) found.roleArn = roleArn;
+        return { updateDate: account.now() };
+      },
+      DescribeStateMachine(input) {
+        const found = machine(input);
+        return {
+          stateMachineArn: found.stateMachineArn,
+          name: found.name,
+          status: 'ACTIVE',
+          definition: found.definition,
+          roleArn: found.roleArn,
+          type: found.type,
+          creationDate: found.creationDate,
+        };
+      },
+      ListStateMachines(input) {
+        const { items, nextToken } = page([...state.stateMachines.values()], input);
+        return {
+          stateMachines: items.map((m) => ({
+            stateMachineArn: m.stateMachineArn,
+            name: m.name,
+            type: m.type,
+            creationDate: m.creationDate,
+          })),
+          ...(nextToken ? { nextToken } : {}),
+        };
+      },
+      DeleteStateMachine(input) {
+        const found = machine(input);
+        state.stateMachines.delete(found.stateMachineArn);
+        return {};
+      },
+      StartExecution(input) {
+        const found = machine(input);
+        const name = input.optString('name') ?? account.ids.uuid('execution');
+        const executionInput = input.optString('input') ?? '{}';
+        if (!NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+        try {
+          const parsed: unknown = JSON.parse(executionInput);
+          if (parsed === null || typeof parsed !== 'object') throw new Error('must be a JSON object');
+        } catch (error) {
+          throw new AwsApiError(
+            'InvalidExecutionInput',
+            `Invalid State Machine Execution Input: '${(error as Error).message}'`,
+          );
+        }
+        const executionArn = `${arnPrefix}:execution:${found.name}:${name}`;
+        const existing = state.executions.get(executionArn);
+        if (existing) {
+          // AWS: a running execution with the same name and input is the same request; anything else is refused.
+          if (existing.status === 'RUNNING' && existing.input === executionInput) {
+            return { executionArn, startDate: existing.startDate };
+          }
+          throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+        }
+        const started = new LocalExecution(
+          account,
+          executionArn,
+          found.stateMachineArn,
+          name,
+          executionInput,
+          found.definition,
+          account.lambdas,
+          found.roleArn,
+        );
+        state.executions.set(executionArn, started);
+        return { executionArn, startDate: started.startDate };
+      },
+      DescribeExecution(input) {
+        const e = execution(input);
+        return {
+          ...summary(e),
+          input: e.input,
+          ...(e.output !== undefined ? { output: e.output } : {}),
+          ...(e.error !== undefined ? { error: e.error } : {}),
+          ...(e.cause !== undefined ? { cause: e.cause } : {}),
+        };
+      },
+      ListExecutions(input) {
+        const arn = input.optString('stateMachineArn');
+        if (arn !== undefined) machine(input);
+        const status = input.optString('statusFilter');
+        const all = [...state.executions.values()]
+          .filter(
+            (e) =>
+              (arn === undefined || e.stateMachineArn === arn) &&
+              (status === undefined || e.status === status),
+          )
+          .reverse();
+        const { items, nextToken } = page(all, input);
+        return { executions: items.map(summary), ...(nextToken ? { nextToken } : {}) };
+      },
+      GetExecutionHistory(input) {
+        const e = execution(input);
+        const includeData = input.optBoolean('includeExecutionData') ?? true;
+        let events = [...e.history];
+        if (input.optBoolean('reverseOrder')) events.reverse();
+        if (!includeData) events = events.map(withoutData);
+        const { items, nextToken } = page(events, input);
+        return { events: items, ...(nextToken ? { nextToken } : {}) };
+      },
+      StopExecution(input) {
+        const e = execution(input);
+        const error = input.optString('error');
+        const cause = input.optString('cause');
+        e.stop(error, cause);
+        return { stopDate: e.stopDate ?? account.now() };
+      },
+    },
+  };
+}
+
+/** includeExecutionData=false: AWS leaves out inputs and outputs. */
+function withoutData<T extends Record<string, unknown>>(event: T): T {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(event)) {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !(value instanceof Date) &&
+      ('input' in value || 'output' in value)
+    ) {
+      const { input: _input, output: _output, ...rest } = value as Record<string, unknown>;
+      copy[key] = rest;
+    } else copy[key] = value;
+  }
+  return copy as T;
+}
