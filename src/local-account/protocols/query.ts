@@ -68,8 +68,19 @@ const escapeXml = (text: string): string =>
  * `<member>` children; Maps become `<entry><key/><value/></entry>` lists; `undefined` members are left out;
  * dates are ISO 8601.
  */
+/** A list whose items the model names other than `item`/`member` (EC2 launch template interfaces' `<groupId>`). */
+export class NamedItemList {
+  constructor(
+    readonly itemName: string,
+    readonly items: readonly unknown[],
+  ) {}
+}
+
 export function toXml(name: string, value: unknown, listItem: 'item' | 'member'): string {
   if (value === undefined || value === null) return '';
+  if (value instanceof NamedItemList) {
+    return `<${name}>${value.items.map((v) => toXml(value.itemName, v, listItem)).join('')}</${name}>`;
+  }
   if (Array.isArray(value)) {
     return `<${name}>${value.map((v) => toXml(listItem, v, listItem)).join('')}</${name}>`;
   }
