@@ -1,0 +1,153 @@
+import {
+  DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  StartInstanceRefreshCommand,
+  type AutoScalingClient,
+  type InstanceRefresh,
+} from '@aws-sdk/client-auto-scaling';
+import type { ExistingRefresh, RefreshPreferencesRequest } from '../core/refresh-plan.ts';
+import { InstanceRefreshStartError } from '../errors.ts';
+import { hasAwsErrorCode, translateAwsError } from './aws-error.ts';
+
+/** The launch template a group launches from (directly, or through a mixed instances policy). */
+export interface GroupFacts {
+  readonly autoScalingGroupName: string;
+  readonly launchTemplate?: { launchTemplateId?: string; launchTemplateName?: string; version?: string };
+  readonly launchConfigurationName?: string;
+}
+
+/** The named groups that exist; a missing name is simply absent from the map. */
+export async function describeGroups(
+  autoscaling: AutoScalingClient,
+  names: readonly string[],
+): Promise<Map<string, GroupFacts>> {
+  const found = new Map<string, GroupFacts>();
+  // The API takes at most 50 names per call (and pages within that).
+  for (let start = 0; start < names.length; start += 50) {
+    const chunk = names.slice(start, start + 50);
+    let nextToken: string | undefined;
+    do {
+      try {
+        const page = await autoscaling.send(
+          new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: chunk, NextToken: nextToken }),
+        );
+        for (const group of page.AutoScalingGroups ?? []) {
+          const name = group.AutoScalingGroupName;
+          if (!name) continue;
+          const spec =
+            group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+          found.set(name, {
+            autoScalingGroupName: name,
+            ...(spec
+              ? {
+                  launchTemplate: {
+                    ...(spec.LaunchTemplateId ? { launchTemplateId: spec.LaunchTemplateId } : {}),
+                    ...(spec.LaunchTemplateName ? { launchTemplateName: spec.LaunchTemplateName } : {}),
+                    ...(spec.Version ? { version: spec.Version } : {}),
+                  },
+                }
+              : {}),
+            ...(group.LaunchConfigurationName
+              ? { launchConfigurationName: group.LaunchConfigurationName }
+              : {}),
+          });
+        }
+        nextToken = page.NextToken;
+      } catch (error) {
+        throw translateAwsError(error, `DescribeAutoScalingGroups ${chunk.join(',')}`);
+      }
+    } while (nextToken);
+  }
+  return found;
+}
+
+/** One refresh as DescribeInstanceRefreshes reports it. */
+export interface RefreshFacts extends ExistingRefresh {
+  readonly statusReason?: string;
+  readonly percentageComplete?: number;
+  readonly instancesToUpdate?: number;
+  readonly rollbackReason?: string;
+}
+
+function toFacts(refresh: InstanceRefresh): RefreshFacts | undefined {
+  if (!refresh.InstanceRefreshId) return undefined;
+  const template = refresh.DesiredConfiguration?.LaunchTemplate;
+  return {
+    instanceRefreshId: refresh.InstanceRefreshId,
+    status: refresh.Status ?? 'Pending',
+    ...(refresh.StartTime ? { startTime: refresh.StartTime } : {}),
+    ...(template?.LaunchTemplateId ? { launchTemplateId: template.LaunchTemplateId } : {}),
+    ...(template?.LaunchTemplateName ? { launchTemplateName: template.LaunchTemplateName } : {}),
+    ...(template?.Version ? { launchTemplateVersion: template.Version } : {}),
+    ...(refresh.StatusReason ? { statusReason: refresh.StatusReason } : {}),
+    ...(refresh.PercentageComplete !== undefined ? { percentageComplete: refresh.PercentageComplete } : {}),
+    ...(refresh.InstancesToUpdate !== undefined ? { instancesToUpdate: refresh.InstancesToUpdate } : {}),
+    ...(refresh.RollbackDetails?.RollbackReason
+      ? { rollbackReason: refresh.RollbackDetails.RollbackReason }
+      : {}),
+  };
+}
+
+/** The group's refreshes, newest first (one page of up to 100 covers every one that can still be running). */
+export async function describeRefreshes(
+  autoscaling: AutoScalingClient,
+  autoScalingGroupName: string,
+  instanceRefreshIds?: readonly string[],
+): Promise<RefreshFacts[]> {
+  try {
+    const { InstanceRefreshes = [] } = await autoscaling.send(
+      new DescribeInstanceRefreshesCommand({
+        AutoScalingGroupName: autoScalingGroupName,
+        ...(instanceRefreshIds ? { InstanceRefreshIds: [...instanceRefreshIds] } : {}),
+        MaxRecords: 100,
+      }),
+    );
+    return InstanceRefreshes.flatMap((r) => toFacts(r) ?? []);
+  } catch (error) {
+    throw translateAwsError(error, `DescribeInstanceRefreshes ${autoScalingGroupName}`);
+  }
+}
+
+export type StartRefreshResult =
+  | { readonly kind: 'started'; readonly instanceRefreshId: string }
+  /** The group already has a refresh running: the caller decides whether it is its own. */
+  | { readonly kind: 'in-progress'; readonly error: unknown };
+
+export async function startRefresh(
+  autoscaling: AutoScalingClient,
+  input: {
+    autoScalingGroupName: string;
+    launchTemplateId: string;
+    launchTemplateVersion: number;
+    preferences: RefreshPreferencesRequest;
+  },
+): Promise<StartRefreshResult> {
+  try {
+    const { InstanceRefreshId } = await autoscaling.send(
+      new StartInstanceRefreshCommand({
+        AutoScalingGroupName: input.autoScalingGroupName,
+        Strategy: 'Rolling',
+        DesiredConfiguration: {
+          LaunchTemplate: {
+            LaunchTemplateId: input.launchTemplateId,
+            Version: String(input.launchTemplateVersion),
+          },
+        },
+        Preferences: input.preferences,
+      }),
+    );
+    if (!InstanceRefreshId) {
+      throw new InstanceRefreshStartError(
+        `StartInstanceRefresh ${input.autoScalingGroupName} returned no refresh id`,
+      );
+    }
+    return { kind: 'started', instanceRefreshId: InstanceRefreshId };
+  } catch (error) {
+    if (hasAwsErrorCode(error, 'InstanceRefreshInProgress')) return { kind: 'in-progress', error };
+    throw translateAwsError(
+      error,
+      `StartInstanceRefresh ${input.autoScalingGroupName} to ${input.launchTemplateId} version ${input.launchTemplateVersion}`,
+      (m, o) => new InstanceRefreshStartError(m, o),
+    );
+  }
+}

@@ -1,0 +1,215 @@
+import { z } from 'zod';
+
+/**
+ * The one rollout configuration, shared by the Lambda steps, the CLI, the rehearsal and the CDK app. Every
+ * message names what is wrong and how to fix it, because the person reading it is mid-deploy.
+ */
+
+const uniqueList = <T extends z.ZodType<string>>(item: T, what: string) =>
+  z.array(item).superRefine((values, ctx) => {
+    const seen = new Set<string>();
+    values.forEach((value, index) => {
+      if (seen.has(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index],
+          message: `"${value}" is listed twice; list each ${what} once`,
+        });
+      }
+      seen.add(value);
+    });
+  });
+
+const nonEmptyUniqueList = <T extends z.ZodType<string>>(item: T, what: string) =>
+  uniqueList(item, what).refine((values) => values.length > 0, {
+    message: `must list at least one ${what}`,
+  });
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id such as 111122223333');
+
+export const launchTemplateIdSchema = z
+  .string()
+  .regex(
+    /^lt-[0-9a-f]{8,17}$/,
+    'must be a launch template id (lt- and 17 hex digits, e.g. lt-0123456789abcdef0), not a template name',
+  );
+
+export const imageIdSchema = z
+  .string()
+  .regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0');
+
+const groupName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters (the Auto Scaling limit)')
+  .regex(/^[^:]+$/, 'must be a group name, not an ARN');
+
+/** SSM names: letters, digits, `_.-/`; at most 2048 characters, leaving room for the `-previous` suffix. */
+const parameterName = z
+  .string()
+  .min(1, 'must name an SSM parameter such as /ami-rollout/golden-ami')
+  .max(2048 - '-previous'.length, 'is too long: SSM names are at most 2048 characters including "-previous"')
+  .regex(/^[a-zA-Z0-9_.\-/]+$/, 'may contain only letters, digits and _ . - / (e.g. /ami-rollout/golden-ami)')
+  .refine((name) => !/^\/?(aws|ssm)/i.test(name), {
+    message: 'must not start with "aws" or "ssm" (reserved by SSM)',
+  })
+  .refine((name) => !name.startsWith('/') || !name.includes('//'), {
+    message: 'must not contain "//"',
+  });
+
+const organizationArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:organizations::\d{12}:organization\/o-[a-z0-9]{10,32}$/,
+    'must be an organization ARN such as arn:aws:organizations::111122223333:organization/o-abcde12345',
+  );
+
+const organizationalUnitArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:organizations::\d{12}:ou\/o-[a-z0-9]{10,32}\/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$/,
+    'must be an OU ARN such as arn:aws:organizations::111122223333:ou/o-abcde12345/ou-ab12-cdefgh34',
+  );
+
+const imageOwner = z
+  .string()
+  .regex(
+    /^(\d{12}|self|amazon|aws-marketplace)$/,
+    'must be a 12-digit account id, "self", "amazon" or "aws-marketplace"',
+  );
+
+const topicArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/,
+    'must be an SNS topic ARN such as arn:aws:sns:us-east-1:111122223333:ami-rollout',
+  );
+
+const seconds = (max: number) =>
+  z
+    .number()
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0 or more')
+    .max(max, `must be at most ${max}`);
+
+/** StartInstanceRefresh preferences, with our defaults (AWS's defaults are not safe for a rollout). */
+export const refreshPreferencesSchema = z
+  .object({
+    /** Default 90: at most 10% of capacity out of service at once. */
+    minHealthyPercentage: z.number().int().min(0, 'must be 0-100').max(100, 'must be 0-100').default(90),
+    /** Above 100 launches replacements before terminating; needs Max - Min <= 100. */
+    maxHealthyPercentage: z.number().int().min(100, 'must be 100-200').max(200, 'must be 100-200').optional(),
+    instanceWarmupSeconds: seconds(86_400).optional(),
+    /** Default true: instances already on the desired configuration are not replaced. */
+    skipMatching: z.boolean().default(true),
+    /** Default true: Auto Scaling reverts a failed refresh itself. */
+    autoRollback: z.boolean().default(true),
+    checkpointPercentages: z
+      .array(z.number().int().min(1, 'each must be 1-100').max(100, 'each must be 1-100'))
+      .min(1, 'must list at least one percentage, or be left out')
+      .optional(),
+    checkpointDelaySeconds: seconds(172_800).optional(),
+    bakeTimeSeconds: seconds(172_800).optional(),
+    alarmNames: uniqueList(z.string().min(1, 'must not be empty').max(255), 'alarm')
+      .max(10, 'at most 10 alarms (the Auto Scaling limit)')
+      .optional(),
+  })
+  .strict()
+  .superRefine((prefs, ctx) => {
+    const { minHealthyPercentage: min, maxHealthyPercentage: max } = prefs;
+    if (max !== undefined && max - min > 100) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxHealthyPercentage'],
+        message: `${max} - minHealthyPercentage ${min} is more than 100; lower maxHealthyPercentage to ${min + 100} or less`,
+      });
+    }
+    const checkpoints = prefs.checkpointPercentages;
+    if (checkpoints) {
+      for (let i = 1; i < checkpoints.length; i++) {
+        if ((checkpoints[i] ?? 0) <= (checkpoints[i - 1] ?? 0)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['checkpointPercentages', i],
+            message: 'must be strictly ascending, e.g. [20, 50, 100]',
+          });
+        }
+      }
+    }
+    if (prefs.checkpointDelaySeconds !== undefined && !checkpoints) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkpointDelaySeconds'],
+        message: 'only applies with checkpointPercentages; add checkpointPercentages or remove it',
+      });
+    }
+  });
+
+/** Step Functions Standard executions fail past 25,000 history events; one poll loop is about 10. */
+export const MAX_HISTORY_EVENTS = 25_000;
+export const EVENTS_PER_POLL = 10;
+
+export const rolloutConfigSchema = z
+  .object({
+    /** The SSM parameter holding the current image; the rollback target lives at `{param}-previous`. */
+    amiParameterName: parameterName,
+    launchTemplateIds: nonEmptyUniqueList(launchTemplateIdSchema, 'launch template id'),
+    /** Rollout order: one group at a time, first to last. */
+    autoScalingGroupNames: nonEmptyUniqueList(groupName, 'Auto Scaling group name'),
+    shareWithAccountIds: uniqueList(accountId, 'account id').default([]),
+    shareWithOrganizationArns: uniqueList(organizationArn, 'organization ARN').default([]),
+    shareWithOrganizationalUnitArns: uniqueList(organizationalUnitArn, 'OU ARN').default([]),
+    trustedImageOwners: nonEmptyUniqueList(imageOwner, 'image owner'),
+    notificationTopicArn: topicArn.optional(),
+    /** For the CDK app, which creates the topic and subscribes these addresses. */
+    notificationEmails: uniqueList(
+      z.email('must be an email address such as ops@example.com'),
+      'email',
+    ).optional(),
+    refreshPreferences: refreshPreferencesSchema.default(() => refreshPreferencesSchema.parse({})),
+    /** Default 60: how long the state machine waits between two refresh status checks. */
+    pollIntervalSeconds: z
+      .number()
+      .int('must be a whole number')
+      .min(5, 'must be 5-3600')
+      .max(3600, 'must be 5-3600')
+      .default(60),
+    /** Default 120: a refresh still running after this long fails the rollout. */
+    refreshTimeoutMinutes: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be 1-10080')
+      .max(10_080, 'must be 1-10080 (one week)')
+      .default(120),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (!config.notificationTopicArn && (config.notificationEmails?.length ?? 0) === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notificationTopicArn'],
+        message:
+          'is required: set notificationTopicArn (or notificationEmails for the CDK app to create a topic)',
+      });
+    }
+    const pollsPerGroup = Math.ceil((config.refreshTimeoutMinutes * 60) / config.pollIntervalSeconds);
+    const events = pollsPerGroup * config.autoScalingGroupNames.length * EVENTS_PER_POLL;
+    if (events > MAX_HISTORY_EVENTS) {
+      const maxMinutes = Math.floor(
+        ((MAX_HISTORY_EVENTS / EVENTS_PER_POLL / config.autoScalingGroupNames.length) *
+          config.pollIntervalSeconds) /
+          60,
+      );
+      ctx.addIssue({
+        code: 'custom',
+        path: ['refreshTimeoutMinutes'],
+        message: `${config.refreshTimeoutMinutes} min polled every ${config.pollIntervalSeconds} s across ${config.autoScalingGroupNames.length} groups could need ~${events} Step Functions history events (limit ${MAX_HISTORY_EVENTS}); lower it to ${maxMinutes} or raise pollIntervalSeconds`,
+      });
+    }
+  });
+
+/** The configuration as written in the JSON file (defaults not yet applied). */
+export type RolloutConfigInput = z.input<typeof rolloutConfigSchema>;
+/** The validated configuration, defaults applied. */
+export type RolloutConfig = z.output<typeof rolloutConfigSchema>;
+export type RefreshPreferencesConfig = RolloutConfig['refreshPreferences'];

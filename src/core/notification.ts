@@ -1,0 +1,131 @@
+import type { CaughtError, Rollout } from './rollout.ts';
+
+/** What the notification reports. */
+export type NotificationOutcome = 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
+
+export interface NotificationFacts {
+  readonly outcome: NotificationOutcome;
+  readonly rolloutId: string;
+  readonly imageId: string;
+  readonly rollout?: Partial<Rollout>;
+  readonly error?: CaughtError;
+  /** The Step Functions execution, for the "where to look" link. */
+  readonly executionArn?: string;
+  readonly region: string;
+}
+
+export interface Notification {
+  /** SNS subjects: at most 100 printable ASCII characters, no line breaks. */
+  readonly subject: string;
+  readonly message: string;
+  /** SNS message attributes (String), for subscription filter policies and machines. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+const headline: Record<NotificationOutcome, string> = {
+  SUCCEEDED: 'succeeded',
+  FAILED: 'FAILED, nothing was changed',
+  ROLLED_BACK: 'FAILED and was rolled back',
+  ROLLBACK_FAILED: 'FAILED and the ROLLBACK FAILED: action needed',
+};
+
+export function composeNotification(facts: NotificationFacts): Notification {
+  const { rollout, error, outcome } = facts;
+  const refresh = rollout?.refresh;
+  const group = refresh?.autoScalingGroupName;
+  const subject = toSubject(
+    `[ami-rollout] ${facts.imageId} ${headline[outcome]}${group && outcome !== 'SUCCEEDED' ? ` (${group})` : ''}`,
+  );
+
+  const lines: string[] = [];
+  lines.push(`The rollout ${facts.rolloutId} of image ${facts.imageId} ${headline[outcome]}.`, '');
+  if (rollout?.rollbackTargetImageId) lines.push(`Rollback image: ${rollout.rollbackTargetImageId}`);
+  const groups = rollout?.groups?.map((g) => g.autoScalingGroupName) ?? [];
+  if (groups.length > 0) lines.push(`Groups, in rollout order: ${groups.join(', ')}`);
+  const refreshed = (rollout?.refreshes ?? [])
+    .filter((r) => r.outcome === 'SUCCEEDED')
+    .map((r) => r.autoScalingGroupName);
+  if (outcome !== 'SUCCEEDED') {
+    lines.push(
+      `Groups refreshed onto the new image: ${refreshed.length > 0 ? refreshed.join(', ') : 'none'}`,
+    );
+  }
+  if (refresh && outcome !== 'SUCCEEDED') {
+    lines.push(
+      '',
+      `Failing group: ${refresh.autoScalingGroupName} (instance refresh ${refresh.instanceRefreshId})`,
+      `  status ${refresh.status ?? 'unknown'}, ${refresh.percentageComplete ?? 0}% complete` +
+        (refresh.statusReason ? `: ${refresh.statusReason}` : ''),
+    );
+    if (refresh.nativeRollback)
+      lines.push('  Auto Scaling rolled this group back to its previous instances itself.');
+    if (refresh.timedOut) lines.push('  The refresh ran past refreshTimeoutMinutes.');
+  }
+  if (error) {
+    lines.push('', `Error: ${error.Error}`, `  ${describeCause(error.Cause)}`);
+  }
+  const rollback = rollout?.rollback;
+  if (rollback) {
+    lines.push('', `Rollback to ${rollback.rollbackTargetImageId}:`);
+    for (const t of rollback.templates) {
+      lines.push(
+        `  ${t.launchTemplateId}: ${t.action}${t.defaultVersion ? ` (default version ${t.defaultVersion})` : ''}${t.detail ? ` - ${t.detail}` : ''}`,
+      );
+    }
+    lines.push(`  image parameter: ${rollback.parameter}`);
+    if (refreshed.length > 0) {
+      lines.push(
+        `  Instances already replaced in ${refreshed.join(', ')} still run ${facts.imageId} until those groups are refreshed again.`,
+      );
+    }
+  }
+  lines.push('', 'Where to look:');
+  if (facts.executionArn) {
+    lines.push(
+      `  Execution: https://${facts.region}.console.aws.amazon.com/states/home?region=${facts.region}#/v2/executions/details/${facts.executionArn}`,
+    );
+  }
+  if (group) {
+    lines.push(
+      `  Group: https://${facts.region}.console.aws.amazon.com/ec2/home?region=${facts.region}#AutoScalingGroupDetails:id=${encodeURIComponent(group)};view=instanceRefresh`,
+      `  aws autoscaling describe-instance-refreshes --region ${facts.region} --auto-scaling-group-name ${group}`,
+    );
+  }
+  lines.push(`  Logs: filter the step functions' log groups on rolloutId = "${facts.rolloutId}"`);
+
+  const attributes: Record<string, string> = {
+    outcome,
+    rolloutId: facts.rolloutId,
+    imageId: facts.imageId,
+  };
+  if (rollout?.rollbackTargetImageId) attributes['rollbackTargetImageId'] = rollout.rollbackTargetImageId;
+  if (group) attributes['autoScalingGroupName'] = group;
+  if (refresh?.instanceRefreshId) attributes['instanceRefreshId'] = refresh.instanceRefreshId;
+  if (refresh?.status) attributes['refreshStatus'] = refresh.status;
+  if (error) attributes['errorName'] = error.Error;
+  return { subject, message: lines.join('\n'), attributes };
+}
+
+/** A Catch's Cause is the JSON `{errorMessage, errorType, ...}` of a Lambda error, or plain text. */
+function describeCause(cause: string | undefined): string {
+  if (!cause) return '(no cause given)';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'errorMessage' in parsed &&
+      typeof parsed.errorMessage === 'string'
+    ) {
+      return parsed.errorMessage;
+    }
+  } catch {
+    // not JSON: shown as is
+  }
+  return cause;
+}
+
+function toSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+}

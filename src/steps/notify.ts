@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { publish } from '../adapters/sns.ts';
+import { composeNotification } from '../core/notification.ts';
+import { caughtErrorSchema, rolloutSchema } from '../core/rollout.ts';
+import { ConfigError } from '../errors.ts';
+import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+
+/**
+ * The notify event. `outcome` is set by the state (`NotifySuccess` passes SUCCEEDED, the Catch paths FAILED,
+ * ROLLED_BACK or ROLLBACK_FAILED); the rollout may be partial (a preflight failure has none yet, only the
+ * execution input's `rolloutId` and `imageId`).
+ */
+export const notifyEventSchema = z
+  .object({
+    outcome: z.enum(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'ROLLBACK_FAILED']),
+    rolloutId: z.string().min(1).optional(),
+    imageId: z.string().min(1).optional(),
+    rollout: rolloutSchema.partial().required({ rolloutId: true, imageId: true }).optional(),
+    error: caughtErrorSchema.optional(),
+    /** `$$.Execution.Id`, for the link in the message. */
+    executionArn: z.string().optional(),
+  })
+  .refine((e) => e.rollout || (e.rolloutId && e.imageId), {
+    message: 'needs rollout, or rolloutId and imageId',
+  });
+export type NotifyEvent = z.infer<typeof notifyEventSchema>;
+
+export interface NotifyResult {
+  readonly messageId: string;
+  readonly subject: string;
+}
+
+/**
+ * Notify: publishes what happened to the SNS topic: a subject and a message a person can act on (image,
+ * group, what failed, what was rolled back, where to look) and message attributes for machines.
+ * SNS standard topics deliver at least once, so a retried notify can send twice; on a FIFO topic the
+ * deduplication id (rollout, outcome, error) makes a retry a no-op.
+ * Event: see `notifyEventSchema`. Result: `{ messageId, subject }`.
+ */
+export function createNotify(deps: StepDependencies): (event: unknown) => Promise<NotifyResult> {
+  const { config, sns } = deps;
+  return async (event) => {
+    const parsed = parseEvent(notifyEventSchema, event, 'notify');
+    const rolloutId = parsed.rollout?.rolloutId ?? parsed.rolloutId ?? '';
+    const imageId = parsed.rollout?.imageId ?? parsed.imageId ?? '';
+    const log = stepLogger(deps, 'notify', { rolloutId, imageId });
+    const topicArn = config.notificationTopicArn;
+    if (!topicArn)
+      throw new ConfigError('notificationTopicArn is not set; the notify step has nowhere to publish');
+    const region = await sns.config.region();
+    const notification = composeNotification({
+      outcome: parsed.outcome,
+      rolloutId,
+      imageId,
+      region,
+      ...(parsed.rollout ? { rollout: parsed.rollout } : {}),
+      ...(parsed.error ? { error: parsed.error } : {}),
+      ...(parsed.executionArn ? { executionArn: parsed.executionArn } : {}),
+    });
+    const deduplicationId = createHash('sha256')
+      .update(
+        JSON.stringify([
+          rolloutId,
+          parsed.outcome,
+          parsed.error?.Error ?? '',
+          parsed.rollout?.refresh?.instanceRefreshId ?? '',
+        ]),
+      )
+      .digest('hex')
+      .slice(0, 64);
+    const messageId = await publish(sns, { topicArn, ...notification, deduplicationId, groupId: rolloutId });
+    log.info('notification-published', {
+      topicArn,
+      messageId,
+      outcome: parsed.outcome,
+      subject: notification.subject,
+    });
+    return { messageId, subject: notification.subject };
+  };
+}
+
+/** The Lambda entry point. */
+export const handler = (event: unknown): Promise<NotifyResult> => createNotify(lambdaDependencies())(event);

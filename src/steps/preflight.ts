@@ -1,0 +1,171 @@
+import { describeGroups, describeRefreshes } from '../adapters/autoscaling.ts';
+import { describeDefaultVersion, describeImage, imageOwnedBy, type ImageFacts } from '../adapters/ec2.ts';
+import { getParameterValue } from '../adapters/ssm.ts';
+import { previousParameterName } from '../core/parameter-plan.ts';
+import { isActiveRefreshStatus } from '../core/refresh-status.ts';
+import { decideRollbackTarget } from '../core/rollback-target.ts';
+import { startEventSchema, type GroupRecord, type Rollout, type TemplateRecord } from '../core/rollout.ts';
+import {
+  AutoScalingGroupNotFoundError,
+  GroupTemplateMismatchError,
+  ImageNotAvailableError,
+  ImageNotFoundError,
+  NoRollbackTargetError,
+  RefreshInProgressError,
+  RollbackImageNotAvailableError,
+  UntrustedImageOwnerError,
+} from '../errors.ts';
+import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+
+/**
+ * Preflight: proves, before anything changes, that the rollout can run and can be undone. It only reads.
+ * Event: `{ rolloutId, imageId }` (the execution input). Result: the rollout record (`$.rollout`).
+ */
+export function createPreflight(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+  const { config, ec2, autoscaling, ssm } = deps;
+  return async (event) => {
+    const { rolloutId, imageId } = parseEvent(startEventSchema, event, 'preflight');
+    const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
+
+    const image = await describeImage(ec2, imageId);
+    if (!image)
+      throw new ImageNotFoundError(
+        `image ${imageId} does not exist in this account and region (or is not shared with it)`,
+      );
+    if (image.state !== 'available') {
+      throw new ImageNotAvailableError(
+        `image ${imageId} is ${image.state}, not available; wait for it to become available or pick another image`,
+      );
+    }
+    if (!(await isTrustedOwner(deps, image))) {
+      throw new UntrustedImageOwnerError(
+        `image ${imageId} is owned by ${image.ownerId}, which is not in trustedImageOwners (${config.trustedImageOwners.join(', ')}); add the owner to trustedImageOwners if it is yours`,
+      );
+    }
+    log.info('image-checked', { ownerId: image.ownerId, state: image.state, encrypted: image.encrypted });
+    if (
+      image.encrypted &&
+      config.shareWithAccountIds.length +
+        config.shareWithOrganizationArns.length +
+        config.shareWithOrganizationalUnitArns.length >
+        0
+    ) {
+      log.warn('encrypted-image-shared', {
+        message:
+          'the image has encrypted snapshots: share their KMS key with the target accounts, or launches there fail',
+      });
+    }
+
+    const templates: TemplateRecord[] = [];
+    for (const launchTemplateId of config.launchTemplateIds) {
+      const current = await describeDefaultVersion(ec2, launchTemplateId);
+      templates.push({
+        launchTemplateId,
+        ...(current.launchTemplateName ? { launchTemplateName: current.launchTemplateName } : {}),
+        previousVersion: current.versionNumber,
+        ...(current.imageId ? { previousImageId: current.imageId } : {}),
+      });
+      log.info('launch-template-checked', {
+        launchTemplateId,
+        defaultVersion: current.versionNumber,
+        defaultImageId: current.imageId,
+      });
+    }
+
+    const found = await describeGroups(autoscaling, config.autoScalingGroupNames);
+    const missing = config.autoScalingGroupNames.filter((name) => !found.has(name));
+    if (missing.length > 0) {
+      throw new AutoScalingGroupNotFoundError(
+        `Auto Scaling group(s) ${missing.join(', ')} do not exist; fix autoScalingGroupNames`,
+      );
+    }
+    const groups: GroupRecord[] = [];
+    for (const name of config.autoScalingGroupNames) {
+      const group = found.get(name);
+      const spec = group?.launchTemplate;
+      const template = templates.find(
+        (t) =>
+          t.launchTemplateId === spec?.launchTemplateId ||
+          (spec?.launchTemplateName !== undefined && t.launchTemplateName === spec.launchTemplateName),
+      );
+      if (!spec || !template) {
+        const from = spec
+          ? `launch template ${spec.launchTemplateId ?? spec.launchTemplateName ?? '?'}`
+          : group?.launchConfigurationName
+            ? `launch configuration ${group.launchConfigurationName}`
+            : 'no launch template';
+        throw new GroupTemplateMismatchError(
+          `group ${name} launches from ${from}, which is not in launchTemplateIds (${config.launchTemplateIds.join(', ')}); add its template or move the group to one of them`,
+        );
+      }
+      groups.push({
+        autoScalingGroupName: name,
+        launchTemplateId: template.launchTemplateId,
+        previousLaunchTemplateVersion: spec.version ?? '$Default',
+      });
+    }
+
+    for (const name of config.autoScalingGroupNames) {
+      const running = (await describeRefreshes(autoscaling, name)).find((r) =>
+        isActiveRefreshStatus(r.status),
+      );
+      if (running) {
+        throw new RefreshInProgressError(
+          `group ${name} already has instance refresh ${running.instanceRefreshId} (${running.status}); wait for it to finish or cancel it`,
+        );
+      }
+    }
+    log.info('groups-checked', { groups: groups.map((g) => g.autoScalingGroupName) });
+
+    const parameterValue = await getParameterValue(ssm, config.amiParameterName);
+    const previousParameterValue = await getParameterValue(
+      ssm,
+      previousParameterName(config.amiParameterName),
+    );
+    const decision = decideRollbackTarget({
+      imageId,
+      ...(parameterValue ? { parameterValue } : {}),
+      ...(previousParameterValue ? { previousParameterValue } : {}),
+      templateImageIds: templates.map((t) => t.previousImageId),
+    });
+    if (decision.kind === 'none') {
+      throw new NoRollbackTargetError(
+        `no rollback target for ${config.amiParameterName}: ${decision.reason}`,
+      );
+    }
+    const target = await describeImage(ec2, decision.rollbackTargetImageId);
+    if (!target || target.state !== 'available') {
+      throw new RollbackImageNotAvailableError(
+        `the rollback image ${decision.rollbackTargetImageId} (from ${decision.source}) is ${target ? target.state : 'gone'}; a rollback could not launch instances`,
+      );
+    }
+    log.info('preflight-passed', {
+      rollbackTargetImageId: decision.rollbackTargetImageId,
+      rollbackTargetSource: decision.source,
+    });
+
+    return {
+      rolloutId,
+      imageId,
+      rollbackTargetImageId: decision.rollbackTargetImageId,
+      rollbackTargetSource: decision.source,
+      templates,
+      groups,
+      groupIndex: 0,
+      done: false,
+      refreshes: [],
+    };
+  };
+}
+
+/** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */
+async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promise<boolean> {
+  const owners = deps.config.trustedImageOwners;
+  if (owners.includes(image.ownerId)) return true;
+  const aliases = owners.filter((o) => !/^\d{12}$/.test(o));
+  if (aliases.length === 0) return false;
+  return imageOwnedBy(deps.ec2, image.imageId, aliases);
+}
+
+/** The Lambda entry point. */
+export const handler = (event: unknown): Promise<Rollout> => createPreflight(lambdaDependencies())(event);

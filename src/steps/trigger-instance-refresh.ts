@@ -1,0 +1,112 @@
+import { describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
+import {
+  decideExistingRefresh,
+  nextGroup,
+  refreshPreferencesRequest,
+  type ExistingRefresh,
+} from '../core/refresh-plan.ts';
+import { rolloutEventSchema, type RefreshRecord, type Rollout } from '../core/rollout.ts';
+import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
+import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+
+/**
+ * Trigger instance refresh: starts the refresh of the group at `rollout.groupIndex`, to the numbered template
+ * version the update step created (never `$Latest`/`$Default`, so AutoRollback works and a rollback has a
+ * version to return to). A refresh this rollout already started (a retry after a lost response) is adopted.
+ * Event: `{ rollout }`. Result: the rollout with `refresh` (group, refresh id, index) and `done: false`, or
+ * `done: true` when every group has been refreshed.
+ */
+export function createTriggerInstanceRefresh(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+  const { config, autoscaling } = deps;
+  return async (event) => {
+    const { rollout } = parseEvent(rolloutEventSchema, event, 'trigger_instance_refresh');
+    const { rolloutId, imageId } = rollout;
+    const decision = nextGroup(rollout);
+    if (decision.kind === 'invalid')
+      throw new InvalidEventError(`trigger_instance_refresh: ${decision.reason}`);
+    if (decision.kind === 'done') {
+      stepLogger(deps, 'trigger_instance_refresh', { rolloutId, imageId }).info('all-groups-refreshed', {
+        groups: rollout.groups.map((g) => g.autoScalingGroupName),
+      });
+      return { ...rollout, done: true };
+    }
+
+    const { group, groupIndex, launchTemplateId, launchTemplateVersion } = decision;
+    const autoScalingGroupName = group.autoScalingGroupName;
+    const log = stepLogger(deps, 'trigger_instance_refresh', { rolloutId, imageId, autoScalingGroupName });
+    const desired = {
+      launchTemplateId,
+      version: launchTemplateVersion,
+      ...optionalName(
+        rollout.templates.find((t) => t.launchTemplateId === launchTemplateId)?.launchTemplateName,
+      ),
+    };
+
+    const adoptOrFail = (refreshes: readonly ExistingRefresh[]): ExistingRefresh | undefined => {
+      const existing = decideExistingRefresh(refreshes, desired);
+      if (existing.kind === 'conflict') {
+        throw new RefreshInProgressError(
+          `group ${autoScalingGroupName} has instance refresh ${existing.refresh.instanceRefreshId} (${existing.refresh.status}) that this rollout did not start; wait for it or cancel it, then redrive`,
+        );
+      }
+      return existing.kind === 'adopt' ? existing.refresh : undefined;
+    };
+
+    let adopted = adoptOrFail(await describeRefreshes(autoscaling, autoScalingGroupName));
+    let instanceRefreshId = adopted?.instanceRefreshId;
+    if (!instanceRefreshId) {
+      const started = await startRefresh(autoscaling, {
+        autoScalingGroupName,
+        launchTemplateId,
+        launchTemplateVersion,
+        preferences: refreshPreferencesRequest(config.refreshPreferences),
+      });
+      if (started.kind === 'started') {
+        instanceRefreshId = started.instanceRefreshId;
+      } else {
+        // Started between our Describe and Start (a concurrent retry): adopt it if it is ours.
+        adopted = adoptOrFail(await describeRefreshes(autoscaling, autoScalingGroupName));
+        if (!adopted) {
+          throw new RefreshInProgressError(
+            `group ${autoScalingGroupName} refused a new instance refresh: one is already in progress`,
+            {
+              cause: started.error,
+            },
+          );
+        }
+        instanceRefreshId = adopted.instanceRefreshId;
+      }
+    }
+
+    const refresh: RefreshRecord = {
+      groupIndex,
+      autoScalingGroupName,
+      instanceRefreshId,
+      launchTemplateId,
+      launchTemplateVersion,
+      startedAt: (adopted?.startTime ?? (deps.now ?? (() => new Date()))()).toISOString(),
+      ...(adopted ? { adopted: true, status: adopted.status } : { status: 'Pending' }),
+      outcome: 'IN_PROGRESS',
+    };
+    log.info(adopted ? 'instance-refresh-adopted' : 'instance-refresh-started', {
+      instanceRefreshId,
+      groupIndex,
+      launchTemplateId,
+      launchTemplateVersion,
+    });
+    return {
+      ...rollout,
+      done: false,
+      refresh,
+      refreshes: [...rollout.refreshes.filter((r) => r.groupIndex !== groupIndex), refresh],
+    };
+  };
+}
+
+function optionalName(name: string | undefined): { launchTemplateName?: string } {
+  return name === undefined ? {} : { launchTemplateName: name };
+}
+
+/** The Lambda entry point. */
+export const handler = (event: unknown): Promise<Rollout> =>
+  createTriggerInstanceRefresh(lambdaDependencies())(event);
