@@ -63,11 +63,6 @@ const escapeXml = (text: string): string =>
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
   );
 
-/**
- * Serializes a response value. Object keys are the XML element names; arrays become lists of `<item>` or
- * `<member>` children; Maps become `<entry><key/><value/></entry>` lists; `undefined` members are left out;
- * dates are ISO 8601.
- */
 /** A list whose items the model names other than `item`/`member` (EC2 launch template interfaces' `<groupId>`). */
 export class NamedItemList {
   constructor(
@@ -76,6 +71,11 @@ export class NamedItemList {
   ) {}
 }
 
+/**
+ * Serializes a response value. Object keys are the XML element names; arrays become lists of `<item>` or
+ * `<member>` children; Maps become `<entry><key/><value/></entry>` lists; `undefined` members are left out;
+ * dates are ISO 8601.
+ */
 export function toXml(name: string, value: unknown, listItem: 'item' | 'member'): string {
   if (value === undefined || value === null) return '';
   if (value instanceof NamedItemList) {
