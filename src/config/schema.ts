@@ -192,6 +192,15 @@ export const rolloutConfigSchema = z
           'is required: set notificationTopicArn (or notificationEmails for the CDK app to create a topic)',
       });
     }
+    // zod runs this refinement even when a field above failed; judge only values that passed.
+    const rangesValid =
+      Number.isInteger(config.pollIntervalSeconds) &&
+      config.pollIntervalSeconds >= 5 &&
+      Number.isInteger(config.refreshTimeoutMinutes) &&
+      config.refreshTimeoutMinutes >= 1 &&
+      Array.isArray(config.autoScalingGroupNames) &&
+      config.autoScalingGroupNames.length > 0;
+    if (!rangesValid) return;
     const pollsPerGroup = Math.ceil((config.refreshTimeoutMinutes * 60) / config.pollIntervalSeconds);
     const events = pollsPerGroup * config.autoScalingGroupNames.length * EVENTS_PER_POLL;
     if (events > MAX_HISTORY_EVENTS) {

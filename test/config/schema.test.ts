@@ -1,0 +1,136 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configFromEnvironment, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+const valid = {
+  amiParameterName: '/ami-rollout/golden-ami',
+  launchTemplateIds: ['lt-0000000000000a001'],
+  autoScalingGroupNames: ['web', 'api'],
+  trustedImageOwners: ['123456789012'],
+  notificationTopicArn: 'arn:aws:sns:us-east-1:123456789012:ami-rollout',
+};
+
+function issuesOf(value: unknown): string[] {
+  try {
+    parseConfig(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).issues];
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('rollout configuration', () => {
+  it('applies the documented defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.refreshPreferences).toEqual({
+      minHealthyPercentage: 90,
+      skipMatching: true,
+      autoRollback: true,
+    });
+    expect(config.pollIntervalSeconds).toBe(60);
+    expect(config.refreshTimeoutMinutes).toBe(120);
+    expect(config.shareWithAccountIds).toEqual([]);
+  });
+
+  it('loads examples/rollout.config.json', async () => {
+    const config = await loadConfig(join(import.meta.dirname, '../../examples/rollout.config.json'));
+    expect(config.autoScalingGroupNames).toEqual(['web', 'api', 'worker']);
+  });
+
+  it('fails when a required field is missing, naming it', () => {
+    expect(issuesOf({ ...valid, amiParameterName: undefined })).toEqual([
+      'amiParameterName: is required (string)',
+    ]);
+  });
+
+  it('fails when a launch template id is malformed, showing the value and the fix', () => {
+    const [issue] = issuesOf({ ...valid, launchTemplateIds: ['web-template'] });
+    expect(issue).toContain('launchTemplateIds[0]: "web-template"');
+    expect(issue).toContain('lt-0123456789abcdef0');
+  });
+
+  it('fails when a list has duplicates', () => {
+    expect(issuesOf({ ...valid, autoScalingGroupNames: ['web', 'web'] })[0]).toContain(
+      'autoScalingGroupNames[1]: "web" is listed twice',
+    );
+  });
+
+  it('fails when a required list is empty', () => {
+    expect(issuesOf({ ...valid, launchTemplateIds: [] })).toEqual([
+      'launchTemplateIds: must list at least one launch template id',
+    ]);
+  });
+
+  it.each([
+    ['shareWithAccountIds', ['12345']],
+    ['shareWithOrganizationArns', ['arn:aws:organizations::123456789012:o-nope']],
+    ['shareWithOrganizationalUnitArns', ['ou-ab12-cdefgh34']],
+    ['trustedImageOwners', ['me']],
+    ['notificationTopicArn', 'ami-rollout'],
+  ])('fails when %s is malformed', (field, value) => {
+    expect(issuesOf({ ...valid, [field]: value })[0]).toMatch(new RegExp(`^${field}`));
+  });
+
+  it.each([
+    [{ minHealthyPercentage: 101 }, 'refreshPreferences.minHealthyPercentage: 101 must be 0-100'],
+    [{ maxHealthyPercentage: 99 }, 'refreshPreferences.maxHealthyPercentage: 99 must be 100-200'],
+    [{ minHealthyPercentage: 50, maxHealthyPercentage: 200 }, 'lower maxHealthyPercentage to 150'],
+    [
+      { checkpointPercentages: [50, 20] },
+      'refreshPreferences.checkpointPercentages[1]: must be strictly ascending',
+    ],
+    [{ checkpointDelaySeconds: 60 }, 'only applies with checkpointPercentages'],
+    [{ bakeTimeSeconds: 172_801 }, 'must be at most 172800'],
+    [{ alarmNames: Array.from({ length: 11 }, (_, i) => `a${i}`) }, 'at most 10 alarms'],
+    [{ minHealthyPercentage: 90, surge: true }, 'unknown field "surge"'],
+  ])('fails when refreshPreferences are out of range: %j', (refreshPreferences, message) => {
+    expect(issuesOf({ ...valid, refreshPreferences }).join('\n')).toContain(message);
+  });
+
+  it('fails when pollIntervalSeconds is out of range', () => {
+    expect(issuesOf({ ...valid, pollIntervalSeconds: 1 })).toEqual(['pollIntervalSeconds: 1 must be 5-3600']);
+  });
+
+  it('fails when the timeout could exceed the Step Functions history limit', () => {
+    const [issue] = issuesOf({ ...valid, pollIntervalSeconds: 5, refreshTimeoutMinutes: 10_000 });
+    expect(issue).toContain('refreshTimeoutMinutes');
+    expect(issue).toContain('25000');
+  });
+
+  it('fails when there is nowhere to notify', () => {
+    expect(issuesOf({ ...valid, notificationTopicArn: undefined })[0]).toContain(
+      'notificationTopicArn: is required',
+    );
+  });
+
+  it('accepts emails instead of a topic (for the CDK app)', () => {
+    expect(
+      parseConfig({ ...valid, notificationTopicArn: undefined, notificationEmails: ['ops@example.com'] })
+        .notificationEmails,
+    ).toEqual(['ops@example.com']);
+  });
+
+  it('fails when a field is unknown', () => {
+    expect(issuesOf({ ...valid, launchTemplateId: 'lt-0000000000000a001' })).toEqual([
+      '(top level): unknown field "launchTemplateId"; remove it or check its spelling',
+    ]);
+  });
+
+  it('names the file when it is not JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'config-'));
+    const path = join(dir, 'rollout.config.json');
+    await writeFile(path, '{ nope');
+    await expect(loadConfig(path)).rejects.toThrow(`${path} is not valid JSON`);
+  });
+
+  it('reads AMI_ROLLOUT_CONFIG in a Lambda container', () => {
+    expect(configFromEnvironment({ AMI_ROLLOUT_CONFIG: JSON.stringify(valid) }).amiParameterName).toBe(
+      valid.amiParameterName,
+    );
+    expect(() => configFromEnvironment({})).toThrow(ConfigError);
+  });
+});
