@@ -103,9 +103,11 @@ export interface AutoScalingGroup {
   maxSize: number;
   desiredCapacity: number;
   readonly availabilityZones: readonly string[];
+  /** Subnet ids as given to CreateAutoScalingGroup (comma-separated), echoed by DescribeAutoScalingGroups. */
+  readonly vpcZoneIdentifier?: string;
   readonly healthCheckType: string;
-  readonly healthCheckGracePeriod: number;
-  readonly defaultInstanceWarmup?: number;
+  healthCheckGracePeriod: number;
+  defaultInstanceWarmup?: number;
   readonly createdTime: Date;
   /** Ids of the group's instances that are not yet terminated. */
   instanceIds: string[];

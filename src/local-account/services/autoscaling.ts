@@ -1,14 +1,576 @@
 import type { LocalAccount } from '../account.ts';
+import { AwsApiError } from '../errors.ts';
+import type { Input } from '../protocols/input.ts';
+import { InstanceLifecycle } from '../simulation/instance-lifecycle.ts';
+import { InstanceRefreshEngine, previousConfigurationOf } from '../simulation/instance-refresh.ts';
+import {
+  findLaunchTemplate,
+  isNumberedVersion,
+  resolveLaunchTemplate,
+  type ResolvedLaunchTemplate,
+} from '../simulation/launch-templates.ts';
+import { ACTIVE_STATUSES, CANCELLABLE_STATUSES, ROLLBACK_STATUSES } from '../simulation/refresh-decisions.ts';
+import type {
+  AutoScalingGroup,
+  Instance,
+  InstanceRefresh,
+  LaunchTemplateSpec,
+  RefreshPreferences,
+} from '../state.ts';
 import type { ServiceDefinition } from './service.ts';
 
+const validation = (message: string): AwsApiError => new AwsApiError('ValidationError', message);
+
+const notNull = (member: string): AwsApiError =>
+  validation(
+    `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+  );
+
+/**
+ * EC2 Auto Scaling (query protocol, 2011-01-01): groups of launch-template instances and instance refreshes.
+ * The fleet itself lives in simulation/: InstanceLifecycle launches and terminates instances, and
+ * InstanceRefreshEngine runs refreshes on the account's virtual clock.
+ */
 export function autoScalingService(account: LocalAccount): ServiceDefinition {
-  void account;
+  const lifecycle = new InstanceLifecycle(account);
+  const refreshes = new InstanceRefreshEngine(account, lifecycle);
+  const groups = account.state.autoScalingGroups;
+  /** Tag keys with PropagateAtLaunch, per group (the shared state keeps tag values only). */
+  const propagated = new Map<string, Set<string>>();
+
+  const getGroup = (name: string): AutoScalingGroup => {
+    const group = groups.get(name);
+    if (!group) throw validation(`AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+    return group;
+  };
+
+  /** A LaunchTemplateSpecification from the request, checked against EC2's templates and images. */
+  const readLaunchTemplate = (input: Input): LaunchTemplateSpec => {
+    const template = findLaunchTemplate(account, {
+      launchTemplateId: input.optString('LaunchTemplateId'),
+      launchTemplateName: input.optString('LaunchTemplateName'),
+    });
+    const spec: LaunchTemplateSpec = {
+      launchTemplateId: template.launchTemplateId,
+      launchTemplateName: template.launchTemplateName,
+      version: input.optString('Version') ?? '$Default',
+    };
+    resolveLaunchTemplate(account, spec);
+    return spec;
+  };
+
+  const checkSizes = (min: number, max: number, desired: number): void => {
+    if (min > max) throw validation(`Max bound, ${max}, must be greater than or equal to min bound, ${min}`);
+    if (desired < min || desired > max) {
+      throw validation(
+        `Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`,
+      );
+    }
+  };
+
   return {
     name: 'autoscaling',
     protocol: 'query',
     apiVersion: '2011-01-01',
     xmlns: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
     throttling: { code: 'Throttling', httpStatus: 400 },
-    operations: {},
+    operations: {
+      CreateAutoScalingGroup: (input) => {
+        const name = input.string('AutoScalingGroupName');
+        if (groups.has(name)) {
+          throw new AwsApiError(
+            'AlreadyExists',
+            `AutoScalingGroup by this name already exists - A group with the name ${name} already exists`,
+          );
+        }
+        const minSize = input.optInt('MinSize', 0);
+        const maxSize = input.optInt('MaxSize', 0);
+        if (minSize === undefined) throw notNull('minSize');
+        if (maxSize === undefined) throw notNull('maxSize');
+        const desiredCapacity = input.optInt('DesiredCapacity', 0) ?? minSize;
+        checkSizes(minSize, maxSize, desiredCapacity);
+        const templateInput = input.optObject('LaunchTemplate');
+        if (!templateInput) {
+          throw validation(
+            'Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.',
+          );
+        }
+        const launchTemplate = readLaunchTemplate(templateInput);
+        const vpcZoneIdentifier = input.optString('VPCZoneIdentifier');
+        const subnets =
+          vpcZoneIdentifier
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean) ?? [];
+        const zones = input.strings('AvailabilityZones');
+        // Subnets are not modelled: each subnet stands for one zone of the region, in order.
+        const availabilityZones =
+          zones.length > 0
+            ? zones
+            : subnets.length > 0
+              ? subnets.map((_, i) => `${account.region}${String.fromCharCode(97 + (i % 6))}`)
+              : [`${account.region}a`, `${account.region}b`, `${account.region}c`];
+        const tags = input.objects('Tags').map((tag) => ({
+          key: tag.string('Key'),
+          value: tag.optString('Value') ?? '',
+          propagateAtLaunch: tag.optBoolean('PropagateAtLaunch') ?? false,
+        }));
+        const healthCheckGracePeriod = input.optInt('HealthCheckGracePeriod', 0) ?? 0;
+        const defaultInstanceWarmup = input.optInt('DefaultInstanceWarmup', -1);
+        const group: AutoScalingGroup = {
+          autoScalingGroupName: name,
+          autoScalingGroupARN:
+            `arn:aws:autoscaling:${account.region}:${account.accountId}:autoScalingGroup:` +
+            `${account.ids.uuid('autoScalingGroup')}:autoScalingGroupName/${name}`,
+          launchTemplate,
+          minSize,
+          maxSize,
+          desiredCapacity,
+          availabilityZones,
+          ...(vpcZoneIdentifier ? { vpcZoneIdentifier } : {}),
+          healthCheckType: input.optString('HealthCheckType') ?? 'EC2',
+          healthCheckGracePeriod,
+          ...(defaultInstanceWarmup !== undefined && defaultInstanceWarmup >= 0
+            ? { defaultInstanceWarmup }
+            : {}),
+          createdTime: account.now(),
+          instanceIds: [],
+          tags: new Map(tags.map((t) => [t.key, t.value])),
+        };
+        groups.set(name, group);
+        propagated.set(name, new Set(tags.filter((t) => t.propagateAtLaunch).map((t) => t.key)));
+        lifecycle.reconcileCapacity(group);
+        return undefined;
+      },
+
+      DescribeAutoScalingGroups: (input) => {
+        const names = input.strings('AutoScalingGroupNames');
+        const filters = input
+          .objects('Filters')
+          .map((f) => ({ name: f.string('Name'), values: f.strings('Values') }));
+        const { start, size } = page(input);
+        let found = names.length > 0 ? names.flatMap((n) => groups.get(n) ?? []) : [...groups.values()];
+        found = found.filter((group) => filters.every((f) => matchesFilter(group, f.name, f.values)));
+        const slice = found.slice(start, start + size);
+        return {
+          AutoScalingGroups: slice.map((group) => describeGroup(group)),
+          NextToken: start + size < found.length ? String(start + size) : undefined,
+        };
+      },
+
+      UpdateAutoScalingGroup: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const templateInput = input.optObject('LaunchTemplate');
+        const launchTemplate = templateInput ? readLaunchTemplate(templateInput) : undefined;
+        const minSize = input.optInt('MinSize', 0) ?? group.minSize;
+        const maxSize = input.optInt('MaxSize', 0) ?? group.maxSize;
+        // Like AWS, a new min or max drags an unspecified desired capacity into range.
+        const desiredCapacity =
+          input.optInt('DesiredCapacity', 0) ?? Math.min(maxSize, Math.max(minSize, group.desiredCapacity));
+        checkSizes(minSize, maxSize, desiredCapacity);
+        const healthCheckGracePeriod = input.optInt('HealthCheckGracePeriod', 0);
+        const defaultInstanceWarmup = input.optInt('DefaultInstanceWarmup', -1);
+        if (launchTemplate) group.launchTemplate = launchTemplate;
+        group.minSize = minSize;
+        group.maxSize = maxSize;
+        group.desiredCapacity = desiredCapacity;
+        if (healthCheckGracePeriod !== undefined) group.healthCheckGracePeriod = healthCheckGracePeriod;
+        if (defaultInstanceWarmup !== undefined) {
+          group.defaultInstanceWarmup = defaultInstanceWarmup >= 0 ? defaultInstanceWarmup : undefined;
+        }
+        if (!refreshes.activeRefresh(group.autoScalingGroupName)) lifecycle.reconcileCapacity(group);
+        return undefined;
+      },
+
+      SetDesiredCapacity: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const desired = input.optInt('DesiredCapacity', 0);
+        if (desired === undefined) throw notNull('desiredCapacity');
+        if (desired > group.maxSize) {
+          throw validation(
+            `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
+          );
+        }
+        if (desired < group.minSize) {
+          throw validation(
+            `New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`,
+          );
+        }
+        group.desiredCapacity = desired;
+        if (!refreshes.activeRefresh(group.autoScalingGroupName)) lifecycle.reconcileCapacity(group);
+        return undefined;
+      },
+
+      DeleteAutoScalingGroup: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const force = input.optBoolean('ForceDelete') ?? false;
+        const name = group.autoScalingGroupName;
+        if (!force && refreshes.activeRefresh(name)) {
+          throw new AwsApiError(
+            'ScalingActivityInProgress',
+            `An instance refresh is in progress on ${name}.`,
+          );
+        }
+        if (!force && lifecycle.instances(group).length > 0) {
+          throw new AwsApiError(
+            'ResourceInUse',
+            'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.',
+          );
+        }
+        refreshes.abandon(name);
+        lifecycle.terminateAll(group);
+        groups.delete(name);
+        propagated.delete(name);
+        return undefined;
+      },
+
+      DescribeAutoScalingInstances: (input) => {
+        const ids = input.strings('InstanceIds');
+        const { start, size } = page(input);
+        const found: Instance[] =
+          ids.length > 0
+            ? ids.flatMap((id) => {
+                const instance = account.state.instances.get(id);
+                return instance?.autoScalingGroupName && instance.lifecycleState !== 'Terminated'
+                  ? [instance]
+                  : [];
+              })
+            : [...groups.values()].flatMap((group) => lifecycle.instances(group));
+        return {
+          AutoScalingInstances: found.slice(start, start + size).map((instance) => ({
+            ...describeInstance(instance),
+            AutoScalingGroupName: instance.autoScalingGroupName,
+          })),
+          NextToken: start + size < found.length ? String(start + size) : undefined,
+        };
+      },
+
+      StartInstanceRefresh: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const strategy = input.optString('Strategy') ?? 'Rolling';
+        if (strategy !== 'Rolling' && strategy !== 'ReplaceRootVolume') {
+          throw validation(
+            `1 validation error detected: Value '${strategy}' at 'strategy' failed to satisfy constraint: ` +
+              'Member must satisfy enum value set: [Rolling, ReplaceRootVolume]',
+          );
+        }
+        if (strategy === 'ReplaceRootVolume') {
+          // AWS needs a mixed instances policy with ImageId overrides for it; the local account models none.
+          throw validation(
+            'The ReplaceRootVolume strategy requires a desired configuration with a MixedInstancesPolicy whose ' +
+              'overrides specify an ImageId. The local account supports launch templates only: use Rolling.',
+          );
+        }
+        const desiredInput = input.optObject('DesiredConfiguration');
+        if (desiredInput?.has('MixedInstancesPolicy')) {
+          throw validation(
+            'The local account does not support a MixedInstancesPolicy: give a LaunchTemplate.',
+          );
+        }
+        const desiredTemplateInput = desiredInput?.optObject('LaunchTemplate');
+        if (desiredInput && !desiredTemplateInput) {
+          throw validation('The DesiredConfiguration must contain a LaunchTemplate.');
+        }
+        const desired = desiredTemplateInput ? readLaunchTemplate(desiredTemplateInput) : undefined;
+        const preferences = readPreferences(input.optObject('Preferences'));
+        if (preferences.autoRollback) checkAutoRollback(desired);
+        const name = group.autoScalingGroupName;
+        const active = refreshes.activeRefresh(name);
+        if (active && ACTIVE_STATUSES.has(active.status)) {
+          throw new AwsApiError(
+            'InstanceRefreshInProgress',
+            'An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.',
+          );
+        }
+        const target: ResolvedLaunchTemplate = resolveLaunchTemplate(
+          account,
+          desired ?? group.launchTemplate,
+        );
+        const refresh: InstanceRefresh = {
+          instanceRefreshId: account.ids.uuid('instanceRefresh'),
+          autoScalingGroupName: name,
+          strategy,
+          status: 'Pending',
+          startTime: account.now(),
+          percentageComplete: 0,
+          instancesToUpdate: 0,
+          preferences,
+          ...(desired ? { desiredConfiguration: { launchTemplate: desired } } : {}),
+          previousConfiguration: previousConfigurationOf(group),
+        };
+        const history = account.state.instanceRefreshes.get(name) ?? [];
+        history.push(refresh);
+        account.state.instanceRefreshes.set(name, history);
+        refreshes.start({ group, refresh, target });
+        return { InstanceRefreshId: refresh.instanceRefreshId };
+      },
+
+      DescribeInstanceRefreshes: (input) => {
+        // Unlike the mutating calls, an unknown group is not an error here: its history is simply empty.
+        const name = input.string('AutoScalingGroupName');
+        const ids = new Set(input.strings('InstanceRefreshIds'));
+        const { start, size } = page(input);
+        const history = [...(account.state.instanceRefreshes.get(name) ?? [])]
+          .reverse()
+          .filter((refresh) => ids.size === 0 || ids.has(refresh.instanceRefreshId));
+        return {
+          InstanceRefreshes: history.slice(start, start + size).map(describeRefresh),
+          NextToken: start + size < history.length ? String(start + size) : undefined,
+        };
+      },
+
+      CancelInstanceRefresh: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const active = refreshes.activeRefresh(group.autoScalingGroupName);
+        if (!active || !CANCELLABLE_STATUSES.has(active.status))
+          throw noActiveRefresh(group.autoScalingGroupName);
+        refreshes.cancel(group.autoScalingGroupName);
+        return { InstanceRefreshId: active.instanceRefreshId };
+      },
+
+      RollbackInstanceRefresh: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const active = refreshes.activeRefresh(group.autoScalingGroupName);
+        if (!active || !ROLLBACK_STATUSES.has(active.status))
+          throw noActiveRefresh(group.autoScalingGroupName);
+        const irreversible = (why: string) =>
+          new AwsApiError(
+            'IrreversibleInstanceRefresh',
+            `The instance refresh ${active.instanceRefreshId} cannot be rolled back: ${why}`,
+          );
+        if (!active.desiredConfiguration)
+          throw irreversible('it was started without a desired configuration.');
+        const previousVersion = active.previousConfiguration.launchTemplate.version;
+        if (!isNumberedVersion(previousVersion)) {
+          throw irreversible(
+            `the group's previous launch template version is ${previousVersion}; a rollback needs a numbered version.`,
+          );
+        }
+        const desiredVersion = active.desiredConfiguration.launchTemplate.version;
+        if (!isNumberedVersion(desiredVersion)) {
+          throw irreversible(`the desired configuration uses launch template version ${desiredVersion}.`);
+        }
+        refreshes.rollback(
+          group.autoScalingGroupName,
+          'Rollback started by user request (RollbackInstanceRefresh).',
+        );
+        return { InstanceRefreshId: active.instanceRefreshId };
+      },
+    },
   };
+
+  function describeGroup(group: AutoScalingGroup): Record<string, unknown> {
+    const propagating = propagated.get(group.autoScalingGroupName) ?? new Set<string>();
+    return {
+      AutoScalingGroupName: group.autoScalingGroupName,
+      AutoScalingGroupARN: group.autoScalingGroupARN,
+      LaunchTemplate: describeTemplateSpec(group.launchTemplate),
+      MinSize: group.minSize,
+      MaxSize: group.maxSize,
+      DesiredCapacity: group.desiredCapacity,
+      DefaultCooldown: 300,
+      AvailabilityZones: group.availabilityZones,
+      LoadBalancerNames: [],
+      TargetGroupARNs: [],
+      HealthCheckType: group.healthCheckType,
+      HealthCheckGracePeriod: group.healthCheckGracePeriod,
+      Instances: lifecycle.instances(group).map(describeInstance),
+      CreatedTime: group.createdTime,
+      SuspendedProcesses: [],
+      VPCZoneIdentifier: group.vpcZoneIdentifier,
+      EnabledMetrics: [],
+      Tags: [...group.tags].map(([key, value]) => ({
+        ResourceId: group.autoScalingGroupName,
+        ResourceType: 'auto-scaling-group',
+        Key: key,
+        Value: value,
+        PropagateAtLaunch: propagating.has(key),
+      })),
+      TerminationPolicies: ['Default'],
+      NewInstancesProtectedFromScaleIn: false,
+      ServiceLinkedRoleARN: `arn:aws:iam::${account.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
+      CapacityRebalance: false,
+      DefaultInstanceWarmup: group.defaultInstanceWarmup,
+    };
+  }
+}
+
+/**
+ * An instance as Auto Scaling shows it. No ImageId: AWS fills that member only for root-volume replacements and
+ * AMI overrides; for launch-template instances the image is what EC2 DescribeInstances shows.
+ */
+function describeInstance(instance: Instance): Record<string, unknown> {
+  return {
+    InstanceId: instance.instanceId,
+    InstanceType: instance.instanceType,
+    AvailabilityZone: instance.availabilityZone,
+    LifecycleState: instance.lifecycleState,
+    HealthStatus: instance.healthStatus,
+    LaunchTemplate: instance.launchTemplate ? describeTemplateSpec(instance.launchTemplate) : undefined,
+    ProtectedFromScaleIn: false,
+  };
+}
+
+function describeTemplateSpec(spec: LaunchTemplateSpec): Record<string, unknown> {
+  return {
+    LaunchTemplateId: spec.launchTemplateId,
+    LaunchTemplateName: spec.launchTemplateName,
+    Version: spec.version,
+  };
+}
+
+function describeRefresh(refresh: InstanceRefresh): Record<string, unknown> {
+  const p = refresh.preferences;
+  const rollback = refresh.rollbackDetails;
+  return {
+    InstanceRefreshId: refresh.instanceRefreshId,
+    AutoScalingGroupName: refresh.autoScalingGroupName,
+    Status: refresh.status,
+    StatusReason: refresh.statusReason,
+    StartTime: refresh.startTime,
+    EndTime: refresh.endTime,
+    PercentageComplete: refresh.percentageComplete,
+    InstancesToUpdate: refresh.instancesToUpdate,
+    ProgressDetails: {
+      LivePoolProgress: {
+        PercentageComplete: refresh.percentageComplete,
+        InstancesToUpdate: refresh.instancesToUpdate,
+      },
+    },
+    Preferences: {
+      MinHealthyPercentage: p.minHealthyPercentage,
+      InstanceWarmup: p.instanceWarmup,
+      CheckpointPercentages: p.checkpointPercentages,
+      CheckpointDelay: p.checkpointDelay,
+      SkipMatching: p.skipMatching,
+      AutoRollback: p.autoRollback,
+      ScaleInProtectedInstances: p.scaleInProtectedInstances,
+      StandbyInstances: p.standbyInstances,
+      AlarmSpecification: p.alarms ? { Alarms: p.alarms } : undefined,
+      MaxHealthyPercentage: p.maxHealthyPercentage,
+      BakeTime: p.bakeTime,
+    },
+    DesiredConfiguration: refresh.desiredConfiguration
+      ? { LaunchTemplate: describeTemplateSpec(refresh.desiredConfiguration.launchTemplate) }
+      : undefined,
+    RollbackDetails: rollback
+      ? {
+          RollbackReason: rollback.rollbackReason,
+          RollbackStartTime: rollback.rollbackStartTime,
+          PercentageCompleteOnRollback: rollback.percentageCompleteOnRollback,
+          InstancesToUpdateOnRollback: rollback.instancesToUpdateOnRollback,
+          ProgressDetailsOnRollback: {
+            LivePoolProgress: {
+              PercentageComplete: rollback.percentageCompleteOnRollback,
+              InstancesToUpdate: rollback.instancesToUpdateOnRollback,
+            },
+          },
+        }
+      : undefined,
+    Strategy: refresh.strategy,
+  };
+}
+
+const noActiveRefresh = (group: string): AwsApiError =>
+  new AwsApiError(
+    'ActiveInstanceRefreshNotFound',
+    `No in progress or pending Instance Refresh found for Auto Scaling group ${group}`,
+  );
+
+/** MaxRecords (1-100, default 50) and NextToken (an offset, as this account issues them). */
+function page(input: Input): { start: number; size: number } {
+  const size = input.optInt('MaxRecords', 1, 100) ?? 50;
+  const token = input.optString('NextToken');
+  const start = token === undefined ? 0 : Number(token);
+  if (!Number.isInteger(start) || start < 0)
+    throw new AwsApiError('InvalidNextToken', 'The token is not valid.');
+  return { start, size };
+}
+
+function matchesFilter(group: AutoScalingGroup, name: string, values: readonly string[]): boolean {
+  if (name === 'tag-key') return values.some((v) => group.tags.has(v));
+  if (name === 'tag-value') return [...group.tags.values()].some((v) => values.includes(v));
+  if (name.startsWith('tag:')) {
+    const value = group.tags.get(name.slice(4));
+    return value !== undefined && values.includes(value);
+  }
+  throw validation(`The filter name '${name}' is not valid: use tag-key, tag-value or tag:<key>.`);
+}
+
+/** RefreshPreferences, validated as AWS does, with the CLI/SDK defaults filled in. */
+function readPreferences(p: Input | undefined): RefreshPreferences {
+  const min = p?.optInt('MinHealthyPercentage', 0, 100);
+  const max = p?.optInt('MaxHealthyPercentage', 100, 200);
+  if (max !== undefined && min === undefined) {
+    throw validation('MaxHealthyPercentage requires MinHealthyPercentage: specify both.');
+  }
+  const minHealthyPercentage = min ?? 90;
+  if (max !== undefined && max - minHealthyPercentage > 100) {
+    throw validation(
+      `The difference between MaxHealthyPercentage (${max}) and MinHealthyPercentage (${minHealthyPercentage}) cannot be greater than 100.`,
+    );
+  }
+  const checkpoints = p?.numbers('CheckpointPercentages') ?? [];
+  checkpoints.forEach((percentage, i) => {
+    if (!Number.isInteger(percentage) || percentage < 1 || percentage > 100) {
+      throw validation(`CheckpointPercentages must be whole numbers from 1 to 100; ${percentage} is not.`);
+    }
+    if (i > 0 && percentage <= checkpoints[i - 1]!) {
+      throw validation(
+        `CheckpointPercentages must be unique and in ascending order: [${checkpoints.join(', ')}].`,
+      );
+    }
+  });
+  const checkpointDelay = p?.optInt('CheckpointDelay', 0, 172800);
+  if (checkpointDelay !== undefined && checkpoints.length === 0) {
+    throw validation('CheckpointDelay requires CheckpointPercentages: specify both.');
+  }
+  const scaleIn = p?.optString('ScaleInProtectedInstances') ?? 'Wait';
+  if (scaleIn !== 'Refresh' && scaleIn !== 'Ignore' && scaleIn !== 'Wait') {
+    throw validation(`ScaleInProtectedInstances must be Refresh, Ignore or Wait, not '${scaleIn}'.`);
+  }
+  const standby = p?.optString('StandbyInstances') ?? 'Wait';
+  if (standby !== 'Terminate' && standby !== 'Ignore' && standby !== 'Wait') {
+    throw validation(`StandbyInstances must be Terminate, Ignore or Wait, not '${standby}'.`);
+  }
+  const alarmInput = p?.optObject('AlarmSpecification');
+  const alarms = alarmInput?.strings('Alarms');
+  if (alarms && alarms.length > 10)
+    throw validation(`AlarmSpecification allows at most 10 alarms, not ${alarms.length}.`);
+  const instanceWarmup = p?.optInt('InstanceWarmup', 0);
+  const bakeTime = p?.optInt('BakeTime', 0, 172800);
+  return {
+    minHealthyPercentage,
+    ...(max !== undefined ? { maxHealthyPercentage: max } : {}),
+    ...(instanceWarmup !== undefined ? { instanceWarmup } : {}),
+    ...(checkpoints.length > 0
+      ? { checkpointPercentages: checkpoints, checkpointDelay: checkpointDelay ?? 3600 }
+      : {}),
+    skipMatching: p?.optBoolean('SkipMatching') ?? false,
+    autoRollback: p?.optBoolean('AutoRollback') ?? false,
+    scaleInProtectedInstances: scaleIn,
+    standbyInstances: standby,
+    ...(alarms ? { alarms } : {}),
+    ...(bakeTime !== undefined ? { bakeTime } : {}),
+  };
+}
+
+/**
+ * AutoRollback needs something to roll back between: a desired configuration on a numbered template version.
+ * (A group on $Default/$Latest is accepted here but cannot roll back; the refresh fails instead, see
+ * InstanceRefreshEngine.)
+ */
+function checkAutoRollback(desired: LaunchTemplateSpec | undefined): void {
+  if (!desired) {
+    throw validation(
+      "The request isn't valid. The AutoRollback parameter cannot be set to true when the DesiredConfiguration " +
+        'parameter is empty. Set AutoRollback to false or specify a desired configuration and try again.',
+    );
+  }
+  if (!isNumberedVersion(desired.version)) {
+    throw validation(
+      "The request isn't valid. The AutoRollback parameter cannot be set to true when the desired configuration " +
+        `uses the launch template version ${desired.version}. Specify a launch template version number and try again.`,
+    );
+  }
 }

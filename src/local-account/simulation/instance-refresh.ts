@@ -1,0 +1,399 @@
+import type { LocalAccount } from '../account.ts';
+import type { AutoScalingGroup, Instance, InstanceRefresh, LaunchTemplateSpec } from '../state.ts';
+import type { InstanceLifecycle } from './instance-lifecycle.ts';
+import {
+  isNumberedVersion,
+  launchedFrom,
+  resolveLaunchTemplate,
+  type ResolvedLaunchTemplate,
+} from './launch-templates.ts';
+import {
+  decideNextStep,
+  percentageComplete,
+  percentageCompleteDuringRollback,
+  type BatchPlan,
+} from './refresh-decisions.ts';
+import { SIMULATION_TIMING } from './timing.ts';
+
+/** One replacement under way: the new instance, and the old one it takes over from once it is ready. */
+interface Replacement {
+  /** Set for launch-first replacements: terminated when the new instance is ready. */
+  readonly oldInstanceId?: string;
+  inService: boolean;
+  warm: boolean;
+  healthChecked: boolean;
+}
+
+/** The engine's working state for a refresh that still owns its group. */
+interface RefreshRun {
+  readonly refresh: InstanceRefresh;
+  readonly group: AutoScalingGroup;
+  mode: 'forward' | 'rollback';
+  /** What new instances launch from in this phase. */
+  target: ResolvedLaunchTemplate;
+  /** Instances to replace in this phase, in order; `queue[next..]` have not been started. */
+  queue: string[];
+  next: number;
+  readonly inFlight: Map<string, Replacement>;
+  replaced: number;
+  total: number;
+  checkpointsPassed: number;
+  readonly warmupSeconds: number;
+  /** Bumped whenever the run changes phase, so timers and instance callbacks of the old phase do nothing. */
+  epoch: number;
+}
+
+export interface StartRefreshRequest {
+  readonly group: AutoScalingGroup;
+  readonly refresh: InstanceRefresh;
+  /** The resolved desired configuration (or the group's own template when none was given). */
+  readonly target: ResolvedLaunchTemplate;
+}
+
+/**
+ * Runs instance refreshes in virtual time: Pending -> InProgress -> (checkpoints) -> Baking -> Successful, or
+ * Failed / Cancelling -> Cancelled / RollbackInProgress -> RollbackSuccessful | RollbackFailed. Each step is
+ * decided by `decideNextStep` (refresh-decisions.ts); this class carries it out and moves the refresh's record.
+ * Nothing polls: instances report back through their launch observers, pauses are clock timers.
+ */
+export class InstanceRefreshEngine {
+  private readonly runs = new Map<string, RefreshRun>();
+
+  constructor(
+    private readonly account: LocalAccount,
+    private readonly instances: InstanceLifecycle,
+  ) {}
+
+  /** The refresh that currently owns `groupName`, if any. */
+  activeRefresh(groupName: string): InstanceRefresh | undefined {
+    return this.runs.get(groupName)?.refresh;
+  }
+
+  start({ group, refresh, target }: StartRefreshRequest): void {
+    const skipMatching = refresh.preferences.skipMatching;
+    const queue = this.instances
+      .liveInstances(group)
+      .filter((instance) => !skipMatching || !launchedFrom(instance, target))
+      .map((instance) => instance.instanceId);
+    const run: RefreshRun = {
+      refresh,
+      group,
+      mode: 'forward',
+      target,
+      queue,
+      next: 0,
+      inFlight: new Map(),
+      replaced: 0,
+      total: queue.length,
+      checkpointsPassed: 0,
+      warmupSeconds:
+        refresh.preferences.instanceWarmup ?? group.defaultInstanceWarmup ?? group.healthCheckGracePeriod,
+      epoch: 0,
+    };
+    refresh.instancesToUpdate = run.total;
+    refresh.percentageComplete = 0;
+    this.runs.set(group.autoScalingGroupName, run);
+    this.later(run, SIMULATION_TIMING.refreshStartSeconds, () => {
+      refresh.status = 'InProgress';
+      if (this.cancelledByFault(run)) return;
+      this.step(run);
+    });
+  }
+
+  /** CancelInstanceRefresh: replacements stop, nothing is undone; Cancelling, then Cancelled. */
+  cancel(groupName: string, reason = 'The instance refresh was cancelled by user request.'): void {
+    const run = this.runs.get(groupName);
+    if (!run) return;
+    run.epoch++;
+    run.refresh.status = 'Cancelling';
+    run.refresh.statusReason = reason;
+    this.later(run, SIMULATION_TIMING.refreshCancelSeconds, () => {
+      run.refresh.status = 'Cancelled';
+      this.finish(run);
+    });
+  }
+
+  /**
+   * Rolls the group back to the configuration it had before the refresh: every instance launched from anything
+   * else is replaced with the previous (numbered) version. `previous` must be resolvable; callers check.
+   */
+  rollback(groupName: string, reason: string): void {
+    const run = this.runs.get(groupName);
+    if (!run) return;
+    let previous: ResolvedLaunchTemplate;
+    try {
+      previous = resolveLaunchTemplate(this.account, run.refresh.previousConfiguration.launchTemplate);
+    } catch (error) {
+      run.epoch++;
+      run.refresh.status = 'RollbackFailed';
+      run.refresh.statusReason = `Rollback failed: ${error instanceof Error ? error.message : String(error)}`;
+      this.finish(run);
+      return;
+    }
+    const percentageOnRollback = run.refresh.percentageComplete;
+    const queue = this.instances
+      .liveInstances(run.group)
+      .filter((instance) => !launchedFrom(instance, previous))
+      .map((instance) => instance.instanceId);
+    run.epoch++;
+    run.mode = 'rollback';
+    run.target = previous;
+    run.queue = queue;
+    run.next = 0;
+    run.inFlight.clear();
+    run.replaced = 0;
+    run.total = queue.length;
+    run.refresh.status = 'RollbackInProgress';
+    run.refresh.statusReason = reason;
+    run.refresh.instancesToUpdate = queue.length;
+    run.refresh.rollbackDetails = {
+      rollbackReason: reason,
+      rollbackStartTime: this.account.now(),
+      percentageCompleteOnRollback: percentageOnRollback,
+      instancesToUpdateOnRollback: queue.length,
+    };
+    this.later(run, 0, () => this.step(run));
+  }
+
+  /** Takes the next step `decideNextStep` chooses. */
+  private step(run: RefreshRun): void {
+    const { refresh, group } = run;
+    const preferences = refresh.preferences;
+    const decision = decideNextStep({
+      mode: run.mode,
+      capacity: group.desiredCapacity,
+      total: run.total,
+      replaced: run.replaced,
+      inFlight: run.inFlight.size,
+      remaining: run.queue.length - run.next,
+      minHealthyPercentage: preferences.minHealthyPercentage,
+      maxHealthyPercentage: preferences.maxHealthyPercentage ?? 100,
+      checkpointPercentages: preferences.checkpointPercentages ?? [],
+      checkpointsPassed: run.checkpointsPassed,
+      checkpointDelaySeconds: preferences.checkpointDelay ?? 3600,
+      bakeTimeSeconds: preferences.bakeTime ?? 0,
+    });
+    switch (decision.kind) {
+      case 'wait-for-batch':
+        return;
+      case 'replace':
+        return this.replaceBatch(run, decision);
+      case 'checkpoint': {
+        const count = preferences.checkpointPercentages?.length ?? 0;
+        const resumeAt = new Date(this.account.now().getTime() + decision.delaySeconds * 1000);
+        refresh.statusReason =
+          `Waiting at checkpoint ${decision.index + 1} of ${count} (${decision.percentage}%): ` +
+          `${run.replaced} of ${run.total} instances replaced. The instance refresh continues after the checkpoint ` +
+          `delay of ${decision.delaySeconds} seconds, at ${resumeAt.toISOString()}.`;
+        this.later(run, decision.delaySeconds, () => {
+          run.checkpointsPassed++;
+          refresh.statusReason = undefined;
+          this.step(run);
+        });
+        return;
+      }
+      case 'bake':
+        refresh.status = 'Baking';
+        refresh.statusReason = `Waiting the bake time of ${decision.seconds} seconds before completing.`;
+        this.later(run, decision.seconds, () => this.complete(run));
+        return;
+      case 'complete':
+        return this.complete(run);
+    }
+  }
+
+  private replaceBatch(run: RefreshRun, plan: BatchPlan): void {
+    const forward = run.mode === 'forward';
+    const stalls = forward && this.account.faults.refreshStalls(run.group.autoScalingGroupName);
+    // A failRollback fault: the previous configuration no longer comes up healthy.
+    const failsHealthCheck =
+      !forward && this.account.faults.rollbackFails(run.group.autoScalingGroupName) ? true : undefined;
+    let launchFirst = plan.launchBeforeTerminate;
+    let terminateFirst = plan.terminateThenLaunch;
+    while (launchFirst + terminateFirst > 0 && run.next < run.queue.length) {
+      const old = this.account.state.instances.get(run.queue[run.next++]!);
+      if (!old || (old.lifecycleState !== 'Pending' && old.lifecycleState !== 'InService')) {
+        // Gone already (scaled in, terminated through EC2): nothing left to replace.
+        run.replaced++;
+        continue;
+      }
+      const launchBeforeTerminate = launchFirst > 0;
+      if (launchBeforeTerminate) launchFirst--;
+      else {
+        terminateFirst--;
+        this.instances.terminate(old);
+      }
+      const replacement: Replacement = {
+        ...(launchBeforeTerminate ? { oldInstanceId: old.instanceId } : {}),
+        inService: false,
+        warm: false,
+        healthChecked: false,
+      };
+      const epoch = run.epoch;
+      const current = () => run.epoch === epoch && this.runs.get(run.group.autoScalingGroupName) === run;
+      const instance = this.instances.launch(run.group, {
+        template: run.target,
+        availabilityZone: old.availabilityZone,
+        stalls,
+        ...(failsHealthCheck ? { failsHealthCheck } : {}),
+        observer: {
+          onInService: () => {
+            if (!current()) return;
+            replacement.inService = true;
+            this.account.clock.schedule(run.warmupSeconds, () => {
+              if (!current()) return;
+              replacement.warm = true;
+              this.onReplacementProgress(run, instance);
+            });
+          },
+          onHealthChecked: (_instance, healthy) => {
+            if (!current()) {
+              // A run that has turned to rolling back still owns the instance: the rollback replaces it.
+              return this.runs.get(run.group.autoScalingGroupName) === run && run.mode === 'rollback';
+            }
+            if (!healthy) return this.onUnhealthy(run, instance);
+            replacement.healthChecked = true;
+            this.onReplacementProgress(run, instance);
+            return true;
+          },
+        },
+      });
+      run.inFlight.set(instance.instanceId, replacement);
+    }
+    this.describeWaiting(run);
+    this.updateProgress(run);
+    if (run.inFlight.size === 0) this.step(run);
+  }
+
+  /** A replacement counts once its new instance is healthy and has warmed up (AWS's PercentageComplete rule). */
+  private onReplacementProgress(run: RefreshRun, instance: Instance): void {
+    const replacement = run.inFlight.get(instance.instanceId);
+    if (!replacement || !replacement.warm || !replacement.healthChecked) return;
+    run.inFlight.delete(instance.instanceId);
+    if (replacement.oldInstanceId) {
+      const old = this.account.state.instances.get(replacement.oldInstanceId);
+      if (old) this.instances.terminate(old);
+    }
+    run.replaced++;
+    this.updateProgress(run);
+    if (this.cancelledByFault(run)) return;
+    if (run.inFlight.size > 0) this.describeWaiting(run);
+    else this.step(run);
+  }
+
+  /** A new instance failed its health check: the refresh fails, or rolls back when AutoRollback is on. */
+  private onUnhealthy(run: RefreshRun, instance: Instance): boolean {
+    const groupName = run.group.autoScalingGroupName;
+    if (run.mode === 'rollback') {
+      run.epoch++;
+      run.refresh.status = 'RollbackFailed';
+      run.refresh.statusReason =
+        `Rollback failed: instance ${instance.instanceId} launched from the previous configuration ` +
+        `(${run.target.launchTemplateName} version ${run.target.versionNumber}, ${instance.imageId}) failed its health checks.`;
+      this.finish(run);
+      return false;
+    }
+    const failure =
+      `Instance refresh failed: new instance ${instance.instanceId} launched from ${instance.imageId} ` +
+      `(${run.target.launchTemplateName} version ${run.target.versionNumber}) failed its health checks.`;
+    const previousVersion = run.refresh.previousConfiguration.launchTemplate.version;
+    if (run.refresh.preferences.autoRollback && isNumberedVersion(previousVersion)) {
+      this.rollback(groupName, failure);
+      return true;
+    }
+    run.epoch++;
+    run.refresh.status = 'Failed';
+    run.refresh.statusReason = run.refresh.preferences.autoRollback
+      ? `${failure} AutoRollback could not run: the group's previous launch template version is ` +
+        `${previousVersion}, not a numbered version.`
+      : failure;
+    this.finish(run);
+    return false;
+  }
+
+  /** The `cancelRefresh` fault: an operator cancels once PercentageComplete reaches the fault's percentage. */
+  private cancelledByFault(run: RefreshRun): boolean {
+    if (run.mode !== 'forward') return false;
+    const at = this.account.faults.cancelAt(run.group.autoScalingGroupName);
+    if (at === undefined || run.refresh.percentageComplete < at) return false;
+    this.cancel(run.group.autoScalingGroupName);
+    return true;
+  }
+
+  private complete(run: RefreshRun): void {
+    const { refresh, group } = run;
+    if (run.mode === 'forward') {
+      refresh.status = 'Successful';
+      refresh.percentageComplete = 100;
+      refresh.instancesToUpdate = 0;
+      // On success the group takes on the desired configuration, as given ($Latest stays $Latest).
+      if (refresh.desiredConfiguration)
+        group.launchTemplate = { ...refresh.desiredConfiguration.launchTemplate };
+    } else if (this.account.faults.rollbackFails(group.autoScalingGroupName)) {
+      refresh.status = 'RollbackFailed';
+      refresh.statusReason = 'Rollback failed: the group could not return to its previous configuration.';
+      this.finish(run);
+      return;
+    } else {
+      refresh.status = 'RollbackSuccessful';
+      refresh.percentageComplete = 0;
+      refresh.instancesToUpdate = 0;
+    }
+    refresh.statusReason = undefined;
+    this.finish(run);
+  }
+
+  /** Ends the run: the refresh stops owning the group, which goes back to holding its desired capacity. */
+  private finish(run: RefreshRun): void {
+    run.epoch++;
+    run.refresh.endTime = this.account.now();
+    this.runs.delete(run.group.autoScalingGroupName);
+    if (this.account.state.autoScalingGroups.get(run.group.autoScalingGroupName) === run.group) {
+      this.instances.reconcileCapacity(run.group);
+    }
+  }
+
+  /** Abandons the run at once (the group is being deleted). */
+  abandon(groupName: string): void {
+    const run = this.runs.get(groupName);
+    if (!run) return;
+    run.epoch++;
+    run.refresh.status = 'Cancelled';
+    run.refresh.statusReason = 'The Auto Scaling group was deleted.';
+    run.refresh.endTime = this.account.now();
+    this.runs.delete(groupName);
+  }
+
+  private updateProgress(run: RefreshRun): void {
+    const { refresh } = run;
+    refresh.instancesToUpdate = run.total - run.replaced;
+    if (run.mode === 'forward') {
+      refresh.percentageComplete = percentageComplete(run.replaced, run.total);
+    } else if (refresh.rollbackDetails) {
+      refresh.percentageComplete = percentageCompleteDuringRollback(
+        refresh.rollbackDetails.percentageCompleteOnRollback,
+        run.replaced,
+        run.total,
+      );
+    }
+  }
+
+  private describeWaiting(run: RefreshRun): void {
+    if (run.mode !== 'forward' || run.inFlight.size === 0) return;
+    const [example] = run.inFlight.keys();
+    run.refresh.statusReason = `Waiting for instances to warm up before continuing. For example: ${example} is warming up.`;
+  }
+
+  /** Schedules `fn` for this phase of the run only. */
+  private later(run: RefreshRun, seconds: number, fn: () => void): void {
+    const epoch = run.epoch;
+    this.account.clock.schedule(seconds, () => {
+      if (run.epoch === epoch && this.runs.get(run.group.autoScalingGroupName) === run) fn();
+    });
+  }
+}
+
+/** The previous configuration a rollback returns to, as the group held it when the refresh started. */
+export const previousConfigurationOf = (group: AutoScalingGroup): { launchTemplate: LaunchTemplateSpec } => ({
+  launchTemplate: { ...group.launchTemplate },
+});
