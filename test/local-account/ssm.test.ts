@@ -165,6 +165,12 @@ describe('GetParameter selectors', () => {
     expect(Parameter).toMatchObject({ Value: 'ami-00000002', Version: 2, Selector: ':stable' });
   });
 
+  it('reads a parameter by its ARN, with or without a selector', async () => {
+    const arn = `arn:aws:ssm:us-east-1:123456789012:parameter${NAME}`;
+    expect((await ssm.send(new GetParameterCommand({ Name: arn }))).Parameter?.Version).toBe(3);
+    expect((await ssm.send(new GetParameterCommand({ Name: `${arn}:stable` }))).Parameter?.Version).toBe(2);
+  });
+
   it('fails with ParameterVersionNotFound for a version that does not exist', async () => {
     const error = await failure(ssm.send(new GetParameterCommand({ Name: `${NAME}:9` })));
     expect(error.code).toBe('ParameterVersionNotFound');

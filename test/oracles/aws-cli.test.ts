@@ -443,7 +443,7 @@ describe.skipIf(noCli)('the AWS CLI against the local account', () => {
       });
     });
 
-    it('fails describe-instance-refreshes for an unknown group with ValidationError', async () => {
+    it('fails start-instance-refresh for an unknown group with ValidationError', async () => {
       const result = await aws('autoscaling', 'start-instance-refresh', '--auto-scaling-group-name', 'nope');
       expect(SERVICE_ERROR_EXIT_CODES).toContain(result.exitCode);
       expect(cliError(result.stderr)?.code).toBe('ValidationError');

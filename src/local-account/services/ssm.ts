@@ -59,7 +59,7 @@ export function ssmService(account: LocalAccount): ServiceDefinition {
   const select = (
     reference: string,
   ): { parameter: Parameter; version: ParameterVersion; selector?: string } => {
-    const [name = '', selector, ...rest] = reference.split(':');
+    const [name = '', selector, ...rest] = fromArn(reference).split(':');
     if (rest.length > 0) throw notFound(reference);
     const parameter = requireParameter(readName(name));
     if (selector === undefined) return { parameter, version: latest(parameter) };
@@ -71,6 +71,18 @@ export function ssmService(account: LocalAccount): ServiceDefinition {
     const version = parameter.versions.find((v) => v.labels.includes(selector));
     if (!version) throw notFound(reference);
     return { parameter, version, selector: `:${selector}` };
+  };
+
+  /**
+   * GetParameter(s) also accept the parameter's ARN (optionally with a selector). The ARN of `/a/b` is
+   * `...:parameter/a/b` and of `x` is `...:parameter/x`, so a one-level name is tried without and with the slash.
+   */
+  const fromArn = (reference: string): string => {
+    const prefix = `arn:aws:ssm:${account.region}:${account.accountId}:parameter/`;
+    if (!reference.startsWith(prefix)) return reference;
+    const rest = reference.slice(prefix.length);
+    const bare = rest.split(':')[0] ?? '';
+    return bare.includes('/') || parameters.has(`/${bare}`) ? `/${rest}` : rest;
   };
 
   /** What SSM returns as the value: SecureString values stay encrypted unless WithDecryption is set. */
