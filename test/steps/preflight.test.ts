@@ -1,0 +1,206 @@
+import { StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import { describe, expect, it } from 'vitest';
+import { createPreflight } from '../../src/steps/preflight.ts';
+import {
+  BACKEND_TEMPLATE,
+  FOREIGN_IMAGE,
+  harness,
+  NEW_IMAGE,
+  OLD_IMAGE,
+  OTHER_IMAGE,
+  PARAM,
+  PENDING_IMAGE,
+  WEB_TEMPLATE,
+  writesSince,
+  type Harness,
+} from './harness.ts';
+
+async function refused(h: Harness, event: unknown, name: string, message?: string | RegExp): Promise<void> {
+  const before = h.account.calls.length;
+  const error: unknown = await createPreflight(h.deps)(event).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(Error);
+  expect((error as Error).name).toBe(name);
+  if (message) expect((error as Error).message).toMatch(message);
+  // Preflight never changes anything, even when it fails.
+  expect(writesSince(h.account, before)).toEqual([]);
+}
+
+describe('preflight', () => {
+  it('records the templates, groups and rollback target of a rollout that can run and be undone', async () => {
+    const h = await harness();
+    const before = h.account.calls.length;
+    const rollout = await createPreflight(h.deps)({ rolloutId: 'rollout-1', imageId: NEW_IMAGE });
+    expect(rollout).toEqual({
+      rolloutId: 'rollout-1',
+      imageId: NEW_IMAGE,
+      rollbackTargetImageId: OLD_IMAGE,
+      rollbackTargetSource: 'parameter',
+      templates: [
+        {
+          launchTemplateId: WEB_TEMPLATE,
+          launchTemplateName: 'web',
+          previousVersion: 1,
+          previousImageId: OLD_IMAGE,
+        },
+        {
+          launchTemplateId: BACKEND_TEMPLATE,
+          launchTemplateName: 'backend',
+          previousVersion: 1,
+          previousImageId: OLD_IMAGE,
+        },
+      ],
+      groups: [
+        {
+          autoScalingGroupName: 'web',
+          launchTemplateId: WEB_TEMPLATE,
+          previousLaunchTemplateVersion: '$Default',
+        },
+        {
+          autoScalingGroupName: 'api',
+          launchTemplateId: BACKEND_TEMPLATE,
+          previousLaunchTemplateVersion: '$Default',
+        },
+        {
+          autoScalingGroupName: 'worker',
+          launchTemplateId: BACKEND_TEMPLATE,
+          previousLaunchTemplateVersion: '$Default',
+        },
+      ],
+      groupIndex: 0,
+      done: false,
+      refreshes: [],
+    });
+    expect(writesSince(h.account, before)).toEqual([]);
+    expect(h.logs.at(-1)).toMatchObject({
+      action: 'preflight-passed',
+      rolloutId: 'rollout-1',
+      imageId: NEW_IMAGE,
+      step: 'preflight',
+    });
+  });
+
+  it('on a first rollout, finds the rollback target on the templates', async () => {
+    const h = await harness({ fleet: (f) => ({ ...f, parameters: [] }) });
+    const rollout = await createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE });
+    expect(rollout).toMatchObject({
+      rollbackTargetImageId: OLD_IMAGE,
+      rollbackTargetSource: 'launch-templates',
+    });
+  });
+
+  it('trusts an owner given as "self"', async () => {
+    const h = await harness({ config: (c) => ({ ...c, trustedImageOwners: ['self'] }) });
+    await expect(createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE })).resolves.toMatchObject({
+      imageId: NEW_IMAGE,
+    });
+  });
+
+  it('fails when the event is malformed', async () => {
+    await refused(await harness(), { rolloutId: 'r', imageId: 'golden' }, 'InvalidEventError', /imageId/);
+  });
+
+  it('fails when the image does not exist', async () => {
+    await refused(
+      await harness(),
+      { rolloutId: 'r', imageId: 'ami-0ffffffffffffffff' },
+      'ImageNotFoundError',
+    );
+  });
+
+  it('fails when the image is not available', async () => {
+    await refused(
+      await harness(),
+      { rolloutId: 'r', imageId: PENDING_IMAGE },
+      'ImageNotAvailableError',
+      /pending/,
+    );
+  });
+
+  it('fails when the image owner is not trusted', async () => {
+    await refused(
+      await harness(),
+      { rolloutId: 'r', imageId: FOREIGN_IMAGE },
+      'UntrustedImageOwnerError',
+      /999988887777/,
+    );
+  });
+
+  it('fails when a launch template does not exist', async () => {
+    const h = await harness({
+      config: (c) => ({ ...c, launchTemplateIds: [WEB_TEMPLATE, 'lt-0ffffffffffffffff'] }),
+    });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'LaunchTemplateNotFoundError',
+      /lt-0ffffffffffffffff/,
+    );
+  });
+
+  it('fails when a group does not exist', async () => {
+    const h = await harness({ config: (c) => ({ ...c, autoScalingGroupNames: ['web', 'batch'] }) });
+    await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'AutoScalingGroupNotFoundError', /batch/);
+  });
+
+  it('fails when a group launches from a template the rollout does not update', async () => {
+    const h = await harness({ config: (c) => ({ ...c, launchTemplateIds: [WEB_TEMPLATE] }) });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'GroupTemplateMismatchError',
+      /group api launches from launch template/,
+    );
+  });
+
+  it('fails when a refresh is already running on a group', async () => {
+    const h = await harness();
+    await h.deps.autoscaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: 'api' }));
+    await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'RefreshInProgressError', /group api/);
+  });
+
+  it('fails when there is no parameter and the templates disagree on the image', async () => {
+    const h = await harness({
+      fleet: (f) => ({
+        ...f,
+        parameters: [],
+        launchTemplates: [
+          { launchTemplateId: WEB_TEMPLATE, name: 'web', imageId: OLD_IMAGE },
+          { launchTemplateId: BACKEND_TEMPLATE, name: 'backend', imageId: OTHER_IMAGE },
+        ],
+      }),
+    });
+    await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'NoRollbackTargetError', /different images/);
+  });
+
+  it('fails when the rollback image is no longer available', async () => {
+    const h = await harness({
+      fleet: (f) => ({ ...f, parameters: [{ name: PARAM, value: PENDING_IMAGE }] }),
+    });
+    await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'RollbackImageNotAvailableError', /pending/);
+  });
+
+  it('is idempotent: a second run gives the same record and changes nothing', async () => {
+    const h = await harness();
+    const first = await createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE });
+    const second = await createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE });
+    expect(second).toEqual(first);
+    expect(writesSince(h.account)).not.toContain('ec2:CreateLaunchTemplateVersion');
+  });
+
+  it('rides out throttling: the SDK retries it', async () => {
+    const h = await harness();
+    h.account.faults.add({ kind: 'throttle', operation: 'ec2:DescribeImages', calls: 2 });
+    await expect(createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE })).resolves.toMatchObject({
+      imageId: NEW_IMAGE,
+    });
+  });
+
+  it('reports throttling that outlasts the SDK retries as TransientAwsError, for the state machine to retry', async () => {
+    const h = await harness();
+    h.account.faults.add({ kind: 'throttle', operation: 'autoscaling:DescribeAutoScalingGroups', calls: 50 });
+    await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'TransientAwsError', /Throttling/);
+  });
+});
