@@ -1,7 +1,9 @@
 import {
+  CancelInstanceRefreshCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
   StartInstanceRefreshCommand,
+  UpdateAutoScalingGroupCommand,
   type AutoScalingClient,
   type InstanceRefresh,
 } from '@aws-sdk/client-auto-scaling';
@@ -147,6 +149,47 @@ export async function startRefresh(
     throw translateAwsError(
       error,
       `StartInstanceRefresh ${input.autoScalingGroupName} to ${input.launchTemplateId} version ${input.launchTemplateVersion}`,
+      (m, o) => new InstanceRefreshStartError(m, o),
+    );
+  }
+}
+
+/**
+ * Cancels the group's running refresh (replacing stops; nothing is undone). No refresh running is not an
+ * error: the goal, a group with no refresh replacing instances, already holds.
+ */
+export async function cancelRefresh(
+  autoscaling: AutoScalingClient,
+  autoScalingGroupName: string,
+): Promise<'cancelled' | 'none-active'> {
+  try {
+    await autoscaling.send(new CancelInstanceRefreshCommand({ AutoScalingGroupName: autoScalingGroupName }));
+    return 'cancelled';
+  } catch (error) {
+    if (hasAwsErrorCode(error, 'ActiveInstanceRefreshNotFound')) return 'none-active';
+    throw translateAwsError(error, `CancelInstanceRefresh ${autoScalingGroupName}`);
+  }
+}
+
+/**
+ * Points the group at one numbered launch template version. Native rollback returns a group to the version
+ * it launched from before the refresh, so that must be a number: `$Default` already resolves to the new image.
+ */
+export async function pinGroupTemplateVersion(
+  autoscaling: AutoScalingClient,
+  input: { autoScalingGroupName: string; launchTemplateId: string; version: number },
+): Promise<void> {
+  try {
+    await autoscaling.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: input.autoScalingGroupName,
+        LaunchTemplate: { LaunchTemplateId: input.launchTemplateId, Version: String(input.version) },
+      }),
+    );
+  } catch (error) {
+    throw translateAwsError(
+      error,
+      `UpdateAutoScalingGroup ${input.autoScalingGroupName} to ${input.launchTemplateId} version ${input.version}`,
       (m, o) => new InstanceRefreshStartError(m, o),
     );
   }

@@ -1,4 +1,9 @@
-import { describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
+import {
+  describeGroups,
+  describeRefreshes,
+  pinGroupTemplateVersion,
+  startRefresh,
+} from '../adapters/autoscaling.ts';
 import {
   decideExistingRefresh,
   nextGroup,
@@ -55,6 +60,22 @@ export function createTriggerInstanceRefresh(deps: StepDependencies): (event: un
     let adopted = adoptOrFail(await describeRefreshes(autoscaling, autoScalingGroupName));
     let instanceRefreshId = adopted?.instanceRefreshId;
     if (!instanceRefreshId) {
+      const template = rollout.templates.find((t) => t.launchTemplateId === launchTemplateId);
+      const current = (await describeGroups(autoscaling, [autoScalingGroupName])).get(autoScalingGroupName);
+      const currentVersion = current?.launchTemplate?.version ?? '$Default';
+      if (config.refreshPreferences.autoRollback && template && !/^\d+$/.test(currentVersion)) {
+        // AutoRollback needs a numbered version to return to; the number $Default meant before the update.
+        await pinGroupTemplateVersion(autoscaling, {
+          autoScalingGroupName,
+          launchTemplateId,
+          version: template.previousVersion,
+        });
+        log.info('group-pinned-to-previous-version', {
+          launchTemplateId,
+          from: currentVersion,
+          to: template.previousVersion,
+        });
+      }
       const started = await startRefresh(autoscaling, {
         autoScalingGroupName,
         launchTemplateId,

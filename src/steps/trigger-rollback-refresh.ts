@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { cancelRefresh, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
+import { fleetRollbackSchema, planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
+import { decideExistingRefresh } from '../core/refresh-plan.ts';
+import { refreshRecordSchema, rolloutSchema, type RefreshRecord } from '../core/rollout.ts';
+import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
+import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+
+/** The rollout after RollbackAmi: possibly partial (a failure can come before the forward steps finished). */
+export const fleetRollbackEventSchema = z.object({
+  rollout: rolloutSchema
+    .partial()
+    .required({ rolloutId: true, imageId: true })
+    .extend({
+      templates: rolloutSchema.shape.templates.default([]),
+      groups: rolloutSchema.shape.groups.default([]),
+      refreshes: z.array(refreshRecordSchema).default([]),
+      fleetRollback: fleetRollbackSchema.optional(),
+    })
+    .passthrough(),
+});
+export type FleetRollbackEvent = z.output<typeof fleetRollbackEventSchema>;
+export type FleetRollbackRollout = FleetRollbackEvent['rollout'] & { fleetRollback: FleetRollback };
+
+/**
+ * Trigger rollback refresh: refreshes the next group that got the new image back to the numbered template
+ * version it ran before, so its instances leave the bad image (templates alone would not replace them).
+ * A refresh of this rollout still running on the group (it timed out, or is winding down) is cancelled first;
+ * while the group is busy the step throws `RefreshInProgressError`, which the state machine retries.
+ * Event: `{ rollout }`. Result: the rollout with `fleetRollback` (`done: true` when every group is back).
+ */
+export function createTriggerRollbackRefresh(
+  deps: StepDependencies,
+): (event: unknown) => Promise<FleetRollbackRollout> {
+  const { config, autoscaling } = deps;
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    const { rollout } = parseEvent(fleetRollbackEventSchema, event, 'trigger_rollback_refresh');
+    const { rolloutId, imageId } = rollout;
+    let plan = rollout.fleetRollback;
+    if (!plan) {
+      const planned = planFleetRollback(rollout);
+      if (planned.kind === 'invalid')
+        throw new InvalidEventError(`trigger_rollback_refresh: ${planned.reason}`);
+      plan = planned.fleetRollback;
+    }
+    const group = plan.groups[plan.index];
+    if (!group) {
+      stepLogger(deps, 'trigger_rollback_refresh', { rolloutId, imageId }).info('fleet-rolled-back', {
+        groups: plan.groups.map((g) => g.autoScalingGroupName),
+      });
+      return { ...rollout, fleetRollback: { ...plan, done: true } };
+    }
+    const { autoScalingGroupName, launchTemplateId, launchTemplateVersion } = group;
+    const log = stepLogger(deps, 'trigger_rollback_refresh', { rolloutId, imageId, autoScalingGroupName });
+
+    const existing = await describeRefreshes(autoscaling, autoScalingGroupName);
+    const decision = decideExistingRefresh(existing, { launchTemplateId, version: launchTemplateVersion });
+    if (decision.kind === 'conflict') {
+      const forward = rollout.refreshes.find(
+        (r) => r.instanceRefreshId === decision.refresh.instanceRefreshId,
+      );
+      if (
+        forward &&
+        decision.refresh.status !== 'Cancelling' &&
+        decision.refresh.status !== 'RollbackInProgress'
+      ) {
+        // Our own forward refresh, still running (it timed out): stop it so the group can be refreshed back.
+        await cancelRefresh(autoscaling, autoScalingGroupName);
+        log.warn('forward-refresh-cancelled', {
+          instanceRefreshId: decision.refresh.instanceRefreshId,
+          status: decision.refresh.status,
+        });
+      }
+      throw new RefreshInProgressError(
+        `group ${autoScalingGroupName} is busy with instance refresh ${decision.refresh.instanceRefreshId} (${decision.refresh.status}); the rollback refresh starts when it has stopped`,
+      );
+    }
+
+    let adopted = decision.kind === 'adopt' ? decision.refresh : undefined;
+    let instanceRefreshId = adopted?.instanceRefreshId;
+    if (!instanceRefreshId) {
+      const started = await startRefresh(autoscaling, {
+        autoScalingGroupName,
+        launchTemplateId,
+        launchTemplateVersion,
+        // Replace only instances not already on the old version; never "roll back the rollback".
+        preferences: {
+          MinHealthyPercentage: config.refreshPreferences.minHealthyPercentage,
+          ...(config.refreshPreferences.maxHealthyPercentage !== undefined
+            ? { MaxHealthyPercentage: config.refreshPreferences.maxHealthyPercentage }
+            : {}),
+          ...(config.refreshPreferences.instanceWarmupSeconds !== undefined
+            ? { InstanceWarmup: config.refreshPreferences.instanceWarmupSeconds }
+            : {}),
+          SkipMatching: true,
+          AutoRollback: false,
+        },
+      });
+      if (started.kind === 'in-progress') {
+        throw new RefreshInProgressError(
+          `group ${autoScalingGroupName} refused the rollback refresh: one is already in progress`,
+          {
+            cause: started.error,
+          },
+        );
+      }
+      instanceRefreshId = started.instanceRefreshId;
+      adopted = undefined;
+    }
+    const refresh: RefreshRecord = {
+      groupIndex: plan.index,
+      autoScalingGroupName,
+      instanceRefreshId,
+      launchTemplateId,
+      launchTemplateVersion,
+      startedAt: (adopted?.startTime ?? now()).toISOString(),
+      ...(adopted ? { adopted: true, status: adopted.status } : { status: 'Pending' }),
+      outcome: 'IN_PROGRESS',
+    };
+    log.info(adopted ? 'rollback-refresh-adopted' : 'rollback-refresh-started', {
+      instanceRefreshId,
+      launchTemplateId,
+      launchTemplateVersion,
+      reason: group.reason,
+    });
+    return {
+      ...rollout,
+      fleetRollback: {
+        ...plan,
+        done: false,
+        refresh,
+        refreshes: [...plan.refreshes.filter((r) => r.groupIndex !== plan.index), refresh],
+      },
+    };
+  };
+}
+
+/** The Lambda entry point. */
+export const handler = (event: unknown): Promise<FleetRollbackRollout> =>
+  createTriggerRollbackRefresh(lambdaDependencies())(event);
