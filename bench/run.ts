@@ -11,5 +11,8 @@ console.log(
     `${fmt(account.simulatedSeconds)} s simulated, ${account.apiCalls} API calls`,
 );
 console.log(
+  `    of which inside the local account:       ${fmt(account.accountWallMs)} ms (the rest is the AWS SDK clients' own work)`,
+);
+console.log(
   `  memory after run:                         heap ${fmt(account.heapUsedMb, 1)} MiB, rss ${fmt(account.rssMb, 1)} MiB`,
 );
