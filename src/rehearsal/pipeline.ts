@@ -1,0 +1,72 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { RolloutConfig } from '../config/schema.ts';
+import { inProcessClientConfig, type LocalAccount } from '../local-account/index.ts';
+import type { LogSink } from '../log.ts';
+import {
+  buildDefinition,
+  renderDefinition,
+  stepFunctionNames,
+  type StepFunctionName,
+} from '../statemachine/definition.ts';
+import { steps } from '../steps/index.ts';
+
+export interface LocalPipeline {
+  readonly stateMachineArn: string;
+  readonly functionArns: Readonly<Record<StepFunctionName, string>>;
+  /** The definition exactly as the local account runs it (function ARNs substituted). */
+  readonly definition: string;
+}
+
+export interface DeployLocalOptions {
+  /** Name of the state machine. Default ami-rollout. */
+  readonly name?: string;
+  /** Where the steps' structured logs go. Default: nowhere (a rehearsal prints its own progress). */
+  readonly logSink?: LogSink;
+}
+
+/**
+ * Puts the pipeline on a local account as the CDK app puts it on AWS: one function per step (bound to the real
+ * handler code, whose SDK clients talk to the same account, in its virtual time) and the state machine from the
+ * same definition, created through the Step Functions API.
+ */
+export async function deployToLocalAccount(
+  account: LocalAccount,
+  config: RolloutConfig,
+  options: DeployLocalOptions = {},
+): Promise<LocalPipeline> {
+  const name = options.name ?? 'ami-rollout';
+  const clientConfig = { ...inProcessClientConfig(account), maxAttempts: 6 };
+  const deps = {
+    config,
+    ec2: new EC2Client(clientConfig),
+    autoscaling: new AutoScalingClient(clientConfig),
+    ssm: new SSMClient(clientConfig),
+    sns: new SNSClient(clientConfig),
+    now: () => account.now(),
+    logSink: options.logSink ?? (() => undefined),
+  };
+  const functionArns = {} as Record<StepFunctionName, string>;
+  for (const step of stepFunctionNames) {
+    const arn = `arn:aws:lambda:${account.region}:${account.accountId}:function:${name}-${step}`;
+    functionArns[step] = arn;
+    account.lambdas.bind(arn, steps[step].create(deps));
+  }
+  const definition = renderDefinition(
+    buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds }),
+    functionArns,
+  );
+  const sfn = new SFNClient(inProcessClientConfig(account));
+  const { stateMachineArn } = await sfn.send(
+    new CreateStateMachineCommand({
+      name,
+      definition,
+      roleArn: `arn:aws:iam::${account.accountId}:role/${name}-state-machine`,
+    }),
+  );
+  if (!stateMachineArn) throw new Error('CreateStateMachine returned no ARN');
+  return { stateMachineArn, functionArns, definition };
+}
