@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { refreshRecordSchema, type Rollout } from './rollout.ts';
+import type { FleetRollback, FleetRollbackGroup, Rollout } from './rollout.ts';
+
+export type { FleetRollback, FleetRollbackGroup } from './rollout.ts';
 
 /**
  * Rolling the instances back. Pointing the launch templates back is not enough: instances a refresh already
@@ -7,30 +8,6 @@ import { refreshRecordSchema, type Rollout } from './rollout.ts';
  * time, to the numbered template version it ran before. A group Auto Scaling already rolled back itself
  * (RollbackSuccessful) is left alone; a group never reached was never touched.
  */
-
-const version = z.number().int().min(1);
-
-export const fleetRollbackGroupSchema = z.object({
-  autoScalingGroupName: z.string().min(1),
-  launchTemplateId: z.string().min(1),
-  /** The numbered version the group's instances ran before the rollout. */
-  launchTemplateVersion: version,
-  /** Why the group is rolled back, for the notification. */
-  reason: z.string(),
-});
-export type FleetRollbackGroup = z.infer<typeof fleetRollbackGroupSchema>;
-
-export const fleetRollbackSchema = z.object({
-  groups: z.array(fleetRollbackGroupSchema),
-  /** The group the rollback trigger works on next (index into `groups`). */
-  index: z.number().int().min(0),
-  done: z.boolean(),
-  /** The rollback refresh in flight (or last finished); its `groupIndex` indexes `groups`. */
-  refresh: refreshRecordSchema.optional(),
-  /** Every rollback refresh started, oldest first. */
-  refreshes: z.array(refreshRecordSchema),
-});
-export type FleetRollback = z.infer<typeof fleetRollbackSchema>;
 
 export type FleetRollbackPlanResult =
   | { readonly kind: 'plan'; readonly fleetRollback: FleetRollback }

@@ -73,11 +73,27 @@ export function composeNotification(facts: NotificationFacts): Notification {
       );
     }
     lines.push(`  image parameter: ${rollback.parameter}`);
-    if (refreshed.length > 0) {
+  }
+  const fleetRollback = rollout?.fleetRollback;
+  if (fleetRollback && fleetRollback.groups.length > 0) {
+    lines.push('', 'Instances refreshed back to the rollback image, one group at a time:');
+    fleetRollback.groups.forEach((g, index) => {
+      const attempt = fleetRollback.refreshes.find((r) => r.groupIndex === index);
+      const state =
+        index < fleetRollback.index
+          ? 'back on the previous version'
+          : attempt
+            ? `${attempt.status ?? 'started'} ${attempt.percentageComplete ?? 0}%${attempt.statusReason ? `: ${attempt.statusReason}` : ''}`
+            : 'not started';
       lines.push(
-        `  Instances already replaced in ${refreshed.join(', ')} still run ${facts.imageId} until those groups are refreshed again.`,
+        `  ${g.autoScalingGroupName} -> ${g.launchTemplateId} version ${g.launchTemplateVersion} (${g.reason}): ${state}`,
       );
-    }
+    });
+  } else if (outcome !== 'SUCCEEDED' && refreshed.length > 0) {
+    lines.push(
+      '',
+      `Instances already replaced in ${refreshed.join(', ')} still run ${facts.imageId} until those groups are refreshed again.`,
+    );
   }
   lines.push('', 'Where to look:');
   if (facts.executionArn) {
@@ -118,6 +134,16 @@ function describeCause(cause: string | undefined): string {
       typeof parsed.errorMessage === 'string'
     ) {
       return parsed.errorMessage;
+    }
+    // The state machine's own failures carry the refresh record: its status reason is the story.
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'statusReason' in parsed &&
+      typeof parsed.statusReason === 'string'
+    ) {
+      const status = 'status' in parsed && typeof parsed.status === 'string' ? `${parsed.status}: ` : '';
+      return `${status}${parsed.statusReason}`;
     }
   } catch {
     // not JSON: shown as is

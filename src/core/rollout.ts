@@ -74,6 +74,29 @@ export const rollbackRecordSchema = z.object({
 });
 export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
 
+/** The instances' rollback (see fleet-rollback.ts): every group this rollout refreshed, refreshed back. */
+export const fleetRollbackGroupSchema = z.object({
+  autoScalingGroupName: z.string().min(1),
+  launchTemplateId: z.string().min(1),
+  /** The numbered version the group's instances ran before the rollout. */
+  launchTemplateVersion: version,
+  /** Why the group is rolled back, for the notification. */
+  reason: z.string(),
+});
+export type FleetRollbackGroup = z.infer<typeof fleetRollbackGroupSchema>;
+
+export const fleetRollbackSchema = z.object({
+  groups: z.array(fleetRollbackGroupSchema),
+  /** The group the rollback trigger works on next (index into `groups`). */
+  index: z.number().int().min(0),
+  done: z.boolean(),
+  /** The rollback refresh in flight (or last finished); its `groupIndex` indexes `groups`. */
+  refresh: refreshRecordSchema.optional(),
+  /** Every rollback refresh started, oldest first. */
+  refreshes: z.array(refreshRecordSchema),
+});
+export type FleetRollback = z.infer<typeof fleetRollbackSchema>;
+
 export const rolloutSchema = z.object({
   rolloutId: z.string().min(1),
   imageId,
@@ -92,6 +115,8 @@ export const rolloutSchema = z.object({
   /** Every refresh this rollout started, oldest first: what a fleet rollback must refresh back. */
   refreshes: z.array(refreshRecordSchema),
   rollback: rollbackRecordSchema.optional(),
+  /** Set by the rollback refresh steps once the rollback reaches the instances. */
+  fleetRollback: fleetRollbackSchema.optional(),
 });
 export type Rollout = z.infer<typeof rolloutSchema>;
 

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { cancelRefresh, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
-import { fleetRollbackSchema, planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
+import { planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
 import { decideExistingRefresh } from '../core/refresh-plan.ts';
-import { refreshRecordSchema, rolloutSchema, type RefreshRecord } from '../core/rollout.ts';
+import {
+  fleetRollbackSchema,
+  refreshRecordSchema,
+  rolloutSchema,
+  type RefreshRecord,
+} from '../core/rollout.ts';
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
 import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
 
