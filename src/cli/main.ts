@@ -1,5 +1,7 @@
+import { ConfigError } from '../errors.ts';
 import { FleetFileError } from '../local-account/fleet.ts';
 import { emulatorCommand } from './commands/emulator.ts';
+import { rehearseCommand } from './commands/rehearse.ts';
 import { consoleOutput, UsageError, type Output } from './usage.ts';
 
 export interface Command {
@@ -10,7 +12,7 @@ export interface Command {
   run(args: string[], output: Output): Promise<number>;
 }
 
-const commands: readonly Command[] = [emulatorCommand];
+const commands: readonly Command[] = [rehearseCommand, emulatorCommand];
 
 const help = (): string =>
   [
@@ -50,7 +52,7 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
       output.err(`See 'ami-rollout ${command.name} --help'.`);
       return 1;
     }
-    if (error instanceof FleetFileError) {
+    if (error instanceof FleetFileError || error instanceof ConfigError) {
       output.err(`ami-rollout ${command.name}: ${error.message}`);
       return 1;
     }

@@ -6,9 +6,12 @@ export class UsageError extends Error {
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /** Present when output goes to a terminal that can redraw a live block (cursor movement). */
+  readonly terminal?: { write(text: string): void };
 }
 
 export const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
+  ...(process.stdout.isTTY ? { terminal: { write: (text: string) => void process.stdout.write(text) } } : {}),
 };

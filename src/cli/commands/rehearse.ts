@@ -1,0 +1,141 @@
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../config/load.ts';
+import { RolloutProgress, formatDuration, renderLive } from '../../execution/progress.ts';
+import { readFleetFile } from '../../local-account/index.ts';
+import { defaultImageToRollOut, fleetForConfig } from '../../rehearsal/fleet-for-config.ts';
+import type { RolloutReport } from '../../rehearsal/report.ts';
+import { rehearse } from '../../rehearsal/rehearse.ts';
+import { parseCommandLine } from '../args.ts';
+import type { Command } from '../main.ts';
+import { UsageError, type Output } from '../usage.ts';
+import { exampleFleetPath } from './emulator.ts';
+
+export const exampleConfigPath = fileURLToPath(
+  new URL('../../../examples/rollout.config.json', import.meta.url),
+);
+
+const usage = `Usage: ami-rollout rehearse [--config FILE] [--fleet FILE] [--ami AMI_ID] [--fail GROUP]... [--json]
+
+Rehearses a rollout on a local AWS account, in virtual time: the real state machine definition and the real
+step handlers, against a simulated fleet. No AWS account is needed and nothing leaves this machine.
+
+Options:
+  --config FILE  rollout configuration (default: examples/rollout.config.json)
+  --fleet FILE   fleet file for the local account (default: the example fleet when the config
+                 describes it, else a fleet built to match the config)
+  --ami AMI_ID   image to roll out (default: the fleet's newest image that the parameter
+                 does not hold yet)
+  --fail GROUP   new instances in GROUP fail their health checks (repeatable)
+  --json         print one JSON document instead of progress
+
+Exit codes: 0 the rollout succeeded, 3 it failed and was rolled back, 1 anything else
+(bad input, preflight refused, rollback failed).`;
+
+const EXIT = { SUCCEEDED: 0, ROLLED_BACK: 3, FAILED: 1 } as const;
+
+export const rehearseCommand: Command = {
+  name: 'rehearse',
+  summary: 'rehearse a rollout on a local AWS account, in virtual time (no AWS needed)',
+  usage,
+  async run(args, output) {
+    const { values } = parseCommandLine(args, {
+      config: { type: 'string' },
+      fleet: { type: 'string' },
+      ami: { type: 'string' },
+      fail: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+    });
+    const config = await loadConfig(values.config ?? exampleConfigPath);
+    const fleet = values.fleet
+      ? await readFleetFile(values.fleet)
+      : fleetForConfig(config, await readFleetFile(exampleFleetPath));
+    const imageId = values.ami ?? defaultImageToRollOut(config, fleet);
+    if (!imageId)
+      throw new UsageError('the fleet has no image to roll out besides the current one: name one with --ami');
+    if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId))
+      throw new UsageError(`--ami ${imageId}: must be an AMI id such as ami-0123456789abcdef0`);
+    const failGroups = values.fail ?? [];
+    for (const group of failGroups) {
+      if (!config.autoScalingGroupNames.includes(group)) {
+        throw new UsageError(
+          `--fail ${group}: not a group of this rollout (${config.autoScalingGroupNames.join(', ')})`,
+        );
+      }
+    }
+
+    const progress = new RolloutProgress(config.autoScalingGroupNames);
+    const terminal = values.json ? undefined : output.terminal;
+    let drawn = 0;
+    const draw = (write: (text: string) => void) => {
+      const block = renderLive(progress.view);
+      if (drawn > 0) write(`\x1b[${drawn}A`);
+      write(block.map((line) => `\x1b[2K${line}\n`).join(''));
+      drawn = block.length;
+    };
+    if (!values.json)
+      output.out(
+        `Rehearsing the rollout of ${imageId} to ${config.autoScalingGroupNames.join(', ')} on a local account (virtual time)`,
+      );
+    const started = performance.now();
+    const { report } = await rehearse({
+      config,
+      fleet,
+      imageId,
+      faults: failGroups.map((group) => ({ kind: 'unhealthyInstances' as const, imageId, group })),
+      onEvents: (events) => {
+        const lines = progress.apply(events);
+        if (values.json) return;
+        if (terminal) draw((text) => terminal.write(text));
+        else for (const line of lines) output.out(line);
+      },
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    if (values.json) output.out(JSON.stringify(report, null, 2));
+    else printSummary(output, report, progress, wallSeconds);
+    return EXIT[report.status];
+  },
+};
+
+function printSummary(
+  output: Output,
+  report: RolloutReport,
+  progress: RolloutProgress,
+  wallSeconds: number,
+): void {
+  const verdict = {
+    SUCCEEDED: 'SUCCEEDED',
+    ROLLED_BACK: 'FAILED and was ROLLED BACK',
+    FAILED: `FAILED (${report.error ?? 'unknown error'})`,
+  }[report.status];
+  output.out('');
+  output.out(
+    `Rollout of ${report.ami} ${verdict} in ${formatDuration(report.simulatedSeconds)} simulated (${wallSeconds.toFixed(1)} s real): ` +
+      `${report.stateTransitions} state transitions, ${report.historyEvents} history events`,
+  );
+  output.out(
+    `  parameter ${report.parameter.name} = ${report.parameter.value ?? '(none)'} (previous: ${report.parameter.previousValue ?? '(none)'})`,
+  );
+  for (const t of report.launchTemplates)
+    output.out(
+      `  launch template ${t.id}: default version ${t.defaultVersion ?? '?'} -> ${t.imageId ?? '?'}`,
+    );
+  const width = Math.max(...report.autoScalingGroups.map((g) => g.name.length));
+  for (const g of report.autoScalingGroups) {
+    const images = Object.entries(g.instanceImageIds)
+      .map(([image, count]) => `${count} x ${image}`)
+      .join(', ');
+    const timing = progress.view.groups.find((p) => p.name === g.name);
+    const took =
+      timing?.startedAt !== undefined && timing.endedAt !== undefined
+        ? `, took ${formatDuration(timing.endedAt - timing.startedAt)}`
+        : '';
+    output.out(
+      `  group ${g.name.padEnd(width)}  last refresh ${g.refreshStatus ?? 'none'}${took}; instances: ${images || 'none'}`,
+    );
+  }
+  for (const n of report.notifications) output.out(`  notification: ${n.subject ?? '(no subject)'}`);
+  if (report.status !== 'SUCCEEDED' && report.notifications.length > 0) {
+    output.out('');
+    output.out(report.notifications.at(-1)!.message.replace(/^/gm, '    '));
+  }
+}

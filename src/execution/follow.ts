@@ -1,0 +1,64 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+
+export interface FollowOptions {
+  /** Called with each batch of new history events, oldest first. */
+  readonly onEvents: (events: HistoryEvent[]) => void;
+  /** Real milliseconds between two polls. Default 2000 (against AWS); the rehearsal polls far more often. */
+  readonly pollMs?: number;
+}
+
+/** Every history event after `afterId`, oldest first, across pages. */
+export async function historySince(
+  sfn: SFNClient,
+  executionArn: string,
+  afterId: number,
+): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        nextToken,
+        includeExecutionData: true,
+      }),
+    );
+    for (const event of page.events ?? []) if ((event.id ?? 0) > afterId) events.push(event);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/**
+ * Follows an execution through the Step Functions API until it ends, handing over its history as it grows: the
+ * same code watches a rehearsal on the local account and a rollout on AWS.
+ */
+export async function followExecution(
+  sfn: SFNClient,
+  executionArn: string,
+  options: FollowOptions,
+): Promise<DescribeExecutionCommandOutput> {
+  let lastId = 0;
+  for (;;) {
+    const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const events = await historySince(sfn, executionArn, lastId);
+    if (events.length > 0) {
+      lastId = events.at(-1)?.id ?? lastId;
+      options.onEvents(events);
+    }
+    if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
+      // The history can hold events written after the describe: read once more so none is missed.
+      const rest = await historySince(sfn, executionArn, lastId);
+      if (rest.length > 0) options.onEvents(rest);
+      return described;
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2000));
+  }
+}

@@ -1,0 +1,204 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+
+/** What a person watching a rollout wants to see, rebuilt from the execution's history events. */
+export interface GroupProgress {
+  readonly name: string;
+  phase: 'waiting' | 'refreshing' | 'done' | 'failed' | 'rolling-back' | 'rolled-back';
+  status?: string;
+  percentage: number;
+  /** Virtual seconds from the start of the execution when the group's current phase began and ended. */
+  startedAt?: number;
+  endedAt?: number;
+}
+
+export interface ProgressView {
+  readonly startedAt?: Date;
+  now?: Date;
+  step?: string;
+  readonly groups: GroupProgress[];
+  rollingBack: boolean;
+  ended?: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+}
+
+interface RefreshOutput {
+  autoScalingGroupName?: string;
+  status?: string;
+  outcome?: string;
+  percentageComplete?: number;
+  nativeRollback?: boolean;
+}
+
+interface RolloutOutput {
+  groups?: { autoScalingGroupName: string }[];
+  refresh?: RefreshOutput;
+  fleetRollback?: { refresh?: RefreshOutput; done?: boolean };
+  done?: boolean;
+}
+
+/** One line that changed, for plain (non-terminal) output. */
+export type ProgressLine = string;
+
+/**
+ * Applies history events to the view and returns the plain-text lines worth printing for them. Pure: the same
+ * events give the same view and lines, on the local account or on AWS.
+ */
+export class RolloutProgress {
+  readonly view: ProgressView = { groups: [], rollingBack: false };
+  private start?: number;
+
+  constructor(groupNames: readonly string[] = []) {
+    for (const name of groupNames) this.view.groups.push({ name, phase: 'waiting', percentage: 0 });
+  }
+
+  apply(events: readonly HistoryEvent[]): ProgressLine[] {
+    const lines: ProgressLine[] = [];
+    for (const event of events) {
+      const at = event.timestamp ? event.timestamp.getTime() : undefined;
+      if (at !== undefined) {
+        this.start ??= at;
+        this.view.now = new Date(at);
+      }
+      const clock = formatOffset(((at ?? this.start ?? 0) - (this.start ?? 0)) / 1000);
+      switch (event.type) {
+        case 'TaskStateEntered': {
+          const step = event.stateEnteredEventDetails?.name ?? '?';
+          this.view.step = step;
+          if (step === 'RollbackAmi' && !this.view.rollingBack) {
+            this.view.rollingBack = true;
+            lines.push(
+              `${clock}  ROLLBACK: the new image failed; putting templates, parameter and instances back`,
+            );
+          }
+          if (!step.startsWith('Check') && !step.startsWith('Trigger')) lines.push(`${clock}  ${step}`);
+          break;
+        }
+        case 'TaskStateExited':
+          lines.push(
+            ...this.taskOutput(
+              event.stateExitedEventDetails?.name,
+              event.stateExitedEventDetails?.output,
+              clock,
+              at,
+            ),
+          );
+          break;
+        case 'ExecutionSucceeded':
+          this.view.ended = 'SUCCEEDED';
+          break;
+        case 'ExecutionFailed':
+          this.view.ended = 'FAILED';
+          lines.push(`${clock}  execution failed: ${event.executionFailedEventDetails?.error ?? ''}`);
+          break;
+        case 'ExecutionAborted':
+          this.view.ended = 'ABORTED';
+          lines.push(`${clock}  execution stopped`);
+          break;
+        case 'ExecutionTimedOut':
+          this.view.ended = 'TIMED_OUT';
+          break;
+        default:
+          break;
+      }
+    }
+    return lines;
+  }
+
+  private taskOutput(
+    step: string | undefined,
+    output: string | undefined,
+    clock: string,
+    at: number | undefined,
+  ): ProgressLine[] {
+    if (!output) return [];
+    let rollout: RolloutOutput;
+    try {
+      // A state's output is the whole execution state; the steps keep the rollout record at $.rollout.
+      const state = JSON.parse(output) as { rollout?: RolloutOutput };
+      rollout = state.rollout ?? (state as RolloutOutput);
+    } catch {
+      return [];
+    }
+    if (step === 'Preflight') {
+      for (const g of rollout.groups ?? []) this.group(g.autoScalingGroupName);
+      return [];
+    }
+    const rollback = step === 'TriggerRollbackRefresh' || step === 'CheckRollbackRefresh';
+    // A trigger that found every group done starts nothing: its record is the last group's, already shown.
+    if (step === 'TriggerInstanceRefresh' && rollout.done) return [];
+    if (step === 'TriggerRollbackRefresh' && rollout.fleetRollback?.done) return [];
+    const refresh = rollback ? rollout.fleetRollback?.refresh : rollout.refresh;
+    if (!refresh?.autoScalingGroupName || !(step?.startsWith('Trigger') || step?.startsWith('Check')))
+      return [];
+    const group = this.group(refresh.autoScalingGroupName);
+    const seconds = at !== undefined && this.start !== undefined ? (at - this.start) / 1000 : undefined;
+    const before = `${group.phase} ${group.status ?? ''} ${group.percentage}`;
+    const starting = step.startsWith('Trigger');
+    if (
+      starting &&
+      (group.phase === 'waiting' || group.phase === 'done' || group.phase === 'failed') &&
+      seconds !== undefined
+    ) {
+      group.startedAt = seconds;
+      delete group.endedAt;
+    }
+    group.status = refresh.status;
+    group.percentage = refresh.percentageComplete ?? (starting ? 0 : group.percentage);
+    if (refresh.outcome === 'SUCCEEDED') group.phase = rollback ? 'rolled-back' : 'done';
+    else if (refresh.outcome === 'FAILED') group.phase = 'failed';
+    else group.phase = rollback ? 'rolling-back' : 'refreshing';
+    if (
+      (group.phase === 'done' || group.phase === 'failed' || group.phase === 'rolled-back') &&
+      seconds !== undefined
+    )
+      group.endedAt = seconds;
+    if (before === `${group.phase} ${group.status ?? ''} ${group.percentage}`) return [];
+    const what = rollback ? 'rollback refresh' : 'refresh';
+    return [
+      `${clock}  ${group.name}: ${what} ${group.status ?? 'Pending'} ${group.percentage}%${refresh.nativeRollback ? ' (Auto Scaling rolled it back itself)' : ''}`,
+    ];
+  }
+
+  private group(name: string): GroupProgress {
+    let group = this.view.groups.find((g) => g.name === name);
+    if (!group) {
+      group = { name, phase: 'waiting', percentage: 0 };
+      this.view.groups.push(group);
+    }
+    return group;
+  }
+}
+
+/** `+01:02:03`: virtual time since the execution started. */
+export function formatOffset(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const hh = String(Math.floor(s / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return `+${hh}:${mm}:${ss}`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** The live block for a terminal: the current step and one bar per group. */
+export function renderLive(view: ProgressView, width = 24): string[] {
+  const lines = [`step: ${view.step ?? 'starting'}${view.rollingBack ? '   ROLLING BACK' : ''}`];
+  const nameWidth = Math.max(8, ...view.groups.map((g) => g.name.length));
+  for (const g of view.groups) {
+    const filled = Math.round((g.percentage / 100) * width);
+    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    const took =
+      g.startedAt !== undefined && g.endedAt !== undefined
+        ? `  ${formatDuration(g.endedAt - g.startedAt)}`
+        : '';
+    lines.push(
+      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${g.phase}${g.status ? ` (${g.status})` : ''}${took}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,68 @@
+import type { RolloutConfig } from '../config/schema.ts';
+import { parseFleet, type Fleet } from '../local-account/fleet.ts';
+
+/** The images a generated rehearsal fleet runs: the current one, and the new one to roll out. */
+export const generatedImages = { current: 'ami-0c0ffee0000000001', next: 'ami-0c0ffee0000000002' } as const;
+
+/**
+ * The fleet a rehearsal runs on when none is given: the example fleet when the config describes it, otherwise
+ * a fleet built to match the config (its templates, groups in order, parameter and topic), running one image
+ * with a newer one ready, so any config can be rehearsed before it touches an account.
+ */
+export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
+  if (example && describesFleet(config, example)) return example;
+  const topic = config.notificationTopicArn
+    ? /^arn:[^:]+:sns:([^:]+):(\d{12}):(.+)$/.exec(config.notificationTopicArn)
+    : null;
+  const region = topic?.[1] ?? 'us-east-1';
+  const accountId = topic?.[2] ?? '123456789012';
+  // Preflight only accepts images from trusted owners: the images belong to one of them.
+  const ownerId = config.trustedImageOwners.find((owner) => /^\d{12}$/.test(owner)) ?? accountId;
+  return parseFleet(
+    {
+      accountId,
+      region,
+      images: [
+        { imageId: generatedImages.current, name: 'rehearsal-current', ownerId },
+        { imageId: generatedImages.next, name: 'rehearsal-next', ownerId },
+      ],
+      launchTemplates: config.launchTemplateIds.map((launchTemplateId, i) => ({
+        launchTemplateId,
+        name: `rehearsal-template-${i + 1}`,
+        imageId: generatedImages.current,
+      })),
+      autoScalingGroups: config.autoScalingGroupNames.map((name, i) => ({
+        name,
+        launchTemplate: config.launchTemplateIds[i % config.launchTemplateIds.length]!,
+        minSize: 1,
+        maxSize: 6,
+        desiredCapacity: 3,
+        defaultInstanceWarmupSeconds: 60,
+      })),
+      parameters: [
+        { name: config.amiParameterName, value: generatedImages.current, dataType: 'aws:ec2:image' },
+      ],
+      topics: topic ? [{ name: topic[3]! }] : [],
+    },
+    'the fleet generated from the config',
+  );
+}
+
+function describesFleet(config: RolloutConfig, fleet: Fleet): boolean {
+  const templateIds = new Set(fleet.launchTemplates.map((t) => t.launchTemplateId));
+  const groups = new Set(fleet.autoScalingGroups.map((g) => g.name));
+  return (
+    config.launchTemplateIds.every((id) => templateIds.has(id)) &&
+    config.autoScalingGroupNames.every((name) => groups.has(name)) &&
+    fleet.parameters.some((p) => p.name === config.amiParameterName)
+  );
+}
+
+/**
+ * The image to roll out when none is named: the last image in the fleet file that is available and is not the
+ * one the parameter holds now.
+ */
+export function defaultImageToRollOut(config: RolloutConfig, fleet: Fleet): string | undefined {
+  const current = fleet.parameters.find((p) => p.name === config.amiParameterName)?.value;
+  return fleet.images.filter((i) => i.state === 'available' && i.imageId !== current).at(-1)?.imageId;
+}

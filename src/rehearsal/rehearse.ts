@@ -1,0 +1,83 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { RolloutConfig } from '../config/schema.ts';
+import { followExecution } from '../execution/follow.ts';
+import {
+  createLocalAccountFromFleet,
+  inProcessClientConfig,
+  type LocalAccount,
+} from '../local-account/index.ts';
+import type { Fault } from '../local-account/faults.ts';
+import type { Fleet } from '../local-account/fleet.ts';
+import { deployToLocalAccount } from './pipeline.ts';
+import { collectReport, type RolloutReport } from './report.ts';
+
+export interface RehearsalOptions {
+  readonly config: RolloutConfig;
+  readonly fleet: Fleet;
+  readonly imageId: string;
+  /** Extra faults, on top of the fleet file's (for `--fail GROUP`: unhealthy new instances in GROUP). */
+  readonly faults?: readonly Fault[];
+  /** Called with each batch of new history events as the execution runs. */
+  readonly onEvents?: (events: HistoryEvent[]) => void;
+  /** Execution name. Default `rehearsal-1`: fixed, so the same rehearsal gives the same output. */
+  readonly rolloutId?: string;
+  /** Called once the account is seeded, before the pipeline is deployed (tests use it to prepare the account). */
+  readonly prepare?: (account: LocalAccount) => void | Promise<void>;
+}
+
+export interface Rehearsal {
+  readonly account: LocalAccount;
+  readonly report: RolloutReport;
+  readonly history: HistoryEvent[];
+}
+
+/**
+ * Rehearses a rollout: seeds a local account with the fleet, deploys the pipeline onto it (the real definition,
+ * the real handlers), starts an execution through the Step Functions API and follows it to its end.
+ */
+export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
+  const { config, imageId } = options;
+  const account = await createLocalAccountFromFleet(options.fleet);
+  for (const fault of options.faults ?? []) account.faults.add(fault);
+  await options.prepare?.(account);
+  const { stateMachineArn } = await deployToLocalAccount(account, config);
+  const clientConfig = inProcessClientConfig(account);
+  const sfn = new SFNClient(clientConfig);
+  const rolloutId = options.rolloutId ?? 'rehearsal-1';
+  const { executionArn } = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn,
+      name: rolloutId,
+      input: JSON.stringify({ rolloutId, imageId }),
+    }),
+  );
+  if (!executionArn) throw new Error('StartExecution returned no execution ARN');
+  const history: HistoryEvent[] = [];
+  // The execution runs in this process in virtual time: polling every few real milliseconds follows it closely.
+  const execution = await followExecution(sfn, executionArn, {
+    pollMs: 5,
+    onEvents: (events) => {
+      history.push(...events);
+      options.onEvents?.(events);
+    },
+  });
+  const topicArn = config.notificationTopicArn;
+  const report = await collectReport({
+    clients: {
+      ec2: new EC2Client(clientConfig),
+      autoscaling: new AutoScalingClient(clientConfig),
+      ssm: new SSMClient(clientConfig),
+    },
+    config,
+    imageId,
+    execution,
+    history,
+    notifications: account.state.published
+      .filter((m) => topicArn === undefined || m.topicArn === topicArn)
+      .map((m) => ({ ...(m.subject !== undefined ? { subject: m.subject } : {}), message: m.message })),
+  });
+  return { account, report, history };
+}

@@ -1,0 +1,156 @@
+import {
+  DescribeAutoScalingGroupsCommand,
+  DescribeInstanceRefreshesCommand,
+  type AutoScalingClient,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeInstancesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { RolloutConfig } from '../config/schema.ts';
+
+/** How a rollout ended, for people (and exit codes): it went through, it was put back, or something else. */
+export type RolloutResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+
+/** The `--json` document of `ami-rollout rehearse`. */
+export interface RolloutReport {
+  readonly status: RolloutResult;
+  readonly executionArn: string;
+  /** The execution's error and cause when it did not succeed. */
+  readonly error?: string;
+  readonly cause?: string;
+  readonly ami: string;
+  readonly previousAmi?: string;
+  readonly parameter: { readonly name: string; readonly value?: string; readonly previousValue?: string };
+  readonly launchTemplates: {
+    readonly id: string;
+    readonly defaultVersion?: number;
+    readonly imageId?: string;
+  }[];
+  readonly autoScalingGroups: {
+    readonly name: string;
+    readonly refreshStatus?: string;
+    /** image id -> number of instances in service running it. */
+    readonly instanceImageIds: Record<string, number>;
+  }[];
+  readonly notifications: { readonly subject?: string; readonly message: string }[];
+  readonly simulatedSeconds: number;
+  readonly stateTransitions: number;
+  readonly historyEvents: number;
+}
+
+export function rolloutResult(
+  described: Pick<DescribeExecutionCommandOutput, 'status' | 'error'>,
+): RolloutResult {
+  if (described.status === 'SUCCEEDED') return 'SUCCEEDED';
+  return described.error === 'RolloutRolledBack' ? 'ROLLED_BACK' : 'FAILED';
+}
+
+export interface ReportClients {
+  readonly ec2: EC2Client;
+  readonly autoscaling: AutoScalingClient;
+  readonly ssm: SSMClient;
+}
+
+/**
+ * What the account looks like after an execution, read through the AWS APIs (so the same report can be built
+ * against AWS): the parameter, each template's default version and image, each group's last refresh and the
+ * images its instances run.
+ */
+export async function collectReport(input: {
+  readonly clients: ReportClients;
+  readonly config: RolloutConfig;
+  readonly imageId: string;
+  readonly execution: DescribeExecutionCommandOutput;
+  readonly history: readonly HistoryEvent[];
+  readonly notifications: RolloutReport['notifications'];
+}): Promise<RolloutReport> {
+  const { clients, config, execution, history } = input;
+  const parameter = async (name: string) => {
+    try {
+      return (await clients.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    } catch {
+      return undefined;
+    }
+  };
+  const value = await parameter(config.amiParameterName);
+  const previousValue = await parameter(`${config.amiParameterName}-previous`);
+
+  const launchTemplates: RolloutReport['launchTemplates'] = [];
+  for (const id of config.launchTemplateIds) {
+    const { LaunchTemplateVersions = [] } = await clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['$Default'] }),
+    );
+    const version = LaunchTemplateVersions[0];
+    launchTemplates.push({
+      id,
+      ...(version?.VersionNumber !== undefined ? { defaultVersion: version.VersionNumber } : {}),
+      ...(version?.LaunchTemplateData?.ImageId ? { imageId: version.LaunchTemplateData.ImageId } : {}),
+    });
+  }
+
+  const { AutoScalingGroups = [] } = await clients.autoscaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [...config.autoScalingGroupNames] }),
+  );
+  const autoScalingGroups: RolloutReport['autoScalingGroups'] = [];
+  for (const name of config.autoScalingGroupNames) {
+    const group = AutoScalingGroups.find((g) => g.AutoScalingGroupName === name);
+    const { InstanceRefreshes = [] } = await clients.autoscaling.send(
+      new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }),
+    );
+    const inService = (group?.Instances ?? [])
+      .filter((i) => i.LifecycleState === 'InService')
+      .map((i) => i.InstanceId!);
+    const instanceImageIds: Record<string, number> = {};
+    if (inService.length > 0) {
+      const { Reservations = [] } = await clients.ec2.send(
+        new DescribeInstancesCommand({ InstanceIds: inService }),
+      );
+      for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
+        const image = instance.ImageId ?? 'unknown';
+        instanceImageIds[image] = (instanceImageIds[image] ?? 0) + 1;
+      }
+    }
+    autoScalingGroups.push({
+      name,
+      ...(InstanceRefreshes[0]?.Status ? { refreshStatus: InstanceRefreshes[0].Status } : {}),
+      instanceImageIds,
+    });
+  }
+
+  const preflight = history.find(
+    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'Preflight',
+  );
+  const previousAmi = preflight?.stateExitedEventDetails?.output
+    ? (
+        JSON.parse(preflight.stateExitedEventDetails.output) as {
+          rollout?: { rollbackTargetImageId?: string };
+        }
+      ).rollout?.rollbackTargetImageId
+    : undefined;
+  const started = execution.startDate?.getTime() ?? 0;
+  const stopped = execution.stopDate?.getTime() ?? started;
+  return {
+    status: rolloutResult(execution),
+    executionArn: execution.executionArn ?? '',
+    ...(execution.error ? { error: execution.error } : {}),
+    ...(execution.cause ? { cause: execution.cause } : {}),
+    ami: input.imageId,
+    ...(previousAmi ? { previousAmi } : {}),
+    parameter: {
+      name: config.amiParameterName,
+      ...(value ? { value } : {}),
+      ...(previousValue ? { previousValue } : {}),
+    },
+    launchTemplates,
+    autoScalingGroups,
+    notifications: input.notifications,
+    simulatedSeconds: (stopped - started) / 1000,
+    // Step Functions bills a transition per state entered; our history has one *StateEntered event per state.
+    stateTransitions: history.filter((e) => e.type?.endsWith('StateEntered')).length,
+    historyEvents: history.length,
+  };
+}
