@@ -42,6 +42,9 @@ export async function benchLocalAccount(
     autoScalingGroups: Array.from({ length: groups }, (_, i) => ({
       name: `group-${i}`,
       launchTemplate: `lt-${i}`,
+      // Numbered, as the rollout's trigger step pins a group before it starts a refresh: AWS refuses
+      // AutoRollback on a group that uses $Default or $Latest.
+      launchTemplateVersion: '1',
       minSize: instancesPerGroup,
       maxSize: instancesPerGroup * 2,
       desiredCapacity: instancesPerGroup,

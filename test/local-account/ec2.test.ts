@@ -341,6 +341,101 @@ describe('DeregisterImage', () => {
   });
 });
 
+describe("another account's image and snapshot", () => {
+  const OTHER_ACCOUNT = '999988887777';
+  /** Owned elsewhere, and shared with this account: launchable here, but not this account's to change. */
+  const theirs = () => {
+    const image = addImage(account, {
+      imageId: 'ami-0a1b2c3d4e5f60009',
+      name: 'theirs',
+      ownerId: OTHER_ACCOUNT,
+      deregistrationProtection: true,
+    });
+    image.launchPermissions.userIds.add(account.accountId);
+    return image;
+  };
+  const notAuthorized = (imageId: string) => ({
+    code: 'AuthFailure',
+    status: 400,
+    message: `Not authorized for image:${imageId}`,
+  });
+
+  it('ModifyImageAttribute fails with AuthFailure and changes nothing', async () => {
+    const image = theirs();
+    const share = await failure(
+      ec2.send(
+        new ModifyImageAttributeCommand({
+          ImageId: image.imageId,
+          LaunchPermission: { Add: [{ UserId: '444455556666' }] },
+        }),
+      ),
+    );
+    expect(share).toEqual(notAuthorized(image.imageId));
+    const describe = await failure(
+      ec2.send(
+        new ModifyImageAttributeCommand({ ImageId: image.imageId, Description: { Value: 'mine now' } }),
+      ),
+    );
+    expect(describe.code).toBe('AuthFailure');
+    expect([...account.state.images.get(image.imageId)!.launchPermissions.userIds]).toEqual([
+      account.accountId,
+    ]);
+    expect(account.state.images.get(image.imageId)!.description).toBeUndefined();
+  });
+
+  it('ResetImageAttribute fails with AuthFailure and keeps the launch permissions', async () => {
+    const image = theirs();
+    expect(
+      await failure(
+        ec2.send(new ResetImageAttributeCommand({ ImageId: image.imageId, Attribute: 'launchPermission' })),
+      ),
+    ).toEqual(notAuthorized(image.imageId));
+    expect(image.launchPermissions.userIds.has(account.accountId)).toBe(true);
+  });
+
+  it('deregistration protection cannot be enabled or disabled, and the image cannot be deregistered', async () => {
+    const image = theirs();
+    expect(
+      await failure(ec2.send(new DisableImageDeregistrationProtectionCommand({ ImageId: image.imageId }))),
+    ).toEqual(notAuthorized(image.imageId));
+    expect(image.deregistrationProtection).toBe('enabled');
+    image.deregistrationProtection = 'disabled';
+    expect(
+      await failure(
+        ec2.send(
+          new EnableImageDeregistrationProtectionCommand({ ImageId: image.imageId, WithCooldown: true }),
+        ),
+      ),
+    ).toEqual(notAuthorized(image.imageId));
+    expect(image.deregistrationProtection).toBe('disabled');
+    expect(await failure(ec2.send(new DeregisterImageCommand({ ImageId: image.imageId })))).toEqual(
+      notAuthorized(image.imageId),
+    );
+    expect(image.state).toBe('available');
+  });
+
+  it('ModifySnapshotAttribute fails with AuthFailure and shares nothing', async () => {
+    const snapshotId = theirs().blockDeviceMappings[0]!.snapshotId;
+    expect(
+      await failure(
+        ec2.send(
+          new ModifySnapshotAttributeCommand({
+            SnapshotId: snapshotId,
+            CreateVolumePermission: { Add: [{ UserId: '444455556666' }] },
+          }),
+        ),
+      ),
+    ).toEqual({ code: 'AuthFailure', status: 400, message: `Not authorized for snapshot:${snapshotId}` });
+    expect(account.state.snapshots.get(snapshotId)!.createVolumePermissions.userIds.size).toBe(0);
+  });
+
+  it('an unknown image is still InvalidAMIID.NotFound, not AuthFailure', async () => {
+    expect(
+      (await failure(ec2.send(new DeregisterImageCommand({ ImageId: 'ami-0123456789abcdef0' })))).code,
+    ).toBe('InvalidAMIID.NotFound');
+  });
+});
+
 describe('DescribeSnapshots', () => {
   it('describes snapshots by id and by owner', async () => {
     const image = addImage(account, {

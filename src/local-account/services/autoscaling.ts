@@ -273,7 +273,7 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         }
         const desired = desiredTemplateInput ? readLaunchTemplate(desiredTemplateInput) : undefined;
         const preferences = readPreferences(input.optObject('Preferences'));
-        if (preferences.autoRollback) checkAutoRollback(desired);
+        if (preferences.autoRollback) checkAutoRollback(account, group, desired);
         const name = group.autoScalingGroupName;
         const active = refreshes.activeRefresh(name);
         if (active && ACTIVE_STATUSES.has(active.status)) {
@@ -556,21 +556,54 @@ function readPreferences(p: Input | undefined): RefreshPreferences {
 }
 
 /**
- * AutoRollback needs something to roll back between: a desired configuration on a numbered template version.
- * (A group on $Default/$Latest is accepted here but cannot roll back; the refresh fails instead, see
- * InstanceRefreshEngine.)
+ * AutoRollback needs something to roll back between. AWS refuses it (ValidationError) when:
+ * - there is no DesiredConfiguration;
+ * - the group uses its launch template's `$Latest` or `$Default` version, whatever the desired configuration says
+ *   (a numbered desired version on a `$Default` group is refused too: the rollback target is the group's own
+ *   configuration, and it must be a numbered version);
+ * - the group's launch template version takes its ImageId from Parameter Store (`resolve:ssm:...`).
+ * Source: "Undo changes with a manual or auto rollback", Considerations
+ * (docs.aws.amazon.com/autoscaling/ec2/userguide/instance-refresh-rollback.html), and RefreshPreferences.AutoRollback
+ * in the API reference ("A rollback is not supported ... The Auto Scaling group uses the launch template's $Latest
+ * or $Default version"). The empty-DesiredConfiguration message is AWS's verbatim
+ * (github.com/hashicorp/terraform-provider-aws/issues/29830); the other messages follow its wording, as AWS's
+ * exact text for them was not found in public material.
+ * The local account also refuses a `$Latest`/`$Default` desired configuration (AWS-FACTS: rollback works only
+ * towards a numbered version).
  */
-function checkAutoRollback(desired: LaunchTemplateSpec | undefined): void {
+function checkAutoRollback(
+  account: LocalAccount,
+  group: AutoScalingGroup,
+  desired: LaunchTemplateSpec | undefined,
+): void {
   if (!desired) {
     throw validation(
       "The request isn't valid. The AutoRollback parameter cannot be set to true when the DesiredConfiguration " +
         'parameter is empty. Set AutoRollback to false or specify a desired configuration and try again.',
     );
   }
+  const current = group.launchTemplate;
+  if (!isNumberedVersion(current.version)) {
+    throw validation(
+      "The request isn't valid. The AutoRollback parameter cannot be set to true when the Auto Scaling group " +
+        `uses the launch template version ${current.version}. Set AutoRollback to false or update the group to a ` +
+        'launch template version number and try again.',
+    );
+  }
   if (!isNumberedVersion(desired.version)) {
     throw validation(
       "The request isn't valid. The AutoRollback parameter cannot be set to true when the desired configuration " +
         `uses the launch template version ${desired.version}. Specify a launch template version number and try again.`,
+    );
+  }
+  const imageId = account.state.launchTemplates
+    .get(current.launchTemplateId)
+    ?.versions.get(Number(current.version))?.data.ImageId;
+  if (imageId?.startsWith('resolve:ssm:')) {
+    throw validation(
+      "The request isn't valid. The AutoRollback parameter cannot be set to true when the Auto Scaling group's " +
+        `launch template uses a Systems Manager parameter (${imageId}) for its ImageId. Set AutoRollback to false ` +
+        'or use a launch template version with an AMI ID and try again.',
     );
   }
 }

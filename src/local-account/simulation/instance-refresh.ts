@@ -297,6 +297,7 @@ export class InstanceRefreshEngine {
       `Instance refresh failed: new instance ${instance.instanceId} launched from ${instance.imageId} ` +
       `(${run.target.launchTemplateName} version ${run.target.versionNumber}) failed its health checks.`;
     const previousVersion = run.refresh.previousConfiguration.launchTemplate.version;
+    // StartInstanceRefresh already refuses AutoRollback on a $Default/$Latest group; this is only a guard.
     if (run.refresh.preferences.autoRollback && isNumberedVersion(previousVersion)) {
       this.rollback(groupName, failure);
       return true;

@@ -83,6 +83,30 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
     return found;
   };
 
+  /*
+   * Only the owner may change an image: another account's image, even one shared with or public to this
+   * account, answers AuthFailure "Not authorized for image:ami-..." (HTTP 400). Confirmed for DeregisterImage
+   * (github.com/cloudcaptainsh/cloudcaptain/issues/66) and DescribeImageAttribute
+   * (github.com/cloudquery/cloudquery/pull/9406); the EC2 error-code reference gives AuthFailure for acting on
+   * "an AMI for which you do not have permissions" (docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html).
+   * Snapshots get the same code by analogy; the exact snapshot message was not found in public material.
+   */
+  const ownImage = (id: string): Image => {
+    const image = liveImage(id);
+    if (image.ownerId !== account.accountId) {
+      throw new AwsApiError('AuthFailure', `Not authorized for image:${image.imageId}`);
+    }
+    return image;
+  };
+
+  const ownSnapshot = (id: string): Snapshot => {
+    const found = snapshot(id);
+    if (found.ownerId !== account.accountId) {
+      throw new AwsApiError('AuthFailure', `Not authorized for snapshot:${found.snapshotId}`);
+    }
+    return found;
+  };
+
   const protectionValue = (image: Image): string => {
     // During the 24-hour cooldown the image reads as disabled but DeregisterImage still refuses it.
     if (image.deregistrationProtection === 'disabled') return 'disabled';
@@ -296,7 +320,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
     },
 
     ModifyImageAttribute(input) {
-      const image = liveImage(input.string('ImageId'));
+      const image = ownImage(input.string('ImageId'));
       const attribute = input.optString('Attribute');
       const description =
         input.optString('Description.Value') ??
@@ -328,7 +352,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
 
     ResetImageAttribute(input) {
       const attribute = input.string('Attribute');
-      const image = liveImage(input.string('ImageId'));
+      const image = ownImage(input.string('ImageId'));
       if (attribute !== 'launchPermission') {
         throw invalidParameterValue(
           `Value (${attribute}) for parameter attribute is invalid. Only launchPermission can be reset.`,
@@ -342,7 +366,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
     },
 
     EnableImageDeregistrationProtection(input) {
-      const image = liveImage(input.string('ImageId'));
+      const image = ownImage(input.string('ImageId'));
       const withCooldown = input.optBoolean('WithCooldown') ?? false;
       image.deregistrationProtection = withCooldown ? 'enabled-with-cooldown' : 'enabled';
       cooldownUntil.delete(image.imageId);
@@ -350,7 +374,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
     },
 
     DisableImageDeregistrationProtection(input) {
-      const image = liveImage(input.string('ImageId'));
+      const image = ownImage(input.string('ImageId'));
       if (image.deregistrationProtection === 'enabled-with-cooldown') {
         cooldownUntil.set(image.imageId, new Date(account.now().getTime() + COOLDOWN_MS));
       }
@@ -359,7 +383,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
     },
 
     DeregisterImage(input) {
-      const image = liveImage(input.string('ImageId'));
+      const image = ownImage(input.string('ImageId'));
       const deleteSnapshots = input.optBoolean('DeleteAssociatedSnapshots') ?? false;
       if (image.deregistrationProtection !== 'disabled') {
         throw new AwsApiError(
@@ -460,7 +484,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
     },
 
     ModifySnapshotAttribute(input) {
-      const found = snapshot(input.string('SnapshotId'));
+      const found = ownSnapshot(input.string('SnapshotId'));
       const attribute = input.optString('Attribute');
       if (attribute !== undefined && attribute !== 'createVolumePermission') {
         throw invalidParameterValue(
