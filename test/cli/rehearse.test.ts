@@ -1,0 +1,108 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import type { RolloutReport } from '../../src/rehearsal/report.ts';
+
+const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
+const NEW_IMAGE = 'ami-0a1b2c3d4e5f60002';
+
+/** Runs the CLI in process and captures what it prints. */
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** `rehearse --json`: stdout must be exactly one JSON document. */
+async function rehearseJson(...argv: string[]) {
+  const result = await run('rehearse', '--json', ...argv);
+  return { ...result, report: JSON.parse(result.out) as RolloutReport };
+}
+
+describe('ami-rollout rehearse', () => {
+  it('exits 0 and prints the report as JSON when the rollout succeeds', async () => {
+    const { code, report, err } = await rehearseJson();
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(report).toMatchObject({
+      status: 'SUCCEEDED',
+      ami: NEW_IMAGE,
+      previousAmi: PREVIOUS_IMAGE,
+      parameter: { value: NEW_IMAGE, previousValue: PREVIOUS_IMAGE },
+    });
+    expect(report.autoScalingGroups.map((g) => [g.name, g.instanceImageIds])).toEqual([
+      ['web', { [NEW_IMAGE]: 4 }],
+      ['api', { [NEW_IMAGE]: 3 }],
+      ['worker', { [NEW_IMAGE]: 2 }],
+    ]);
+  });
+
+  it('exits 3 when the rollout failed and was rolled back (--fail GROUP)', async () => {
+    const { code, report } = await rehearseJson('--fail', 'api');
+    expect(code).toBe(3);
+    expect(report.status).toBe('ROLLED_BACK');
+    expect(report.parameter.value).toBe(PREVIOUS_IMAGE);
+    expect(report.autoScalingGroups.map((g) => Object.keys(g.instanceImageIds))).toEqual([
+      [PREVIOUS_IMAGE],
+      [PREVIOUS_IMAGE],
+      [PREVIOUS_IMAGE],
+    ]);
+    expect(report.notifications.map((n) => n.subject)).toEqual([
+      `[ami-rollout] ${NEW_IMAGE} FAILED and was rolled back (api)`,
+    ]);
+  });
+
+  it('exits 1 when preflight refuses the image (nothing changed)', async () => {
+    const { code, report } = await rehearseJson('--ami', 'ami-0a1b2c3d4e5f6ffff');
+    expect(code).toBe(1);
+    expect(report).toMatchObject({
+      status: 'FAILED',
+      error: 'PreflightFailed',
+      parameter: { value: PREVIOUS_IMAGE },
+    });
+  });
+
+  it('exits 1 when the rollback itself fails (a fleet file whose operator cancels every refresh of api)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ami-rollout-'));
+    const path = join(dir, 'fleet.json');
+    const fleet = JSON.parse(
+      await readFile(new URL('../../examples/fleet.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+    await writeFile(
+      path,
+      JSON.stringify({
+        ...fleet,
+        faults: [{ kind: 'cancelRefresh', group: 'api', atPercentage: 50 }],
+      }),
+    );
+    const { code, report } = await rehearseJson('--fleet', path);
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ status: 'FAILED', error: 'RollbackFailed' });
+    expect(report.notifications.at(-1)?.subject).toContain('ROLLBACK FAILED');
+  });
+
+  it('prints progress and a summary instead of JSON without --json', async () => {
+    const { code, out } = await run('rehearse', '--fail', 'web');
+    expect(code).toBe(3);
+    expect(out).toContain(`Rehearsing the rollout of ${NEW_IMAGE} to web, api, worker`);
+    expect(out).toMatch(new RegExp(`Rollout of ${NEW_IMAGE} FAILED and was ROLLED BACK in .* simulated`));
+    expect(out).toContain(`parameter /ami-rollout/golden-ami = ${PREVIOUS_IMAGE}`);
+    expect(() => JSON.parse(out) as unknown).toThrow();
+  });
+
+  it('exits 1 naming a --fail group that is not in the rollout, before rehearsing anything', async () => {
+    const { code, out, err } = await run('rehearse', '--json', '--fail', 'database');
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err).toContain('--fail database: not a group of this rollout (web, api, worker)');
+  });
+
+  it('exits 1 for an --ami that is not an AMI id', async () => {
+    const { code, err } = await run('rehearse', '--json', '--ami', 'golden');
+    expect(code).toBe(1);
+    expect(err).toContain('--ami golden: must be an AMI id such as ami-0123456789abcdef0');
+  });
+});
