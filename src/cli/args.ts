@@ -3,14 +3,23 @@ import { UsageError } from './usage.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** node:util parseArgs, with its errors turned into one-line usage errors. */
-export function parseCommandLine<T extends Options>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new UsageError(message.replace(/\. To specify a positional argument.*$/, '.'));
-  }
+/**
+ * node:util parseArgs, with its errors turned into one-line usage errors. `maxPositionals` arguments that are
+ * not options are allowed (default none).
+ */
+export function parseCommandLine<T extends Options>(args: string[], options: T, maxPositionals = 0) {
+  const parse = () => {
+    try {
+      return parseArgs({ args, options, strict: true, allowPositionals: maxPositionals > 0 });
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      throw new UsageError(message.replace(/\. To specify a positional argument.*$/, '.'));
+    }
+  };
+  const parsed = parse();
+  if (parsed.positionals.length > maxPositionals)
+    throw new UsageError(`unexpected argument '${parsed.positionals[maxPositionals]}'.`);
+  return parsed;
 }
 
 /** A whole number within [min, max], or a usage error naming the flag and the range. */

@@ -1,7 +1,10 @@
 import { ConfigError } from '../errors.ts';
 import { FleetFileError } from '../local-account/fleet.ts';
 import { emulatorCommand } from './commands/emulator.ts';
+import { historyCommand } from './commands/history.ts';
 import { rehearseCommand } from './commands/rehearse.ts';
+import { startCommand } from './commands/start.ts';
+import { statusCommand } from './commands/status.ts';
 import { consoleOutput, UsageError, type Output } from './usage.ts';
 
 export interface Command {
@@ -12,7 +15,13 @@ export interface Command {
   run(args: string[], output: Output): Promise<number>;
 }
 
-const commands: readonly Command[] = [rehearseCommand, emulatorCommand];
+const commands: readonly Command[] = [
+  rehearseCommand,
+  emulatorCommand,
+  startCommand,
+  statusCommand,
+  historyCommand,
+];
 
 const help = (): string =>
   [

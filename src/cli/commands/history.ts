@@ -1,0 +1,127 @@
+import { ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import { formatDuration } from '../../execution/progress.ts';
+import { integerOption, parseCommandLine } from '../args.ts';
+import {
+  awsOptions,
+  awsOptionsUsage,
+  awsTargetFrom,
+  createSfnClient,
+  explainAwsError,
+  findStateMachine,
+  reportAwsErrors,
+} from '../aws.ts';
+import {
+  describeRollout,
+  durationSeconds,
+  imageOf,
+  rolloutState,
+  type RolloutState,
+} from '../execution-view.ts';
+import type { Command } from '../main.ts';
+
+const usage = `Usage: ami-rollout history [--limit N] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
+
+Lists past rollouts, newest first: the rollout (execution name), its image, how it ended, when it started and
+how long it took. Step Functions keeps closed executions for 90 days.
+
+Options:
+  --limit N             how many rollouts (default 20, at most 1000)
+  --json                print one JSON document
+${awsOptionsUsage}`;
+
+/** One row of `history` (and an element of its `--json` array). */
+export interface RolloutHistoryEntry {
+  readonly name: string;
+  readonly executionArn: string;
+  readonly imageId?: string;
+  readonly state: RolloutState;
+  readonly status: string;
+  readonly startDate?: string;
+  readonly stopDate?: string;
+  /** Absent while the rollout runs. */
+  readonly durationSeconds?: number;
+  readonly error?: string;
+}
+
+export const historyCommand: Command = {
+  name: 'history',
+  summary: 'list past rollouts: image, result, duration',
+  usage,
+  run: (args, output) =>
+    reportAwsErrors('history', output, async () => {
+      const { values } = parseCommandLine(args, {
+        ...awsOptions,
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      const limit = integerOption('limit', values.limit, 20, 1, 1000);
+      const target = awsTargetFrom(values);
+      const sfn = createSfnClient(target);
+      const stateMachineArn = await findStateMachine(sfn, target);
+
+      const listed: ExecutionListItem[] = [];
+      let nextToken: string | undefined;
+      try {
+        do {
+          const page = await sfn.send(
+            new ListExecutionsCommand({
+              stateMachineArn,
+              maxResults: Math.min(1000, limit - listed.length),
+              nextToken,
+            }),
+          );
+          listed.push(...(page.executions ?? []));
+          nextToken = page.nextToken;
+        } while (nextToken && listed.length < limit);
+      } catch (error) {
+        throw await explainAwsError(error, sfn, target, 'ListExecutions', stateMachineArn);
+      }
+      // The list has no input or error: describe each for its image and for "rolled back" vs "failed".
+      const entries = await Promise.all(
+        listed.slice(0, limit).map(async (item): Promise<RolloutHistoryEntry> => {
+          const described = await describeRollout(sfn, target, item.executionArn ?? '');
+          const state = rolloutState(described);
+          const imageId = imageOf(described.input);
+          const seconds = state === 'RUNNING' ? undefined : durationSeconds(described);
+          return {
+            name: described.name ?? item.name ?? '',
+            executionArn: described.executionArn ?? item.executionArn ?? '',
+            ...(imageId ? { imageId } : {}),
+            state,
+            status: described.status ?? item.status ?? 'UNKNOWN',
+            ...(described.startDate ? { startDate: described.startDate.toISOString() } : {}),
+            ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
+            ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
+            ...(described.error ? { error: described.error } : {}),
+          };
+        }),
+      );
+      if (values.json) {
+        output.out(JSON.stringify(entries, null, 2));
+        return 0;
+      }
+      if (entries.length === 0) {
+        output.out(
+          `No rollouts yet on ${stateMachineArn}: start one with \`ami-rollout start --ami AMI_ID\``,
+        );
+        return 0;
+      }
+      const rows = entries.map((e) => [
+        e.name,
+        e.imageId ?? '?',
+        e.state,
+        e.startDate?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
+        e.durationSeconds !== undefined ? formatDuration(e.durationSeconds) : 'running',
+      ]);
+      const header = ['ROLLOUT', 'IMAGE', 'RESULT', 'STARTED', 'DURATION'];
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (cells: string[]) =>
+        cells
+          .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+          .join('  ')
+          .trimEnd();
+      output.out(line(header));
+      for (const row of rows) output.out(line(row));
+      return 0;
+    }),
+};
