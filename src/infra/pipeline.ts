@@ -27,6 +27,22 @@ import { scopedArns, startRolloutPolicyStatements, stepPolicyStatements } from '
 /** The repository root: step entries (`steps[name].entry`) are relative to it. */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * How every function is bundled: by the locally installed esbuild (never Docker), to minified ESM for Node.js 24.
+ */
+export const defaultBundling: BundlingOptions = {
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  // The runtime's SDK copy lags behind ours; bundling it pins the version the tests ran against.
+  externalModules: [],
+  // ESM output: some bundled CommonJS dependencies call require() for Node built-ins.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  mainFields: ['module', 'main'],
+};
+
 export interface AmiRolloutPipelineProps {
   /** The validated rollout configuration (`loadConfig`); the same file the rehearsal uses. */
   readonly config: RolloutConfig;
@@ -143,18 +159,7 @@ export class AmiRolloutPipeline extends Construct {
       topicKeyArn: this.key.keyArn,
       instanceRoleArns: props.instanceRoleArns ?? [],
     });
-    const bundling: BundlingOptions = props.bundling ?? {
-      forceDockerBundling: false,
-      format: OutputFormat.ESM,
-      target: 'node24',
-      minify: true,
-      sourceMap: true,
-      // The runtime's SDK copy lags behind ours; bundling it pins the version the tests ran against.
-      externalModules: [],
-      // ESM output: some bundled CommonJS dependencies call require() for Node built-ins.
-      banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-      mainFields: ['module', 'main'],
-    };
+    const bundling = props.bundling ?? defaultBundling;
 
     const makeFunction = (
       functionId: string,
