@@ -193,7 +193,9 @@ describe('AmiRolloutPipeline template', () => {
   });
 
   it('deploys the same state machine definition the local account runs, with the function ARNs substituted', () => {
-    const [[, machine] = ['', { Properties: {} }]] = ofType('AWS::StepFunctions::StateMachine');
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    const machine = machines[0]![1];
     const definition = buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds });
     expect(JSON.parse(String(machine.Properties.DefinitionString))).toEqual(definition);
     const substitutions = machine.Properties.DefinitionSubstitutions as Record<
