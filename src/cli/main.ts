@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import { FleetFileError } from '../local-account/fleet.ts';
+import { deployCommand } from './commands/deploy.ts';
 import { emulatorCommand } from './commands/emulator.ts';
 import { historyCommand } from './commands/history.ts';
 import { rehearseCommand } from './commands/rehearse.ts';
@@ -21,6 +22,7 @@ const commands: readonly Command[] = [
   startCommand,
   statusCommand,
   historyCommand,
+  deployCommand,
 ];
 
 const help = (): string =>
