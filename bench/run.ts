@@ -1,5 +1,6 @@
 // npm run bench: the figures the README records. Wall time is measured here, never asserted in tests.
 import { benchLocalAccount } from './local-account.ts';
+import { benchRehearsal } from './rehearsal.ts';
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
@@ -16,3 +17,21 @@ console.log(
 console.log(
   `  memory after run:                         heap ${fmt(account.heapUsedMb, 1)} MiB, rss ${fmt(account.rssMb, 1)} MiB`,
 );
+
+const rollout = await benchRehearsal(100, 10);
+console.log('');
+console.log(
+  'rehearsal: a whole rollout of 100 groups x 10 instances through the real state machine definition',
+);
+console.log(`  result:                                   ${rollout.status}`);
+console.log(
+  `  wall time:                                ${fmt(rollout.wallMs)} ms (${fmt(rollout.simulatedSeconds / 3600, 1)} h simulated)`,
+);
+console.log(`  state transitions:                        ${rollout.stateTransitions}`);
+console.log(
+  `  history events:                           ${rollout.historyEvents} (${fmt(rollout.historyEventsPerGroup, 1)} per group; Step Functions fails an execution past 25,000)`,
+);
+console.log(
+  `  group-to-group handoff (simulated):       mean ${fmt(rollout.handoffSeconds.mean)} s, max ${fmt(rollout.handoffSeconds.max)} s (refresh ended -> next refresh started)`,
+);
+console.log(`  heap after run:                           ${fmt(rollout.heapUsedMb, 1)} MiB`);

@@ -13,7 +13,11 @@ export interface FollowOptions {
   readonly pollMs?: number;
 }
 
-/** Every history event after `afterId`, oldest first, across pages. */
+/**
+ * Every history event after `afterId`, oldest first. Reads newest first and stops at the first event already
+ * seen, so each poll costs the new events only, however long the history has grown (AWS pages are opaque, and a
+ * forward read would start from event 1 every time).
+ */
 export async function historySince(
   sfn: SFNClient,
   executionArn: string,
@@ -25,15 +29,19 @@ export async function historySince(
     const page = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
-        maxResults: 1000,
+        maxResults: 200,
         nextToken,
+        reverseOrder: true,
         includeExecutionData: true,
       }),
     );
-    for (const event of page.events ?? []) if ((event.id ?? 0) > afterId) events.push(event);
+    for (const event of page.events ?? []) {
+      if ((event.id ?? 0) <= afterId) return events.reverse();
+      events.push(event);
+    }
     nextToken = page.nextToken;
   } while (nextToken);
-  return events;
+  return events.reverse();
 }
 
 /**

@@ -58,7 +58,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   const history: HistoryEvent[] = [];
   // The execution runs in this process in virtual time: polling every few real milliseconds follows it closely.
   const execution = await followExecution(sfn, executionArn, {
-    pollMs: 5,
+    pollMs: 20,
     onEvents: (events) => {
       history.push(...events);
       options.onEvents?.(events);

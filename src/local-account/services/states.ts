@@ -239,11 +239,18 @@ export function statesService(account: LocalAccount): ServiceDefinition {
       GetExecutionHistory(input) {
         const e = execution(input);
         const includeData = input.optBoolean('includeExecutionData') ?? true;
-        let events = [...e.history];
-        if (input.optBoolean('reverseOrder')) events.reverse();
-        if (!includeData) events = events.map(withoutData);
-        const { items, nextToken } = page(events, input);
-        return { events: items, ...(nextToken ? { nextToken } : {}) };
+        const max = input.optInt('maxResults', 0, 1000) || 100;
+        const start = Number(input.optString('nextToken') ?? '0');
+        if (!Number.isInteger(start) || start < 0 || start > e.history.length)
+          throw new AwsApiError('InvalidToken', 'Invalid Token');
+        // Pages are cut from the end when reverseOrder is set, without copying the whole history.
+        const reverse = input.optBoolean('reverseOrder') ?? false;
+        const total = e.history.length;
+        const slice = reverse
+          ? e.history.slice(Math.max(0, total - start - max), total - start).reverse()
+          : e.history.slice(start, start + max);
+        const events = includeData ? slice : slice.map(withoutData);
+        return { events, ...(start + max < total ? { nextToken: String(start + max) } : {}) };
       },
       StopExecution(input) {
         const e = execution(input);

@@ -39,11 +39,11 @@ export class ExecutionDefinitionError extends Error {
 /**
  * One execution of a state machine on the local account, run by aws-local-stepfunctions.
  *
- * Virtual time: every Wait state (and every retry interval) is overridden to one real millisecond; while the
- * interpreter sleeps that millisecond, the history recorder, which has already seen the state's entry, moves the
- * account's clock forward by the time the state asked for. So a Wait of 60 s takes 60 virtual seconds, the fleet
- * simulation runs during them, and the next Task sees the later time. One real millisecond is enough because the
- * recorder runs on microtasks, which all complete before a timer fires.
+ * Virtual time: every Wait state (and every retry interval) is overridden to take no real time. The history
+ * recorder, which reads the interpreter's event log on microtasks, moves the account's clock forward by the time
+ * the state asked for when it sees the state's entry. Only Tasks read the clock, and each Task first yields one
+ * macrotask (setImmediate), by which time every microtask, and so the recorder, has caught up: a Wait of 60 s
+ * takes 60 virtual seconds, the fleet simulation runs during them, and the next Task sees the later time.
  */
 export class LocalExecution {
   status: ExecutionStatus = 'RUNNING';
@@ -76,8 +76,8 @@ export class LocalExecution {
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number> = {};
     for (const [stateName, state] of allStates(this.definition)) {
-      if (state.Type === 'Wait') waitTimeOverrides[stateName] = 1;
-      if (Array.isArray(state.Retry)) retryIntervalOverrides[stateName] = 1;
+      if (state.Type === 'Wait') waitTimeOverrides[stateName] = 0;
+      if (Array.isArray(state.Retry)) retryIntervalOverrides[stateName] = 0;
     }
     const machine = new StateMachine(this.definition as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false },
@@ -326,6 +326,8 @@ function bindTasks(definition: Definition, lambdas: LambdaRegistry) {
     const resource = String(state.Resource);
     const invoke = /^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource);
     handlers[stateName] = async (input) => {
+      // Let the history recorder catch up (and move the clock) before the task reads the time; see LocalExecution.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const target = invoke ? String((input as { FunctionName?: unknown }).FunctionName ?? '') : resource;
       const handler = lambdas.find(target);
       if (!handler) {
