@@ -18,7 +18,10 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.property.name='only']", message: 'No focused tests.' },
-        { selector: "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|describe|test)$/]", message: 'Skip with skipIf and a printed reason instead.' },
+        {
+          selector: "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|describe|test)$/]",
+          message: 'Skip with skipIf and a printed reason instead.',
+        },
       ],
     },
   },
