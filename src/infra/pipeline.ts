@@ -190,7 +190,6 @@ export class AmiRolloutPipeline extends Construct {
         timeout: Duration.minutes(2),
         role,
         logGroup: group,
-        loggingFormat: lambda.LoggingFormat.JSON,
         tracing: lambda.Tracing.ACTIVE,
         projectRoot,
         depsLockFilePath: `${projectRoot}package-lock.json`,
