@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'cdk.out', 'dist', 'coverage', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules', 'cdk.out', 'dist', 'coverage', '.tmp', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,20 +1,24 @@
-import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../config/load.ts';
 import { createLocalAccountFromFleet, readFleetFile, serve } from '../../local-account/index.ts';
+import { deployToLocalAccount } from '../../rehearsal/pipeline.ts';
 import { integerOption, numberOption, parseCommandLine } from '../args.ts';
+import { exampleConfigPath, exampleFleetPath } from '../examples.ts';
 import type { Command } from '../main.ts';
 
-/** The example fleet, served when no --fleet is given. */
-export const exampleFleetPath = fileURLToPath(new URL('../../../examples/fleet.json', import.meta.url));
+const usage = `Usage: ami-rollout emulator [--port 4566] [--fleet FILE] [--config FILE] [--speed N]
 
-const usage = `Usage: ami-rollout emulator [--port 4566] [--fleet FILE] [--speed N]
-
-Serves a local AWS account (EC2, Auto Scaling, SSM, SNS) on 127.0.0.1 that the AWS CLI and SDKs can use.
+Serves a local AWS account (EC2, Auto Scaling, SSM, SNS, Step Functions) on 127.0.0.1 that the AWS CLI,
+the SDKs and 'ami-rollout start|status|history --endpoint URL' can use.
 
 Options:
-  --port N     TCP port on 127.0.0.1 (default 4566; 0 picks a free one)
-  --fleet FILE fleet file to seed the account (default: examples/fleet.json)
-  --speed N    virtual seconds per real second (default 1; 0 = time moves only
-               when you POST /_local/clock/advance)`;
+  --port N       TCP port on 127.0.0.1 (default 4566; 0 picks a free one)
+  --fleet FILE   fleet file to seed the account (default: examples/fleet.json)
+  --config FILE  rollout configuration: the pipeline (state machine 'ami-rollout' and its
+                 steps) is deployed onto the account from it (default: examples/rollout.config.json
+                 with the example fleet; no pipeline with another fleet unless given)
+  --speed N      virtual seconds per real second (default 1; 0 = time moves only
+                 when you POST /_local/clock/advance). A rollout's Wait states move
+                 virtual time forward by themselves.`;
 
 export const emulatorCommand: Command = {
   name: 'emulator',
@@ -25,12 +29,16 @@ export const emulatorCommand: Command = {
       port: { type: 'string' },
       fleet: { type: 'string' },
       speed: { type: 'string' },
+      config: { type: 'string' },
     });
     const port = integerOption('port', values.port, 4566, 0, 65535);
     const speed = numberOption('speed', values.speed, 1, 0, 1_000_000);
     const fleetPath = values.fleet ?? exampleFleetPath;
     const fleet = await readFleetFile(fleetPath);
+    const configPath = values.config ?? (values.fleet === undefined ? exampleConfigPath : undefined);
+    const config = configPath ? await loadConfig(configPath) : undefined;
     const account = await createLocalAccountFromFleet(fleet);
+    const pipeline = config ? await deployToLocalAccount(account, config) : undefined;
     const running = await serve(account, port);
     if (speed > 0) account.clock.runInRealTime(speed);
     const instances = [...account.state.autoScalingGroups.values()].reduce(
@@ -46,10 +54,20 @@ export const emulatorCommand: Command = {
           (speed > 0
             ? `moving at ${speed}x real time`
             : 'stopped: POST /_local/clock/advance {"seconds":N} moves it'),
+        pipeline
+          ? `Pipeline: ${pipeline.stateMachineArn} (from ${configPath})`
+          : 'Pipeline: none (pass --config FILE to deploy one)',
         '',
         'Point the AWS CLI (or any SDK) at it:',
         `  export AWS_ENDPOINT_URL=${running.endpoint} AWS_REGION=${account.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
         '  aws autoscaling describe-auto-scaling-groups --query "AutoScalingGroups[].[AutoScalingGroupName,DesiredCapacity]"',
+        ...(pipeline
+          ? [
+              '',
+              'Roll out an image on it:',
+              `  npx ami-rollout start --ami ${fleet.images.at(-1)?.imageId ?? 'AMI_ID'} --watch --endpoint ${running.endpoint} --region ${account.region}`,
+            ]
+          : []),
         '',
         `Controls: GET ${running.endpoint}/_local/clock, POST /_local/clock/advance, GET|POST|DELETE /_local/faults, GET /_local/sns/messages`,
         'Ctrl-C stops it.',

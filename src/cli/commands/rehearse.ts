@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.ts';
 import { RolloutProgress, formatDuration, renderLive } from '../../execution/progress.ts';
 import { readFleetFile } from '../../local-account/index.ts';
@@ -8,11 +7,7 @@ import { rehearse } from '../../rehearsal/rehearse.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
 import { UsageError, type Output } from '../usage.ts';
-import { exampleFleetPath } from './emulator.ts';
-
-export const exampleConfigPath = fileURLToPath(
-  new URL('../../../examples/rollout.config.json', import.meta.url),
-);
+import { exampleConfigPath, exampleFleetPath } from '../examples.ts';
 
 const usage = `Usage: ami-rollout rehearse [--config FILE] [--fleet FILE] [--ami AMI_ID] [--fail GROUP]... [--json]
 
