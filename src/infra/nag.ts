@@ -86,7 +86,10 @@ export function nagAcknowledgments(
       { finding: iam5('Resource::*'), reason: `${DESCRIBE_ONLY_ON_STAR} ${LAUNCH_ON_STAR} ${XRAY_ON_STAR}` },
       ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
     ],
-    CheckRefreshStatus: [describe],
+    CheckRefreshStatus: [
+      describe,
+      ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
+    ],
     CheckRollbackRefresh: [describe],
     Notify: [{ finding: iam5('Resource::*'), reason: XRAY_ON_STAR }],
   };

@@ -136,6 +136,11 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
         ...launchFromTemplates(arns),
       ];
     case 'CheckRefreshStatus':
+      return [
+        allow(['autoscaling:DescribeInstanceRefreshes'], ['*']),
+        // A refresh past refreshTimeoutMinutes is cancelled by the check that finds it.
+        allow(['autoscaling:CancelInstanceRefresh'], arns.groups),
+      ];
     case 'CheckRollbackRefresh':
       return [allow(['autoscaling:DescribeInstanceRefreshes'], ['*'])];
     case 'Notify':

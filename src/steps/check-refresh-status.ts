@@ -1,4 +1,4 @@
-import { describeRefreshes } from '../adapters/autoscaling.ts';
+import { cancelRefresh, describeRefreshes } from '../adapters/autoscaling.ts';
 import { isNativeRollbackStatus, refreshOutcome, refreshTimedOut } from '../core/refresh-status.ts';
 import { rolloutEventSchema, type RefreshRecord, type Rollout } from '../core/rollout.ts';
 import { InstanceRefreshNotFoundError, InvalidEventError } from '../errors.ts';
@@ -41,9 +41,15 @@ export function createCheckRefreshStatus(deps: StepDependencies): (event: unknow
       outcome === 'IN_PROGRESS' &&
       startedAt !== undefined &&
       refreshTimedOut(startedAt, now(), config.refreshTimeoutMinutes);
-    if (timedOut) outcome = 'FAILED';
+    if (timedOut) {
+      outcome = 'FAILED';
+      // A refresh past its time is stopped here, so it stops replacing instances even if the rollback fails.
+      // Cancelling an already-stopping refresh is a no-op, so a retried check is harmless.
+      const cancelled = await cancelRefresh(autoscaling, autoScalingGroupName);
+      log.warn('instance-refresh-timed-out', { instanceRefreshId, status: found.status, cancelled });
+    }
     const statusReason = timedOut
-      ? `still ${found.status} after refreshTimeoutMinutes (${config.refreshTimeoutMinutes} min)${found.statusReason ? `: ${found.statusReason}` : ''}`
+      ? `still ${found.status} after refreshTimeoutMinutes (${config.refreshTimeoutMinutes} min), cancelled${found.statusReason ? `: ${found.statusReason}` : ''}`
       : (found.rollbackReason ?? found.statusReason);
 
     const refresh: RefreshRecord = {

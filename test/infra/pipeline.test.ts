@@ -118,7 +118,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
-  CheckRefreshStatus: ['autoscaling:DescribeInstanceRefreshes'],
+  CheckRefreshStatus: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
   RollbackAmi: [
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:CreateLaunchTemplateVersion',
@@ -358,6 +358,7 @@ describe('AmiRolloutPipeline template', () => {
         ['TriggerInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'],
         ['TriggerRollbackRefresh', 'autoscaling:StartInstanceRefresh'],
         ['TriggerRollbackRefresh', 'autoscaling:CancelInstanceRefresh'],
+        ['CheckRefreshStatus', 'autoscaling:CancelInstanceRefresh'],
       ] as const) {
         expect(resolved(actionsOf(step).get(action)?.[0]?.Resource), `${step} ${action}`).toBe(groups);
       }

@@ -327,13 +327,13 @@ describe('a refresh that runs past refreshTimeoutMinutes', () => {
     });
   });
 
-  it('cancels the stalled refresh, retries until it has stopped, then refreshes the group back', () => {
-    const busy = rehearsal.history.filter(
-      (e) =>
-        e.type === 'LambdaFunctionFailed' &&
-        e.lambdaFunctionFailedEventDetails?.error === 'RefreshInProgressError',
+  it('cancels the stalled refresh in the status check that finds it late, then refreshes the group back', () => {
+    const checked = rolloutLeftBy(rehearsal.history, 'CheckRefreshStatus')?.refresh;
+    expect(checked?.statusReason).toMatch(/after refreshTimeoutMinutes \(10 min\), cancelled/);
+    const cancels = rehearsal.account.calls.filter(
+      (c) => c.action === 'CancelInstanceRefresh' && !c.errorCode,
     );
-    expect(busy.length).toBeGreaterThanOrEqual(1);
+    expect(cancels).toHaveLength(1);
     const [forward, back] = rehearsal.account.state.instanceRefreshes.get('api')!;
     expect(forward).toMatchObject({ status: 'Cancelled' });
     expect(back).toMatchObject({ status: 'Successful' });
