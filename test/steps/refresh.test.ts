@@ -159,7 +159,7 @@ describe('check refresh status', () => {
     expect(cancelled.refresh).toMatchObject({ status: 'Cancelled', outcome: 'FAILED' });
   });
 
-  it('fails a refresh that runs past refreshTimeoutMinutes', async () => {
+  it('fails and cancels a refresh that runs past refreshTimeoutMinutes; checking again is harmless', async () => {
     const h = await harness({
       fleet: (f) => ({ ...f, faults: [{ kind: 'stallRefresh', group: 'web' }] }),
       config: (c) => ({ ...c, refreshTimeoutMinutes: 10 }),
@@ -167,7 +167,14 @@ describe('check refresh status', () => {
     const started = await createTriggerInstanceRefresh(h.deps)({ rollout: await updated(h) });
     const timedOut = await pollUntilSettled(h, started);
     expect(timedOut.refresh).toMatchObject({ outcome: 'FAILED', timedOut: true });
-    expect(timedOut.refresh?.statusReason).toContain('refreshTimeoutMinutes (10 min)');
+    expect(timedOut.refresh?.statusReason).toContain('refreshTimeoutMinutes (10 min), cancelled');
+    h.account.advance(60);
+    expect(h.account.state.instanceRefreshes.get('web')?.at(-1)?.status).toBe('Cancelled');
+    // A retried check finds the refresh already stopped: still FAILED, and no error from the second cancel.
+    const again = await createCheckRefreshStatus(h.deps)({
+      rollout: { ...timedOut, refresh: started.refresh },
+    });
+    expect(again.refresh).toMatchObject({ status: 'Cancelled', outcome: 'FAILED' });
   });
 
   it('fails with InstanceRefreshNotFoundError for a refresh the group never had', async () => {
