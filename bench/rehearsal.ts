@@ -14,6 +14,8 @@ export interface RehearsalBenchResult {
   /** Virtual seconds between one group's refresh ending and the next group's refresh starting. */
   readonly handoffSeconds: { readonly mean: number; readonly max: number };
   readonly heapUsedMb: number;
+  /** The largest state input or output in the history: Step Functions refuses payloads over 256 KiB. */
+  readonly largestStateBytes: number;
 }
 
 /** Rehearses a whole rollout of `groups` groups of `instancesPerGroup` instances through the real definition. */
@@ -58,7 +60,7 @@ export async function benchRehearsal(groups = 100, instancesPerGroup = 10): Prom
     refreshTimeoutMinutes: 20,
   });
   const start = performance.now();
-  const { account, report } = await rehearse({ config, fleet, imageId: next });
+  const { account, report, history } = await rehearse({ config, fleet, imageId: next });
   const wallMs = performance.now() - start;
   const refreshes = groupNames.map((name) => account.state.instanceRefreshes.get(name)?.at(-1));
   const handoffs: number[] = [];
@@ -81,5 +83,17 @@ export async function benchRehearsal(groups = 100, instancesPerGroup = 10): Prom
       max: Math.max(0, ...handoffs),
     },
     heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    largestStateBytes: Math.max(
+      ...history.flatMap((event) =>
+        Object.values(event)
+          .filter(
+            (d): d is { input?: string; output?: string } =>
+              typeof d === 'object' && d !== null && !(d instanceof Date),
+          )
+          .flatMap((d) => [d.input, d.output])
+          .filter((text): text is string => typeof text === 'string')
+          .map((text) => Buffer.byteLength(text)),
+      ),
+    ),
   };
 }

@@ -34,4 +34,7 @@ console.log(
 console.log(
   `  group-to-group handoff (simulated):       mean ${fmt(rollout.handoffSeconds.mean)} s, max ${fmt(rollout.handoffSeconds.max)} s (refresh ended -> next refresh started)`,
 );
+console.log(
+  `  largest state payload:                    ${fmt(rollout.largestStateBytes / 1024, 1)} KiB (Step Functions' limit: 256 KiB)`,
+);
 console.log(`  heap after run:                           ${fmt(rollout.heapUsedMb, 1)} MiB`);
