@@ -1,25 +1,35 @@
-import type { FleetRollback, FleetRollbackGroup, Rollout } from './rollout.ts';
+import type { FleetRollback, FleetRollbackGroup, RefreshRecord, Rollout } from './rollout.ts';
 
 export type { FleetRollback, FleetRollbackGroup } from './rollout.ts';
 
 /**
  * Rolling the instances back. Pointing the launch templates back is not enough: instances a refresh already
  * replaced keep running the bad image. So every group this rollout refreshed is refreshed again, one at a
- * time, to the numbered template version it ran before. A group Auto Scaling already rolled back itself
- * (RollbackSuccessful) is left alone; a group never reached was never touched.
+ * time, to the numbered template version it ran before, newest first (like a saga's compensations: the group
+ * that failed, whose refresh may still be replacing instances, goes back before the ones that succeeded
+ * earlier). A group Auto Scaling already rolled back itself (RollbackSuccessful) is left alone; a group never
+ * reached was never touched.
  */
 
 export type FleetRollbackPlanResult =
   | { readonly kind: 'plan'; readonly fleetRollback: FleetRollback }
   | { readonly kind: 'invalid'; readonly reason: string };
 
-/** Which groups to refresh back, in rollout order, and to which version. */
+/**
+ * Which groups to refresh back, newest first, and to which version. `discovered` are refreshes of this rollout
+ * found on the groups but missing from the record (a trigger that started one and then failed before it could
+ * return): they are rolled back like any other.
+ */
 export function planFleetRollback(
   rollout: Pick<Rollout, 'refreshes' | 'templates' | 'groups'>,
+  discovered: readonly RefreshRecord[] = [],
 ): FleetRollbackPlanResult {
   const groups: FleetRollbackGroup[] = [];
   const seen = new Set<string>();
-  for (const refresh of rollout.refreshes) {
+  const known = new Set(rollout.refreshes.map((r) => r.autoScalingGroupName));
+  const all = [...rollout.refreshes, ...discovered.filter((r) => !known.has(r.autoScalingGroupName))];
+  // Newest first: a group's latest record decides, and the last group refreshed is the first put back.
+  for (const refresh of [...all].sort((a, b) => b.groupIndex - a.groupIndex)) {
     if (seen.has(refresh.autoScalingGroupName)) continue;
     seen.add(refresh.autoScalingGroupName);
     if (refresh.status === 'RollbackSuccessful') continue;
@@ -52,4 +62,17 @@ function versionBefore(rollout: Pick<Rollout, 'groups'>, groupName: string, temp
     (g) => g.autoScalingGroupName === groupName,
   )?.previousLaunchTemplateVersion;
   return asked !== undefined && /^\d+$/.test(asked) ? Number(asked) : templateDefault;
+}
+
+/**
+ * Groups that may hold a refresh of this rollout the record does not know of: those the forward trigger reached
+ * (up to `groupIndex`) without a record. The caller looks at their refreshes on AWS.
+ */
+export function groupsToInspect(
+  rollout: Pick<Rollout, 'refreshes' | 'groups' | 'groupIndex'>,
+): { name: string; index: number }[] {
+  const known = new Set(rollout.refreshes.map((r) => r.autoScalingGroupName));
+  return rollout.groups
+    .map((g, index) => ({ name: g.autoScalingGroupName, index }))
+    .filter((g) => g.index <= rollout.groupIndex && !known.has(g.name));
 }

@@ -12,7 +12,7 @@ import {
   stepFunctionNames,
   type StepFunctionName,
 } from '../statemachine/definition.ts';
-import { steps } from '../steps/index.ts';
+import { steps, type StepHandler } from '../steps/index.ts';
 
 export interface LocalPipeline {
   readonly stateMachineArn: string;
@@ -26,6 +26,8 @@ export interface DeployLocalOptions {
   readonly name?: string;
   /** Where the steps' structured logs go. Default: nowhere (a rehearsal prints its own progress). */
   readonly logSink?: LogSink;
+  /** Wraps a step's handler (tests use it to make a step fail the way a Lambda can). Default: none. */
+  readonly wrapStep?: (step: StepFunctionName, handler: StepHandler) => StepHandler;
 }
 
 /**
@@ -53,7 +55,8 @@ export async function deployToLocalAccount(
   for (const step of stepFunctionNames) {
     const arn = `arn:aws:lambda:${account.region}:${account.accountId}:function:${name}-${step}`;
     functionArns[step] = arn;
-    account.lambdas.bind(arn, steps[step].create(deps));
+    const handler = steps[step].create(deps);
+    account.lambdas.bind(arn, options.wrapStep ? options.wrapStep(step, handler) : handler);
   }
   const definition = renderDefinition(
     buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds }),

@@ -3,6 +3,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { RolloutConfig } from '../config/schema.ts';
+import { rolloutExecutionInput } from '../core/start-decision.ts';
 import { followExecution } from '../execution/follow.ts';
 import {
   createLocalAccountFromFleet,
@@ -11,7 +12,7 @@ import {
 } from '../local-account/index.ts';
 import type { Fault } from '../local-account/faults.ts';
 import type { Fleet } from '../local-account/fleet.ts';
-import { deployToLocalAccount } from './pipeline.ts';
+import { deployToLocalAccount, type DeployLocalOptions } from './pipeline.ts';
 import { collectReport, type RolloutReport } from './report.ts';
 
 export interface RehearsalOptions {
@@ -22,8 +23,10 @@ export interface RehearsalOptions {
   readonly faults?: readonly Fault[];
   /** Called with each batch of new history events as the execution runs. */
   readonly onEvents?: (events: HistoryEvent[]) => void;
-  /** Execution name. Default `rehearsal-1`: fixed, so the same rehearsal gives the same output. */
+  /** Execution name. Default `rollout-<AMI id>`, the name a start on AWS gives it (and fixed, so the same rehearsal gives the same output). */
   readonly rolloutId?: string;
+  /** Wraps a step's handler, as in `deployToLocalAccount`. */
+  readonly wrapStep?: DeployLocalOptions['wrapStep'];
   /** Called once the account is seeded, before the pipeline is deployed (tests use it to prepare the account). */
   readonly prepare?: (account: LocalAccount) => void | Promise<void>;
 }
@@ -43,15 +46,19 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   const account = await createLocalAccountFromFleet(options.fleet);
   for (const fault of options.faults ?? []) account.faults.add(fault);
   await options.prepare?.(account);
-  const { stateMachineArn } = await deployToLocalAccount(account, config);
+  const { stateMachineArn } = await deployToLocalAccount(
+    account,
+    config,
+    options.wrapStep ? { wrapStep: options.wrapStep } : {},
+  );
   const clientConfig = inProcessClientConfig(account);
   const sfn = new SFNClient(clientConfig);
-  const rolloutId = options.rolloutId ?? 'rehearsal-1';
+  const input = options.rolloutId ? { rolloutId: options.rolloutId, imageId } : rolloutExecutionInput(imageId);
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({
       stateMachineArn,
-      name: rolloutId,
-      input: JSON.stringify({ rolloutId, imageId }),
+      name: input.rolloutId,
+      input: JSON.stringify(input),
     }),
   );
   if (!executionArn) throw new Error('StartExecution returned no execution ARN');

@@ -40,6 +40,8 @@ const transientErrors = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
+  // A timed-out invocation may have done part of its work; every step is safe to run again.
+  'Sandbox.Timedout',
   'TransientAwsError',
 ];
 
@@ -54,9 +56,9 @@ const retry = [
   },
 ];
 
-/** A rollback refresh cannot start while the group's failed or timed-out refresh is still winding down. */
+/** A rollback refresh cannot start while the group's failed or timed-out refresh is still winding down (up to 2 h). */
 const retryWhileGroupBusy = [
-  { ErrorEquals: ['RefreshInProgressError'], IntervalSeconds: 30, MaxAttempts: 20, BackoffRate: 1 },
+  { ErrorEquals: ['RefreshInProgressError'], IntervalSeconds: 60, MaxAttempts: 120, BackoffRate: 1 },
   ...retry,
 ];
 

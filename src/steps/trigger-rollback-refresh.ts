@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { cancelRefresh, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
-import { planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
+import { groupsToInspect, planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
 import { decideExistingRefresh } from '../core/refresh-plan.ts';
 import {
   fleetRollbackSchema,
@@ -44,7 +44,7 @@ export function createTriggerRollbackRefresh(
     const { rolloutId, imageId } = rollout;
     let plan = rollout.fleetRollback;
     if (!plan) {
-      const planned = planFleetRollback(rollout);
+      const planned = planFleetRollback(rollout, await discoverUnrecordedRefreshes(deps, rollout));
       if (planned.kind === 'invalid')
         throw new InvalidEventError(`trigger_rollback_refresh: ${planned.reason}`);
       plan = planned.fleetRollback;
@@ -62,15 +62,19 @@ export function createTriggerRollbackRefresh(
     const existing = await describeRefreshes(autoscaling, autoScalingGroupName);
     const decision = decideExistingRefresh(existing, { launchTemplateId, version: launchTemplateVersion });
     if (decision.kind === 'conflict') {
-      const forward = rollout.refreshes.find(
-        (r) => r.instanceRefreshId === decision.refresh.instanceRefreshId,
-      );
+      // Our own forward refresh (recorded, or found towards the version this rollout created), still running:
+      // stop it so the group can be refreshed back. Anyone else's refresh is waited for, never cancelled.
+      const newVersion = rollout.templates.find((t) => t.launchTemplateId === launchTemplateId)?.newVersion;
+      const ours =
+        rollout.refreshes.some((r) => r.instanceRefreshId === decision.refresh.instanceRefreshId) ||
+        (newVersion !== undefined &&
+          decision.refresh.launchTemplateId === launchTemplateId &&
+          decision.refresh.launchTemplateVersion === String(newVersion));
       if (
-        forward &&
+        ours &&
         decision.refresh.status !== 'Cancelling' &&
         decision.refresh.status !== 'RollbackInProgress'
       ) {
-        // Our own forward refresh, still running (it timed out): stop it so the group can be refreshed back.
         await cancelRefresh(autoscaling, autoScalingGroupName);
         log.warn('forward-refresh-cancelled', {
           instanceRefreshId: decision.refresh.instanceRefreshId,
@@ -139,6 +143,42 @@ export function createTriggerRollbackRefresh(
       },
     };
   };
+}
+
+/**
+ * Refreshes this rollout started that its record lost: a forward trigger that started a refresh and failed before
+ * returning (a timeout, say) leaves the group replacing instances with the new image and no record of it. A
+ * refresh towards the template version this rollout created can only be this rollout's.
+ */
+async function discoverUnrecordedRefreshes(
+  deps: StepDependencies,
+  rollout: FleetRollbackEvent['rollout'],
+): Promise<RefreshRecord[]> {
+  const found: RefreshRecord[] = [];
+  for (const { name, index } of groupsToInspect({
+    ...rollout,
+    groupIndex: rollout.groupIndex ?? rollout.groups.length - 1,
+  })) {
+    const group = rollout.groups[index];
+    const template = rollout.templates.find((t) => t.launchTemplateId === group?.launchTemplateId);
+    if (!template?.newVersion) continue;
+    const ours = (await describeRefreshes(deps.autoscaling, name)).find(
+      (r) =>
+        r.launchTemplateId === template.launchTemplateId &&
+        r.launchTemplateVersion === String(template.newVersion),
+    );
+    if (!ours) continue;
+    found.push({
+      groupIndex: index,
+      autoScalingGroupName: name,
+      instanceRefreshId: ours.instanceRefreshId,
+      launchTemplateId: template.launchTemplateId,
+      launchTemplateVersion: template.newVersion,
+      status: ours.status,
+      adopted: true,
+    });
+  }
+  return found;
 }
 
 /** The Lambda entry point. */
