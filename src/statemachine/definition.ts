@@ -103,8 +103,9 @@ export function buildDefinition(options: DefinitionOptions): Record<string, unkn
       'ami-rollout: share a new AMI, point launch templates at it, refresh Auto Scaling groups one at a time; roll back templates, parameter and instances on failure.',
     StartAt: 'Preflight',
     States: {
+      // The whole execution input: a path to a missing field would fail the execution with States.Runtime,
+      // which no Catch sees; Preflight validates the input itself and reports what is wrong.
       Preflight: task('Preflight', {
-        Parameters: { 'rolloutId.$': '$.rolloutId', 'imageId.$': '$.imageId' },
         ResultPath: '$.rollout',
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyPreflightFailure' }],
         Next: 'ShareAmi',
@@ -223,7 +224,7 @@ export function buildDefinition(options: DefinitionOptions): Record<string, unkn
       },
       NotifyPreflightFailure: notify(
         'FAILED',
-        { 'rolloutId.$': '$.rolloutId', 'imageId.$': '$.imageId', 'error.$': '$.error' },
+        { 'input.$': '$', 'error.$': '$.error' },
         { Next: 'PreflightFailed' },
       ),
       PreflightFailed: {

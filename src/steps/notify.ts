@@ -9,7 +9,7 @@ import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } fro
 /**
  * The notify event. `outcome` is set by the state (`NotifySuccess` passes SUCCEEDED, the Catch paths FAILED,
  * ROLLED_BACK or ROLLBACK_FAILED); the rollout may be partial (a preflight failure has none yet, only the
- * execution input's `rolloutId` and `imageId`).
+ * execution input, at `input`, which may itself be malformed: a failure is still reported).
  */
 export const notifyEventSchema = z
   .object({
@@ -17,12 +17,14 @@ export const notifyEventSchema = z
     rolloutId: z.string().min(1).optional(),
     imageId: z.string().min(1).optional(),
     rollout: rolloutSchema.partial().required({ rolloutId: true, imageId: true }).optional(),
+    /** The execution input as it came, for a preflight failure: whatever it holds is reported. */
+    input: z.record(z.string(), z.unknown()).optional(),
     error: caughtErrorSchema.optional(),
     /** `$$.Execution.Id`, for the link in the message. */
     executionArn: z.string().optional(),
   })
-  .refine((e) => e.rollout || (e.rolloutId && e.imageId), {
-    message: 'needs rollout, or rolloutId and imageId',
+  .refine((e) => e.rollout || (e.rolloutId && e.imageId) || e.input || e.executionArn, {
+    message: 'needs rollout, rolloutId and imageId, the execution input, or the execution ARN',
   });
 export type NotifyEvent = z.infer<typeof notifyEventSchema>;
 
@@ -42,8 +44,16 @@ export function createNotify(deps: StepDependencies): (event: unknown) => Promis
   const { config, sns } = deps;
   return async (event) => {
     const parsed = parseEvent(notifyEventSchema, event, 'notify');
-    const rolloutId = parsed.rollout?.rolloutId ?? parsed.rolloutId ?? '';
-    const imageId = parsed.rollout?.imageId ?? parsed.imageId ?? '';
+    const fromInput = (key: string) =>
+      typeof parsed.input?.[key] === 'string' ? (parsed.input[key] as string) : undefined;
+    const rolloutId =
+      parsed.rollout?.rolloutId ??
+      parsed.rolloutId ??
+      fromInput('rolloutId') ??
+      parsed.executionArn?.split(':').at(-1) ??
+      'unknown';
+    const imageId =
+      parsed.rollout?.imageId ?? parsed.imageId ?? fromInput('imageId') ?? '(no image id in the input)';
     const log = stepLogger(deps, 'notify', { rolloutId, imageId });
     const topicArn = config.notificationTopicArn;
     if (!topicArn)
