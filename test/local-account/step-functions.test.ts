@@ -228,4 +228,42 @@ describe('Step Functions on the local account', () => {
       name: 'InvalidExecutionInput',
     });
   });
+
+  it('fails an execution whose state grows past 256 KiB with States.DataLimitExceeded, as AWS does', async () => {
+    account.lambdas.bind('big', async () => ({ blob: 'x'.repeat(300 * 1024) }));
+    const definition = { StartAt: 'Big', States: { Big: { Type: 'Task', Resource: fn('big'), End: true } } };
+    const { stateMachineArn: arn = '' } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'big', definition: JSON.stringify(definition), roleArn: role }),
+    );
+    const { executionArn = '' } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn }));
+    expect(await finished(sfn, executionArn)).toMatchObject({
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+    });
+  });
+
+  it('fails an execution past 25,000 history events, as AWS does', async () => {
+    const definition = {
+      StartAt: 'Spin',
+      States: {
+        Spin: { Type: 'Pass', Next: 'Again' },
+        Again: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.stop', IsPresent: true, Next: 'Done' }],
+          Default: 'Spin',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    };
+    const { stateMachineArn: arn = '' } = await sfn.send(
+      new CreateStateMachineCommand({ name: 'spin', definition: JSON.stringify(definition), roleArn: role }),
+    );
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{}' }),
+    );
+    const result = await finished(sfn, executionArn);
+    expect(result).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
+    expect(result.cause).toMatch(/maximum number of history events \(25000\)/);
+    expect(stepFunctionsOf(account).executions.get(executionArn)!.history).toHaveLength(25_000);
+  });
 });

@@ -17,6 +17,10 @@ if (!('withResolvers' in Promise)) {
   });
 }
 
+/** Step Functions Standard: at most 25,000 history events per execution; 256 KiB per state input or output. */
+export const MAX_HISTORY_EVENTS = 25_000;
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 /** A Step Functions history event, with the member names of the GetExecutionHistory API. */
@@ -138,11 +142,46 @@ export class LocalExecution {
   private addEvent(type: string, details: Record<string, unknown> = {}): void {
     const id = this.history.length + 1;
     this.history.push({ id, previousEventId: id - 1, timestamp: this.account.now(), type, ...details });
+    if (this.status !== 'RUNNING') return;
+    // Step Functions' hard limits, so a rehearsal fails where AWS would instead of passing on a laptop.
+    if (this.history.length >= MAX_HISTORY_EVENTS - 1) {
+      this.failHard(
+        'States.Runtime',
+        `The execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`,
+      );
+      return;
+    }
+    for (const detail of Object.values(details)) {
+      if (!detail || typeof detail !== 'object') continue;
+      for (const key of ['input', 'output'] as const) {
+        const text = (detail as Record<string, unknown>)[key];
+        if (typeof text === 'string' && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+          this.failHard(
+            'States.DataLimitExceeded',
+            `The state/task '${type}' returned a result with a size exceeding the maximum number of bytes service limit (${MAX_PAYLOAD_BYTES}).`,
+          );
+          return;
+        }
+      }
+    }
+  }
+
+  /** Ends the execution as AWS does when a hard limit is crossed: FAILED, with no Catch running. */
+  private failHard(error: string, cause: string): void {
+    this.finish('FAILED', { error, cause });
+    this.history.push({
+      id: this.history.length + 1,
+      previousEventId: this.history.length,
+      timestamp: this.account.now(),
+      type: 'ExecutionFailed',
+      executionFailedEventDetails: { error, cause },
+    });
+    this.abort();
   }
 
   private async record(events: AsyncGenerator<LoggedEvent>): Promise<void> {
     for await (const event of events) {
-      if (this.status === 'ABORTED') continue;
+      if (this.status !== 'RUNNING') continue;
       this.translate(event);
     }
   }
