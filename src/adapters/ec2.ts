@@ -166,17 +166,27 @@ export interface ShareTargets {
   readonly organizationalUnitArns: readonly string[];
 }
 
+/** What sharing did; `not-owner`: another account owns the image, and only the owner can share it. */
+export type ShareImageResult = 'shared' | 'nothing-to-share' | 'not-owner';
+
 /** Adds launch permissions; adding one the image already has is not an error in EC2. */
-export async function shareImage(ec2: EC2Client, imageId: string, targets: ShareTargets): Promise<void> {
+export async function shareImage(
+  ec2: EC2Client,
+  imageId: string,
+  targets: ShareTargets,
+): Promise<ShareImageResult> {
   const add: LaunchPermission[] = [
     ...targets.accountIds.map((UserId) => ({ UserId })),
     ...targets.organizationArns.map((OrganizationArn) => ({ OrganizationArn })),
     ...targets.organizationalUnitArns.map((OrganizationalUnitArn) => ({ OrganizationalUnitArn })),
   ];
-  if (add.length === 0) return;
+  if (add.length === 0) return 'nothing-to-share';
   try {
     await ec2.send(new ModifyImageAttributeCommand({ ImageId: imageId, LaunchPermission: { Add: add } }));
+    return 'shared';
   } catch (error) {
+    // EC2 answers AuthFailure "Not authorized for image:ami-..." when another account owns the image.
+    if (hasAwsErrorCode(error, 'AuthFailure')) return 'not-owner';
     throw translateAwsError(
       error,
       `ModifyImageAttribute ${imageId} launchPermission`,
@@ -210,11 +220,30 @@ export async function shareSnapshot(
   }
 }
 
+/**
+ * Whether protecting an image worked. Only the owner can protect an image: EC2 answers AuthFailure for another
+ * account's image (the usual case when images are built in a central account) and UnauthorizedOperation when
+ * IAM denies the call.
+ */
+export type ProtectImageResult =
+  | { readonly kind: 'protected' }
+  | {
+      readonly kind: 'refused';
+      readonly code: 'AuthFailure' | 'UnauthorizedOperation';
+      readonly message: string;
+    };
+
 /** Keeps the rollback image from being deregistered while the fleet may need to go back to it. */
-export async function protectImage(ec2: EC2Client, imageId: string): Promise<void> {
+export async function protectImage(ec2: EC2Client, imageId: string): Promise<ProtectImageResult> {
   try {
     await ec2.send(new EnableImageDeregistrationProtectionCommand({ ImageId: imageId }));
+    return { kind: 'protected' };
   } catch (error) {
+    for (const code of ['AuthFailure', 'UnauthorizedOperation'] as const) {
+      if (hasAwsErrorCode(error, code)) {
+        return { kind: 'refused', code, message: error instanceof Error ? error.message : String(error) };
+      }
+    }
     throw translateAwsError(
       error,
       `EnableImageDeregistrationProtection ${imageId}`,

@@ -148,13 +148,23 @@ export const refreshPreferencesSchema = z
 /** Step Functions Standard executions fail past 25,000 history events; one poll loop is about 10. */
 export const MAX_HISTORY_EVENTS = 25_000;
 export const EVENTS_PER_POLL = 10;
+/**
+ * The execution state carries the rollout record, which grows about 1 KiB per group (its forward and rollback
+ * refresh records) against Step Functions' 256 KiB payload limit; 150 groups leaves room for the rest.
+ */
+export const MAX_GROUPS = 150;
+/** AWS pauses this long at each checkpoint when `CheckpointDelay` is unset. */
+export const DEFAULT_CHECKPOINT_DELAY_SECONDS = 3600;
+/** Time allowed for the replacements themselves on top of a refresh's planned pauses. */
+export const REPLACEMENT_MARGIN_SECONDS = 600;
+const MAX_REFRESH_TIMEOUT_MINUTES = 10_080;
 
 export const rolloutConfigSchema = z
   .object({
     /** The SSM parameter holding the current image; the rollback target lives at `{param}-previous`. */
     amiParameterName: parameterName,
     launchTemplateIds: nonEmptyUniqueList(launchTemplateIdSchema, 'launch template id'),
-    /** Rollout order: one group at a time, first to last. */
+    /** Rollout order: one group at a time, first to last. At most 150 (MAX_GROUPS). */
     autoScalingGroupNames: nonEmptyUniqueList(groupName, 'Auto Scaling group name'),
     shareWithAccountIds: uniqueList(accountId, 'account id').default([]),
     shareWithOrganizationArns: uniqueList(organizationArn, 'organization ARN').default([]),
@@ -174,12 +184,15 @@ export const rolloutConfigSchema = z
       .min(5, 'must be 5-3600')
       .max(3600, 'must be 5-3600')
       .default(60),
-    /** Default 120: a refresh still running after this long fails the rollout. */
+    /**
+     * Default 120: a refresh still running after this long fails the rollout. With checkpoints or a bake time
+     * it must exceed their pauses plus 10 minutes.
+     */
     refreshTimeoutMinutes: z
       .number()
       .int('must be a whole number')
       .min(1, 'must be 1-10080')
-      .max(10_080, 'must be 1-10080 (one week)')
+      .max(MAX_REFRESH_TIMEOUT_MINUTES, 'must be 1-10080 (one week)')
       .default(120),
   })
   .strict()
@@ -201,18 +214,58 @@ export const rolloutConfigSchema = z
       Array.isArray(config.autoScalingGroupNames) &&
       config.autoScalingGroupNames.length > 0;
     if (!rangesValid) return;
-    const pollsPerGroup = Math.ceil((config.refreshTimeoutMinutes * 60) / config.pollIntervalSeconds);
-    const events = pollsPerGroup * config.autoScalingGroupNames.length * EVENTS_PER_POLL;
+    const groups = config.autoScalingGroupNames.length;
+    const timeoutSeconds = config.refreshTimeoutMinutes * 60;
+
+    if (groups > MAX_GROUPS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoScalingGroupNames'],
+        message: `lists ${groups} groups; at most ${MAX_GROUPS} fit one execution (its rollout record grows ~1 KiB per group against Step Functions' 256 KiB payload limit); split the fleet into several pipelines, each with its own config and stack`,
+      });
+      return;
+    }
+
+    // Both the forward refreshes and, on failure, the rollback refreshes of every group run the same poll loop.
+    const pollsPerGroup = Math.ceil(timeoutSeconds / config.pollIntervalSeconds);
+    const events = 2 * pollsPerGroup * groups * EVENTS_PER_POLL;
     if (events > MAX_HISTORY_EVENTS) {
-      const maxMinutes = Math.floor(
-        ((MAX_HISTORY_EVENTS / EVENTS_PER_POLL / config.autoScalingGroupNames.length) *
-          config.pollIntervalSeconds) /
-          60,
-      );
+      const pollsAllowed = MAX_HISTORY_EVENTS / EVENTS_PER_POLL / 2 / groups;
+      const maxMinutes = Math.floor((pollsAllowed * config.pollIntervalSeconds) / 60);
+      const minPollSeconds = Math.ceil(timeoutSeconds / Math.floor(pollsAllowed));
+      const lower = maxMinutes >= 1 ? `lower it to ${maxMinutes} or ` : '';
       ctx.addIssue({
         code: 'custom',
         path: ['refreshTimeoutMinutes'],
-        message: `${config.refreshTimeoutMinutes} min polled every ${config.pollIntervalSeconds} s across ${config.autoScalingGroupNames.length} groups could need ~${events} Step Functions history events (limit ${MAX_HISTORY_EVENTS}); lower it to ${maxMinutes} or raise pollIntervalSeconds`,
+        message: `${config.refreshTimeoutMinutes} min polled every ${config.pollIntervalSeconds} s across ${groups} groups, forward and again for a rollback of every group, could need ~${events} Step Functions history events (limit ${MAX_HISTORY_EVENTS}); ${lower}raise pollIntervalSeconds to ${minPollSeconds} or more`,
+      });
+    }
+
+    const prefs = config.refreshPreferences as Partial<RefreshPreferencesConfig> | undefined;
+    const checkpoints = Array.isArray(prefs?.checkpointPercentages) ? prefs.checkpointPercentages : [];
+    const pausingCheckpoints = checkpoints.filter((p) => typeof p === 'number' && p < 100).length;
+    const delaySeconds =
+      typeof prefs?.checkpointDelaySeconds === 'number'
+        ? prefs.checkpointDelaySeconds
+        : DEFAULT_CHECKPOINT_DELAY_SECONDS;
+    const bakeSeconds = typeof prefs?.bakeTimeSeconds === 'number' ? prefs.bakeTimeSeconds : 0;
+    const pauseSeconds = pausingCheckpoints * delaySeconds + bakeSeconds;
+    // Without planned pauses there is nothing to leave room for; the timeout alone bounds the replacements.
+    if (pauseSeconds > 0 && timeoutSeconds <= pauseSeconds + REPLACEMENT_MARGIN_SECONDS) {
+      const needed = pauseSeconds + REPLACEMENT_MARGIN_SECONDS;
+      const minMinutes = Math.floor(needed / 60) + 1;
+      const fix =
+        minMinutes <= MAX_REFRESH_TIMEOUT_MINUTES
+          ? `raise refreshTimeoutMinutes to ${minMinutes} or more, or shorten checkpointDelaySeconds / bakeTimeSeconds`
+          : `that is more than the ${MAX_REFRESH_TIMEOUT_MINUTES} min maximum: shorten checkpointDelaySeconds / bakeTimeSeconds or use fewer checkpoints`;
+      const delay =
+        typeof prefs?.checkpointDelaySeconds === 'number'
+          ? `checkpointDelaySeconds ${delaySeconds}`
+          : `checkpointDelaySeconds ${delaySeconds} (the AWS default when unset)`;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['refreshTimeoutMinutes'],
+        message: `${config.refreshTimeoutMinutes} min (${timeoutSeconds} s) leaves no time for the refresh's planned pauses: ${pausingCheckpoints} checkpoint(s) below 100 x ${delay} + bakeTimeSeconds ${bakeSeconds} + ${REPLACEMENT_MARGIN_SECONDS} s for the replacements = ${needed} s; ${fix}`,
       });
     }
   });

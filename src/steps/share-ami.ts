@@ -2,13 +2,13 @@ import { describeImage, protectImage, shareImage, shareSnapshot } from '../adapt
 import { getParameterValue, putParameterValue } from '../adapters/ssm.ts';
 import { planParameterSwitch, previousParameterName } from '../core/parameter-plan.ts';
 import { rolloutEventSchema, type Rollout } from '../core/rollout.ts';
-import { ImageNotFoundError, RollbackImageNotAvailableError } from '../errors.ts';
+import { ImageNotFoundError, ImageShareError, RollbackImageNotAvailableError } from '../errors.ts';
 import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
  * Share AMI: shares the image (and its snapshots) with the configured accounts, organizations and OUs,
- * protects the rollback image from deregistration, then records the rollback target at `{param}-previous`
- * and the new image at `{param}`, in that order.
+ * protects the rollback image from deregistration (best effort: only its owner can), then records the
+ * rollback target at `{param}-previous` and the new image at `{param}`, in that order.
  * Event: `{ rollout }`. Result: the rollout (`rollbackTargetImageId` is what `{param}-previous` now holds).
  */
 export function createShareAmi(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
@@ -29,7 +29,11 @@ export function createShareAmi(deps: StepDependencies): (event: unknown) => Prom
       targets.accountIds.length + targets.organizationArns.length + targets.organizationalUnitArns.length >
       0
     ) {
-      await shareImage(ec2, imageId, targets);
+      if ((await shareImage(ec2, imageId, targets)) === 'not-owner') {
+        throw new ImageShareError(
+          `image ${imageId} is owned by account ${image.ownerId}, and only the owner can share an image; share it from account ${image.ownerId}, or remove shareWithAccountIds, shareWithOrganizationArns and shareWithOrganizationalUnitArns from the configuration`,
+        );
+      }
       log.info('image-shared', targets);
       // Organizations and OUs launch a shared AMI without snapshot permissions; accounts get them for copies.
       for (const snapshotId of image.snapshotIds) {
@@ -58,8 +62,22 @@ export function createShareAmi(deps: StepDependencies): (event: unknown) => Prom
       );
     }
     if (!target.deregistrationProtection?.startsWith('enabled')) {
-      await protectImage(ec2, plan.rollbackTargetImageId);
-      log.info('rollback-image-protected', { rollbackTargetImageId: plan.rollbackTargetImageId });
+      // Protection only guards against a clean-up deleting the image mid-rollout, and a central image account
+      // keeps its own images, so a refusal (another owner, or IAM denies the call) is a warning, not a failure.
+      const protection = await protectImage(ec2, plan.rollbackTargetImageId);
+      if (protection.kind === 'protected') {
+        log.info('rollback-image-protected', { rollbackTargetImageId: plan.rollbackTargetImageId });
+      } else {
+        log.warn('rollback-image-not-protected', {
+          rollbackTargetImageId: plan.rollbackTargetImageId,
+          ownerId: target.ownerId,
+          errorCode: protection.code,
+          reason:
+            protection.code === 'AuthFailure'
+              ? `only the owner (account ${target.ownerId}) can enable deregistration protection; enable it there so the rollback image cannot be deregistered during the rollout`
+              : `IAM denied ec2:EnableImageDeregistrationProtection (${protection.message}); allow it for this role`,
+        });
+      }
     }
 
     for (const write of plan.writes) {

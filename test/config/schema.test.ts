@@ -101,6 +101,87 @@ describe('rollout configuration', () => {
     expect(issue).toContain('25000');
   });
 
+  it('fails when forward polling fits the history limit but a rollback of every group polling again would not', () => {
+    // 100 groups x 20 polls x 10 events = 20,000 forward; the rollback can add as many again.
+    const groups = Array.from({ length: 100 }, (_, i) => `group-${i}`);
+    const issues = issuesOf({
+      ...valid,
+      autoScalingGroupNames: groups,
+      pollIntervalSeconds: 60,
+      refreshTimeoutMinutes: 20,
+    });
+    expect(issues).toEqual([
+      expect.stringMatching(
+        /^refreshTimeoutMinutes: .*forward and again for a rollback of every group, could need ~40000 .*lower it to 12 or raise pollIntervalSeconds to 100 or more$/,
+      ),
+    ]);
+    expect(
+      parseConfig({
+        ...valid,
+        autoScalingGroupNames: groups,
+        pollIntervalSeconds: 120,
+        refreshTimeoutMinutes: 20,
+      }).autoScalingGroupNames,
+    ).toHaveLength(100);
+  });
+
+  it("fails when there are more groups than one execution's state can carry, telling the user to split the fleet", () => {
+    const autoScalingGroupNames = Array.from({ length: 151 }, (_, i) => `group-${i}`);
+    expect(issuesOf({ ...valid, autoScalingGroupNames, pollIntervalSeconds: 3600 })).toEqual([
+      expect.stringMatching(
+        /^autoScalingGroupNames: lists 151 groups; at most 150 .*256 KiB.*split the fleet into several pipelines/,
+      ),
+    ]);
+    expect(
+      parseConfig({
+        ...valid,
+        autoScalingGroupNames: autoScalingGroupNames.slice(0, 150),
+        pollIntervalSeconds: 3600,
+      }).autoScalingGroupNames,
+    ).toHaveLength(150);
+  });
+
+  it('fails when the timeout leaves no room for the checkpoint pauses (AWS default delay 3600 s), the bake time and the replacements', () => {
+    expect(
+      issuesOf({
+        ...valid,
+        refreshPreferences: { checkpointPercentages: [20, 50, 100] },
+        refreshTimeoutMinutes: 120,
+      }),
+    ).toEqual([
+      "refreshTimeoutMinutes: 120 min (7200 s) leaves no time for the refresh's planned pauses: 2 checkpoint(s) below 100 x checkpointDelaySeconds 3600 (the AWS default when unset) + bakeTimeSeconds 0 + 600 s for the replacements = 7800 s; raise refreshTimeoutMinutes to 131 or more, or shorten checkpointDelaySeconds / bakeTimeSeconds",
+    ]);
+    expect(
+      parseConfig({
+        ...valid,
+        refreshPreferences: { checkpointPercentages: [20, 50, 100] },
+        refreshTimeoutMinutes: 131,
+      }).refreshTimeoutMinutes,
+    ).toBe(131);
+  });
+
+  it('fails when the timeout is no longer than the bake time plus checkpoint delays plus 10 minutes', () => {
+    const refreshPreferences = {
+      checkpointPercentages: [50],
+      checkpointDelaySeconds: 300,
+      bakeTimeSeconds: 900,
+    };
+    // 300 + 900 + 600 = 1800 s: exactly 30 min is refused, 31 min is enough.
+    expect(issuesOf({ ...valid, refreshPreferences, refreshTimeoutMinutes: 30 }).join('\n')).toContain(
+      '1 checkpoint(s) below 100 x checkpointDelaySeconds 300 + bakeTimeSeconds 900 + 600 s for the replacements = 1800 s; raise refreshTimeoutMinutes to 31 or more',
+    );
+    expect(
+      parseConfig({ ...valid, refreshPreferences, refreshTimeoutMinutes: 31 }).refreshTimeoutMinutes,
+    ).toBe(31);
+  });
+
+  it('fails when the planned pauses cannot fit even the longest timeout', () => {
+    const refreshPreferences = { checkpointPercentages: [10, 20, 30, 40], checkpointDelaySeconds: 172_800 };
+    expect(issuesOf({ ...valid, refreshPreferences, refreshTimeoutMinutes: 10_080 }).join('\n')).toContain(
+      'more than the 10080 min maximum',
+    );
+  });
+
   it('fails when there is nowhere to notify', () => {
     expect(issuesOf({ ...valid, notificationTopicArn: undefined })[0]).toContain(
       'notificationTopicArn: is required',

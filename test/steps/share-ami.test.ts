@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { addImage } from '../../src/local-account/seed.ts';
 import { createShareAmi } from '../../src/steps/share-ami.ts';
-import { harness, NEW_IMAGE, OLD_IMAGE, PARAM, preflighted, rolloutState } from './harness.ts';
+import {
+  ACCOUNT,
+  FOREIGN_IMAGE,
+  harness,
+  NEW_IMAGE,
+  OLD_IMAGE,
+  PARAM,
+  preflighted,
+  rolloutState,
+} from './harness.ts';
+
+/** The central image account: images built there are shared with this one. */
+const CENTRAL_ACCOUNT = '999988887777';
+const CENTRAL_ROLLBACK_IMAGE = 'ami-0a1b2c3d4e5f60006';
 
 const parameter = (h: Awaited<ReturnType<typeof harness>>, name: string) =>
   h.account.state.parameters.get(name)?.versions.map((v) => v.value);
@@ -85,6 +99,71 @@ describe('share_ami', () => {
     });
     expect(parameter(h, PARAM)).toEqual([OLD_IMAGE]);
     expect(parameter(h, `${PARAM}-previous`)).toBeUndefined();
+  });
+
+  it('rolls out when the rollback image belongs to another account, warning that it could not be protected', async () => {
+    // The last rollout set {param} to an image built and owned by the central account.
+    const h = await harness({
+      fleet: (f) => ({ ...f, parameters: [{ name: PARAM, value: CENTRAL_ROLLBACK_IMAGE }] }),
+      config: (c) => ({ ...c, trustedImageOwners: [ACCOUNT, CENTRAL_ACCOUNT] }),
+    });
+    const central = addImage(h.account, {
+      imageId: CENTRAL_ROLLBACK_IMAGE,
+      name: 'golden-central',
+      ownerId: CENTRAL_ACCOUNT,
+    });
+    central.launchPermissions.userIds.add(ACCOUNT);
+    const rollout = await preflighted(h);
+    expect(rollout.rollbackTargetImageId).toBe(CENTRAL_ROLLBACK_IMAGE);
+
+    const result = await createShareAmi(h.deps)({ rollout });
+
+    expect(result.rollbackTargetImageId).toBe(CENTRAL_ROLLBACK_IMAGE);
+    expect(parameter(h, `${PARAM}-previous`)).toEqual([CENTRAL_ROLLBACK_IMAGE]);
+    expect(parameter(h, PARAM)).toEqual([CENTRAL_ROLLBACK_IMAGE, NEW_IMAGE]);
+    expect(central.deregistrationProtection).toBe('disabled');
+    const warning = h.logs.find((l) => l['action'] === 'rollback-image-not-protected');
+    expect(warning).toMatchObject({
+      level: 'warn',
+      rollbackTargetImageId: CENTRAL_ROLLBACK_IMAGE,
+      ownerId: CENTRAL_ACCOUNT,
+      errorCode: 'AuthFailure',
+      reason: expect.stringContaining(`only the owner (account ${CENTRAL_ACCOUNT})`),
+    });
+  });
+
+  it("fails with ImageShareError naming the owner and the fix when asked to share another account's image", async () => {
+    const h = await harness({ config: (c) => ({ ...c, trustedImageOwners: [ACCOUNT, CENTRAL_ACCOUNT] }) });
+    h.account.state.images.get(FOREIGN_IMAGE)!.launchPermissions.userIds.add(ACCOUNT);
+    const rollout = await preflighted(h, FOREIGN_IMAGE);
+    await expect(createShareAmi(h.deps)({ rollout })).rejects.toMatchObject({
+      name: 'ImageShareError',
+      message: expect.stringMatching(
+        new RegExp(
+          `owned by account ${CENTRAL_ACCOUNT}.*share it from account ${CENTRAL_ACCOUNT}, or remove shareWithAccountIds`,
+        ),
+      ),
+    });
+    expect(parameter(h, PARAM)).toEqual([OLD_IMAGE]);
+    expect(parameter(h, `${PARAM}-previous`)).toBeUndefined();
+  });
+
+  it("rolls out another account's image without sharing it when no share targets are configured", async () => {
+    const h = await harness({
+      config: (c) => ({
+        ...c,
+        trustedImageOwners: [ACCOUNT, CENTRAL_ACCOUNT],
+        shareWithAccountIds: [],
+        shareWithOrganizationArns: [],
+        shareWithOrganizationalUnitArns: [],
+      }),
+    });
+    h.account.state.images.get(FOREIGN_IMAGE)!.launchPermissions.userIds.add(ACCOUNT);
+    await createShareAmi(h.deps)({ rollout: await preflighted(h, FOREIGN_IMAGE) });
+    const actions = h.account.calls.map((c) => c.action);
+    expect(actions).not.toContain('ModifyImageAttribute');
+    expect(actions).not.toContain('ModifySnapshotAttribute');
+    expect(parameter(h, PARAM)).toEqual([OLD_IMAGE, FOREIGN_IMAGE]);
   });
 
   it('fails with InvalidEventError without a rollout', async () => {
