@@ -53,7 +53,9 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   );
   const clientConfig = inProcessClientConfig(account);
   const sfn = new SFNClient(clientConfig);
-  const input = options.rolloutId ? { rolloutId: options.rolloutId, imageId } : rolloutExecutionInput(imageId);
+  const input = options.rolloutId
+    ? { rolloutId: options.rolloutId, imageId }
+    : rolloutExecutionInput(imageId);
   const { executionArn } = await sfn.send(
     new StartExecutionCommand({
       stateMachineArn,

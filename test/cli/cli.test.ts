@@ -74,7 +74,9 @@ describe('ami-rollout emulator', () => {
     expect(printed).toMatch(/3 groups, 9 instances/);
     // With the example fleet, the example pipeline is deployed too, ready for `ami-rollout start --endpoint`.
     expect(printed).toMatch(/Pipeline: arn:aws:states:us-east-1:111122223333:stateMachine:ami-rollout/);
-    expect(printed).toContain(`npx ami-rollout start --ami ami-0a1b2c3d4e5f60002 --watch --endpoint ${endpoint}`);
+    expect(printed).toContain(
+      `npx ami-rollout start --ami ami-0a1b2c3d4e5f60002 --watch --endpoint ${endpoint}`,
+    );
     const autoScaling = new AutoScalingClient({
       endpoint,
       region: 'us-east-1',
