@@ -3,6 +3,7 @@ import { AwsApiError } from '../errors.ts';
 import type { Input } from '../protocols/input.ts';
 import type { PublishedMessage, Subscription, Topic } from '../state.ts';
 import type { Operation, ServiceDefinition } from './service.ts';
+import { pageOffset, pageToken } from '../protocols/paging.ts';
 
 /** Publish: message plus attributes up to 256 KiB (API_Publish). */
 export const MAX_MESSAGE_BYTES = 262_144;
@@ -90,7 +91,7 @@ export function snsService(account: LocalAccount): ServiceDefinition {
     const end = start + page.length;
     return {
       Topics: page.map((arn) => ({ TopicArn: arn })),
-      ...(end < all.length ? { NextToken: nextToken(end) } : {}),
+      ...(end < all.length ? { NextToken: pageToken(end) } : {}),
     };
   };
 
@@ -172,7 +173,7 @@ export function snsService(account: LocalAccount): ServiceDefinition {
         Endpoint: s.endpoint,
         TopicArn: s.topicArn,
       })),
-      ...(end < topic.subscriptions.length ? { NextToken: nextToken(end) } : {}),
+      ...(end < topic.subscriptions.length ? { NextToken: pageToken(end) } : {}),
     };
   };
 
@@ -312,21 +313,10 @@ function hasDefaultEntry(message: string): boolean {
   }
 }
 
-function nextToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64');
-}
-
 function readNextToken(token: string | undefined, total: number): number {
-  if (token === undefined || token === '') return 0;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-    const offset = (parsed as { offset?: unknown } | null)?.offset;
-    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 && offset <= total)
-      return offset;
-  } catch {
-    // fall through: a token this account did not hand out is invalid
-  }
-  throw invalidParameter('Invalid parameter: NextToken');
+  const offset = pageOffset(token, total);
+  if (offset === undefined) throw invalidParameter('Invalid parameter: NextToken');
+  return offset;
 }
 
 const DEFAULT_EFFECTIVE_DELIVERY_POLICY = {

@@ -3,6 +3,7 @@ import { AwsApiError } from '../errors.ts';
 import type { Input } from '../protocols/input.ts';
 import type { Parameter, ParameterVersion } from '../state.ts';
 import type { Operation, ServiceDefinition } from './service.ts';
+import { pageOffset, pageToken } from '../protocols/paging.ts';
 
 /** Parameter Store keeps the 100 newest versions of a parameter (ParameterMaxVersionLimitExceeded doc). */
 export const PARAMETER_VERSION_LIMIT = 100;
@@ -280,7 +281,7 @@ export function ssmService(account: LocalAccount): ServiceDefinition {
         Value: valueOf(version, withDecryption),
         Labels: [...version.labels],
       })),
-      ...(end < parameter.versions.length ? { NextToken: nextToken(end) } : {}),
+      ...(end < parameter.versions.length ? { NextToken: pageToken(end) } : {}),
     };
   };
 
@@ -373,7 +374,7 @@ export function ssmService(account: LocalAccount): ServiceDefinition {
     const end = start + page.length;
     return {
       Parameters: page.map((p) => ({ ...metadataView(p, latest(p)), ARN: arnOf(p.name) })),
-      ...(end < all.length ? { NextToken: nextToken(end) } : {}),
+      ...(end < all.length ? { NextToken: pageToken(end) } : {}),
     };
   };
 
@@ -475,22 +476,10 @@ function readMaxResults(input: Input): number {
   return value;
 }
 
-/** Paging tokens are opaque to callers; here they carry the offset of the next item. */
-function nextToken(offset: number): string {
-  return Buffer.from(JSON.stringify({ offset })).toString('base64');
-}
-
 function readNextToken(token: string | undefined, total: number): number {
-  if (token === undefined || token === '') return 0;
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-    const offset = (parsed as { offset?: unknown } | null)?.offset;
-    if (typeof offset === 'number' && Number.isInteger(offset) && offset >= 0 && offset <= total)
-      return offset;
-  } catch {
-    // fall through: any token this account did not hand out is invalid
-  }
-  throw new AwsApiError('InvalidNextToken', "The specified token isn't valid.");
+  const offset = pageOffset(token, total);
+  if (offset === undefined) throw new AwsApiError('InvalidNextToken', "The specified token isn't valid.");
+  return offset;
 }
 
 function isParameterType(type: string): type is ParameterType {
