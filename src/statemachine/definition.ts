@@ -85,6 +85,69 @@ const notify = (
     ...next,
   });
 
+/**
+ * One group at a time: trigger a refresh, wait, check, and decide: next group on SUCCEEDED, wait again on
+ * IN_PROGRESS, `onFailure` on FAILED (with the refresh record as the error's cause). The forward rollout and the
+ * fleet rollback are the same loop over different steps and records.
+ */
+function refreshLoop(loop: {
+  readonly trigger: StepFunctionName;
+  readonly check: StepFunctionName;
+  /** Where the steps keep `done` and `refresh` ($.rollout, or $.rollout.fleetRollback). */
+  readonly record: string;
+  readonly names: {
+    readonly allDone: string;
+    readonly wait: string;
+    readonly evaluate: string;
+    readonly recordFailure: string;
+  };
+  readonly done: string;
+  readonly failureError: string;
+  readonly onFailure: string;
+  readonly onError: State;
+  readonly triggerRetry?: unknown[];
+  readonly pollIntervalSeconds: number;
+}): Record<string, State> {
+  const { names } = loop;
+  const outcome = `${loop.record}.refresh.outcome`;
+  return {
+    [loop.trigger]: task(loop.trigger, {
+      Parameters: { 'rollout.$': '$.rollout' },
+      ResultPath: '$.rollout',
+      ...(loop.triggerRetry ? { Retry: loop.triggerRetry } : {}),
+      Catch: [loop.onError],
+      Next: names.allDone,
+    }),
+    [names.allDone]: {
+      Type: 'Choice',
+      Choices: [{ Variable: `${loop.record}.done`, BooleanEquals: true, Next: loop.done }],
+      Default: names.wait,
+    },
+    [names.wait]: { Type: 'Wait', Seconds: loop.pollIntervalSeconds, Next: loop.check },
+    [loop.check]: task(loop.check, {
+      Parameters: { 'rollout.$': '$.rollout' },
+      ResultPath: '$.rollout',
+      Catch: [loop.onError],
+      Next: names.evaluate,
+    }),
+    [names.evaluate]: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: outcome, StringEquals: 'SUCCEEDED', Next: loop.trigger },
+        { Variable: outcome, StringEquals: 'IN_PROGRESS', Next: names.wait },
+      ],
+      Default: names.recordFailure,
+    },
+    [names.recordFailure]: {
+      Type: 'Pass',
+      // The whole refresh record: a path to one optional field would fail the Pass state when it is absent.
+      Parameters: { Error: loop.failureError, 'Cause.$': `States.JsonToString(${loop.record}.refresh)` },
+      ResultPath: '$.error',
+      Next: loop.onFailure,
+    },
+  };
+}
+
 export function buildDefinition(options: DefinitionOptions): Record<string, unknown> {
   const { pollIntervalSeconds } = options;
   if (!Number.isInteger(pollIntervalSeconds) || pollIntervalSeconds < 1) {
@@ -122,93 +185,45 @@ export function buildDefinition(options: DefinitionOptions): Record<string, unkn
         Catch: [toRollback],
         Next: 'TriggerInstanceRefresh',
       }),
-      TriggerInstanceRefresh: task('TriggerInstanceRefresh', {
-        Parameters: { 'rollout.$': '$.rollout' },
-        ResultPath: '$.rollout',
-        Catch: [toRollback],
-        Next: 'AllGroupsRefreshed',
+      ...refreshLoop({
+        trigger: 'TriggerInstanceRefresh',
+        check: 'CheckRefreshStatus',
+        record: '$.rollout',
+        names: {
+          allDone: 'AllGroupsRefreshed',
+          wait: 'WaitForRefresh',
+          evaluate: 'EvaluateRefreshStatus',
+          recordFailure: 'RecordRefreshFailure',
+        },
+        done: 'NotifySuccess',
+        failureError: 'InstanceRefreshFailed',
+        onFailure: 'RollbackAmi',
+        onError: toRollback,
+        pollIntervalSeconds,
       }),
-      AllGroupsRefreshed: {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.rollout.done', BooleanEquals: true, Next: 'NotifySuccess' }],
-        Default: 'WaitForRefresh',
-      },
-      WaitForRefresh: { Type: 'Wait', Seconds: pollIntervalSeconds, Next: 'CheckRefreshStatus' },
-      CheckRefreshStatus: task('CheckRefreshStatus', {
-        Parameters: { 'rollout.$': '$.rollout' },
-        ResultPath: '$.rollout',
-        Catch: [toRollback],
-        Next: 'EvaluateRefreshStatus',
-      }),
-      EvaluateRefreshStatus: {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.rollout.refresh.outcome',
-            StringEquals: 'SUCCEEDED',
-            Next: 'TriggerInstanceRefresh',
-          },
-          { Variable: '$.rollout.refresh.outcome', StringEquals: 'IN_PROGRESS', Next: 'WaitForRefresh' },
-        ],
-        Default: 'RecordRefreshFailure',
-      },
-      RecordRefreshFailure: {
-        Type: 'Pass',
-        // The whole refresh record: a path to one optional field would fail the Pass state when it is absent.
-        Parameters: { Error: 'InstanceRefreshFailed', 'Cause.$': 'States.JsonToString($.rollout.refresh)' },
-        ResultPath: '$.error',
-        Next: 'RollbackAmi',
-      },
       RollbackAmi: task('RollbackAmi', {
         Parameters: { 'rollout.$': '$.rollout' },
         ResultPath: '$.rollout',
         Catch: [toRollbackFailure],
         Next: 'TriggerRollbackRefresh',
       }),
-      TriggerRollbackRefresh: task('TriggerRollbackRefresh', {
-        Parameters: { 'rollout.$': '$.rollout' },
-        ResultPath: '$.rollout',
-        Retry: retryWhileGroupBusy,
-        Catch: [toRollbackFailure],
-        Next: 'AllGroupsRolledBack',
-      }),
-      AllGroupsRolledBack: {
-        Type: 'Choice',
-        Choices: [{ Variable: '$.rollout.fleetRollback.done', BooleanEquals: true, Next: 'NotifyRollback' }],
-        Default: 'WaitForRollbackRefresh',
-      },
-      WaitForRollbackRefresh: { Type: 'Wait', Seconds: pollIntervalSeconds, Next: 'CheckRollbackRefresh' },
-      CheckRollbackRefresh: task('CheckRollbackRefresh', {
-        Parameters: { 'rollout.$': '$.rollout' },
-        ResultPath: '$.rollout',
-        Catch: [toRollbackFailure],
-        Next: 'EvaluateRollbackRefresh',
-      }),
-      EvaluateRollbackRefresh: {
-        Type: 'Choice',
-        Choices: [
-          {
-            Variable: '$.rollout.fleetRollback.refresh.outcome',
-            StringEquals: 'SUCCEEDED',
-            Next: 'TriggerRollbackRefresh',
-          },
-          {
-            Variable: '$.rollout.fleetRollback.refresh.outcome',
-            StringEquals: 'IN_PROGRESS',
-            Next: 'WaitForRollbackRefresh',
-          },
-        ],
-        Default: 'RecordRollbackRefreshFailure',
-      },
-      RecordRollbackRefreshFailure: {
-        Type: 'Pass',
-        Parameters: {
-          Error: 'RollbackRefreshFailed',
-          'Cause.$': 'States.JsonToString($.rollout.fleetRollback.refresh)',
+      ...refreshLoop({
+        trigger: 'TriggerRollbackRefresh',
+        check: 'CheckRollbackRefresh',
+        record: '$.rollout.fleetRollback',
+        names: {
+          allDone: 'AllGroupsRolledBack',
+          wait: 'WaitForRollbackRefresh',
+          evaluate: 'EvaluateRollbackRefresh',
+          recordFailure: 'RecordRollbackRefreshFailure',
         },
-        ResultPath: '$.error',
-        Next: 'NotifyRollbackFailure',
-      },
+        done: 'NotifyRollback',
+        failureError: 'RollbackRefreshFailed',
+        onFailure: 'NotifyRollbackFailure',
+        onError: toRollbackFailure,
+        triggerRetry: retryWhileGroupBusy,
+        pollIntervalSeconds,
+      }),
       NotifySuccess: notify('SUCCEEDED', { 'rollout.$': '$.rollout' }, { Next: 'Succeeded' }),
       Succeeded: { Type: 'Succeed' },
       NotifyRollback: notify(
