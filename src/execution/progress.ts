@@ -12,7 +12,7 @@ export interface GroupProgress {
 }
 
 export interface ProgressView {
-  readonly startedAt?: Date;
+  startedAt?: Date;
   now?: Date;
   step?: string;
   readonly groups: GroupProgress[];
@@ -56,6 +56,7 @@ export class RolloutProgress {
       const at = event.timestamp ? event.timestamp.getTime() : undefined;
       if (at !== undefined) {
         this.start ??= at;
+        this.view.startedAt ??= new Date(at);
         this.view.now = new Date(at);
       }
       const clock = formatOffset(((at ?? this.start ?? 0) - (this.start ?? 0)) / 1000);
@@ -187,7 +188,11 @@ export function formatDuration(seconds: number): string {
 
 /** The live block for a terminal: the current step and one bar per group. */
 export function renderLive(view: ProgressView, width = 24): string[] {
-  const lines = [`step: ${view.step ?? 'starting'}${view.rollingBack ? '   ROLLING BACK' : ''}`];
+  const elapsed =
+    view.startedAt && view.now
+      ? `  ${formatOffset((view.now.getTime() - view.startedAt.getTime()) / 1000)}`
+      : '';
+  const lines = [`step: ${view.step ?? 'starting'}${elapsed}${view.rollingBack ? '   ROLLING BACK' : ''}`];
   const nameWidth = Math.max(8, ...view.groups.map((g) => g.name.length));
   for (const g of view.groups) {
     const filled = Math.round((g.percentage / 100) * width);
