@@ -383,6 +383,17 @@ describe("another account's image and snapshot", () => {
     expect(account.state.images.get(image.imageId)!.description).toBeUndefined();
   });
 
+  it('DescribeImageAttribute fails with AuthFailure: only the owner reads who an image is shared with', async () => {
+    const image = theirs();
+    expect(
+      await failure(
+        ec2.send(
+          new DescribeImageAttributeCommand({ ImageId: image.imageId, Attribute: 'launchPermission' }),
+        ),
+      ),
+    ).toEqual(notAuthorized(image.imageId));
+  });
+
   it('ResetImageAttribute fails with AuthFailure and keeps the launch permissions', async () => {
     const image = theirs();
     expect(

@@ -285,7 +285,7 @@ export function imageOperations(account: LocalAccount): Record<string, Operation
 
     DescribeImageAttribute(input) {
       const attribute = input.string('Attribute');
-      const image = liveImage(input.string('ImageId'));
+      const image = ownImage(input.string('ImageId'));
       if (!(IMAGE_ATTRIBUTES as readonly string[]).includes(attribute)) {
         throw invalidParameterValue(
           `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`,
