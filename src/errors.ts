@@ -74,6 +74,11 @@ export class RefreshInProgressError extends RolloutError {
   override readonly name = 'RefreshInProgressError';
 }
 
+/** Another rollout (execution of the same state machine) is running: one rollout at a time. */
+export class RolloutInProgressError extends RolloutError {
+  override readonly name = 'RolloutInProgressError';
+}
+
 /** Nothing to roll back to: `{param}` is empty and the templates do not agree on one image. */
 export class NoRollbackTargetError extends RolloutError {
   override readonly name = 'NoRollbackTargetError';
@@ -132,6 +137,7 @@ export const rolloutErrorNames = [
   'AutoScalingGroupNotFoundError',
   'GroupTemplateMismatchError',
   'RefreshInProgressError',
+  'RolloutInProgressError',
   'NoRollbackTargetError',
   'RollbackImageNotAvailableError',
   'ImageShareError',

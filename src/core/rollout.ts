@@ -128,8 +128,25 @@ export const startEventSchema = z.object({
     .max(80)
     .regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits and _ . : - (the execution name works)'),
   imageId,
+  /** `$$.Execution.Id`: lets preflight tell its own execution from another rollout's. */
+  executionArn: z.string().optional(),
 });
 export type StartEvent = z.infer<typeof startEventSchema>;
+
+/**
+ * What the state machine hands preflight: the execution input as it came (never a path into it, which would
+ * fail the execution with States.Runtime when a field is missing) and the execution's ARN. A bare start event
+ * is accepted too, for direct invocations.
+ */
+export function startEventFrom(event: unknown): unknown {
+  if (event && typeof event === 'object' && 'input' in event) {
+    const { input, executionArn } = event as { input: unknown; executionArn?: unknown };
+    return input && typeof input === 'object'
+      ? { ...input, ...(typeof executionArn === 'string' ? { executionArn } : {}) }
+      : input;
+  }
+  return event;
+}
 
 /** The event of every step after preflight: the execution state, with the rollout at `$.rollout`. */
 export const rolloutEventSchema = z.object({ rollout: rolloutSchema });

@@ -25,12 +25,22 @@ export interface ScopedArns {
   readonly topicKey: string;
   /** Roles the launch templates' instance profiles pass to EC2 (Auto Scaling checks iam:PassRole). */
   readonly instanceRoles: readonly string[];
+  /**
+   * The pipeline's state machine, built from its name: the state machine refers to the functions, so a
+   * function's policy cannot refer to the state machine resource without a cycle.
+   */
+  readonly stateMachine: string;
 }
 
 export function scopedArns(
   stack: Stack,
   config: RolloutConfig,
-  resources: { topicArn: string; topicKeyArn: string; instanceRoleArns: readonly string[] },
+  resources: {
+    topicArn: string;
+    topicKeyArn: string;
+    instanceRoleArns: readonly string[];
+    stateMachineName: string;
+  },
 ): ScopedArns {
   const { partition, region, account } = stack;
   const parameterArn = (name: string) =>
@@ -49,6 +59,7 @@ export function scopedArns(
     topic: resources.topicArn,
     topicKey: resources.topicKeyArn,
     instanceRoles: resources.instanceRoleArns,
+    stateMachine: `arn:${partition}:states:${region}:${account}:stateMachine:${resources.stateMachineName}`,
   };
 }
 
@@ -108,6 +119,8 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
           ['*'],
         ),
         allow(['ssm:GetParameter'], arns.parameters),
+        // One rollout at a time: preflight refuses while another execution of this state machine runs.
+        allow(['states:ListExecutions'], [arns.stateMachine]),
       ];
     case 'ShareAmi':
       return [

@@ -158,6 +158,7 @@ export class AmiRolloutPipeline extends Construct {
       topicArn: this.topic.topicArn,
       topicKeyArn: this.key.keyArn,
       instanceRoleArns: props.instanceRoleArns ?? [],
+      stateMachineName,
     });
     const bundling = props.bundling ?? defaultBundling;
 

@@ -48,6 +48,7 @@ export async function deployToLocalAccount(
     autoscaling: new AutoScalingClient(clientConfig),
     ssm: new SSMClient(clientConfig),
     sns: new SNSClient(clientConfig),
+    sfn: new SFNClient(clientConfig),
     now: () => account.now(),
     logSink: options.logSink ?? (() => undefined),
   };

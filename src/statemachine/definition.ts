@@ -166,9 +166,10 @@ export function buildDefinition(options: DefinitionOptions): Record<string, unkn
       'ami-rollout: share a new AMI, point launch templates at it, refresh Auto Scaling groups one at a time; roll back templates, parameter and instances on failure.',
     StartAt: 'Preflight',
     States: {
-      // The whole execution input: a path to a missing field would fail the execution with States.Runtime,
-      // which no Catch sees; Preflight validates the input itself and reports what is wrong.
+      // The whole execution input (a path to a missing field would fail the execution with States.Runtime,
+      // which no Catch sees; Preflight validates the input itself) and the execution's own ARN.
       Preflight: task('Preflight', {
+        Parameters: { 'input.$': '$', 'executionArn.$': '$$.Execution.Id' },
         ResultPath: '$.rollout',
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyPreflightFailure' }],
         Next: 'ShareAmi',

@@ -1,5 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { z } from 'zod';
@@ -15,6 +16,8 @@ export interface StepDependencies {
   readonly autoscaling: AutoScalingClient;
   readonly ssm: SSMClient;
   readonly sns: SNSClient;
+  /** Step Functions, for preflight's "one rollout at a time" check. Without it the check is skipped. */
+  readonly sfn?: SFNClient;
   /** Default: wall-clock time. Local mode passes the local account's virtual clock. */
   readonly now?: () => Date;
   /** Default: stdout (CloudWatch Logs in Lambda). */
@@ -37,6 +40,7 @@ export function lambdaDependencies(): StepDependencies {
     autoscaling: new AutoScalingClient(clientConfig),
     ssm: new SSMClient(clientConfig),
     sns: new SNSClient(clientConfig),
+    sfn: new SFNClient(clientConfig),
   };
   return containerDependencies;
 }

@@ -1,10 +1,18 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { describeGroups, describeRefreshes } from '../adapters/autoscaling.ts';
 import { describeDefaultVersion, describeImage, imageOwnedBy, type ImageFacts } from '../adapters/ec2.ts';
+import { listRunningExecutions } from '../adapters/sfn.ts';
 import { getParameterValue } from '../adapters/ssm.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
 import { isActiveRefreshStatus } from '../core/refresh-status.ts';
 import { decideRollbackTarget } from '../core/rollback-target.ts';
-import { startEventSchema, type GroupRecord, type Rollout, type TemplateRecord } from '../core/rollout.ts';
+import {
+  startEventFrom,
+  startEventSchema,
+  type GroupRecord,
+  type Rollout,
+  type TemplateRecord,
+} from '../core/rollout.ts';
 import {
   AutoScalingGroupNotFoundError,
   GroupTemplateMismatchError,
@@ -13,6 +21,7 @@ import {
   NoRollbackTargetError,
   RefreshInProgressError,
   RollbackImageNotAvailableError,
+  RolloutInProgressError,
   UntrustedImageOwnerError,
 } from '../errors.ts';
 import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
@@ -24,8 +33,13 @@ import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } fro
 export function createPreflight(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
   const { config, ec2, autoscaling, ssm } = deps;
   return async (event) => {
-    const { rolloutId, imageId } = parseEvent(startEventSchema, event, 'preflight');
+    const { rolloutId, imageId, executionArn } = parseEvent(
+      startEventSchema,
+      startEventFrom(event),
+      'preflight',
+    );
     const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
+    if (executionArn && deps.sfn) await refuseConcurrentRollout(deps.sfn, executionArn);
 
     const image = await describeImage(ec2, imageId);
     if (!image)
@@ -165,6 +179,26 @@ async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promis
   const aliases = owners.filter((o) => !/^\d{12}$/.test(o));
   if (aliases.length === 0) return false;
   return imageOwnedBy(deps.ec2, image.imageId, aliases);
+}
+
+/**
+ * One rollout at a time, checked where it cannot be raced past: a start from the CLI and one from the trigger
+ * can both pass the start-time check, but each execution's preflight sees the other running and refuses before
+ * changing anything (at worst both refuse; never both proceed).
+ */
+async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string): Promise<void> {
+  const match = /^(arn:[^:]+:states:[^:]+:[^:]+):execution:([^:]+):[^:]+$/.exec(executionArn);
+  if (!match) return;
+  const stateMachineArn = `${match[1]}:stateMachine:${match[2]}`;
+  const others = (await listRunningExecutions(sfn, stateMachineArn)).filter(
+    (e) => e.executionArn !== executionArn,
+  );
+  const other = others[0];
+  if (other) {
+    throw new RolloutInProgressError(
+      `another rollout is running: ${other.name}${other.startDate ? ` since ${other.startDate.toISOString()}` : ''} (${other.executionArn}); one rollout at a time: wait for it to finish (or stop it), then start this one again. Nothing was changed.`,
+    );
+  }
 }
 
 /** The Lambda entry point. */

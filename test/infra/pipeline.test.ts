@@ -96,6 +96,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'ssm:GetParameter',
+    'states:ListExecutions',
   ],
   ShareAmi: [
     'ec2:DescribeImages',
