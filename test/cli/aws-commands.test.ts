@@ -338,10 +338,24 @@ describe('ami-rollout AWS commands: errors a user meets get one line with the fi
   it('fails when there are no credentials', async () => {
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
-    const { code, err } = await run('history', '--endpoint', 'http://127.0.0.1:9', '--region', 'us-east-1');
+    // Credentials are resolved before anything is sent: this address (TEST-NET-1) is never contacted.
+    const { code, err } = await run('history', '--endpoint', 'http://192.0.2.1:9', '--region', 'us-east-1');
     expect(code).toBe(1);
     expect(err).toMatch(/^ami-rollout history: no AWS credentials found: run `aws configure`/);
     expect(err.split('\n')).toHaveLength(1);
+  });
+
+  it('needs no credentials for a local account on this machine', async () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const running = await serve(createLocalAccount(), 0);
+    try {
+      const { err } = await run('history', '--endpoint', running.endpoint, '--region', 'us-east-1');
+      // It gets as far as looking for the state machine: the credentials were not the problem.
+      expect(err).toMatch(/no state machine named ami-rollout/);
+    } finally {
+      await running.close();
+    }
   });
 
   it('fails when there is no region', async () => {
