@@ -4,6 +4,7 @@ import { deployToLocalAccount } from '../../rehearsal/pipeline.ts';
 import { integerOption, numberOption, parseCommandLine } from '../args.ts';
 import { exampleConfigPath, exampleFleetPath } from '../examples.ts';
 import type { Command } from '../main.ts';
+import { UsageError } from '../usage.ts';
 
 const usage = `Usage: ami-rollout emulator [--port 4566] [--fleet FILE] [--config FILE] [--speed N]
 
@@ -39,7 +40,14 @@ export const emulatorCommand: Command = {
     const config = configPath ? await loadConfig(configPath) : undefined;
     const account = await createLocalAccountFromFleet(fleet);
     const pipeline = config ? await deployToLocalAccount(account, config) : undefined;
-    const running = await serve(account, port);
+    const running = await serve(account, port).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new UsageError(
+          `port ${port} on 127.0.0.1 is in use (another emulator?): pick another with --port N, or --port 0 for a free one.`,
+        );
+      }
+      throw error;
+    });
     if (speed > 0) account.clock.runInRealTime(speed);
     const instances = [...account.state.autoScalingGroups.values()].reduce(
       (n, g) => n + g.instanceIds.length,
@@ -59,7 +67,8 @@ export const emulatorCommand: Command = {
           : 'Pipeline: none (pass --config FILE to deploy one)',
         '',
         'Point the AWS CLI (or any SDK) at it:',
-        `  export AWS_ENDPOINT_URL=${running.endpoint} AWS_REGION=${account.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
+        // AWS CLI v1 reads AWS_DEFAULT_REGION only; v2 and the SDKs read AWS_REGION.
+        `  export AWS_ENDPOINT_URL=${running.endpoint} AWS_REGION=${account.region} AWS_DEFAULT_REGION=${account.region} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local`,
         '  aws autoscaling describe-auto-scaling-groups --query "AutoScalingGroups[].[AutoScalingGroupName,DesiredCapacity]"',
         ...(pipeline
           ? [
@@ -70,7 +79,7 @@ export const emulatorCommand: Command = {
           : []),
         '',
         `Controls: GET ${running.endpoint}/_local/clock, POST /_local/clock/advance, GET|POST|DELETE /_local/faults, GET /_local/sns/messages`,
-        'Ctrl-C stops it.',
+        'Ctrl-C stops it (so does ending the shell or the npx that started it).',
       ].join('\n'),
     );
     await new Promise<void>((resolve) => {
@@ -80,6 +89,16 @@ export const emulatorCommand: Command = {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Started through npx or npm in the background, killing that process does not reach this one: when the
+      // process that started it is gone (this one is re-parented), stop too, instead of holding the port.
+      const parent = process.ppid;
+      const orphaned = setInterval(() => {
+        if (process.ppid !== parent) {
+          clearInterval(orphaned);
+          stop();
+        }
+      }, 1000);
+      orphaned.unref();
     });
     return 0;
   },
