@@ -1,7 +1,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { RolloutConfig } from '../config/schema.ts';
 import { inProcessClientConfig, type LocalAccount } from '../local-account/index.ts';
@@ -19,6 +19,8 @@ export interface LocalPipeline {
   readonly functionArns: Readonly<Record<StepFunctionName, string>>;
   /** The definition exactly as the local account runs it (function ARNs substituted). */
   readonly definition: string;
+  /** The topic the steps publish to. */
+  readonly topicArn: string;
 }
 
 export interface DeployLocalOptions {
@@ -42,12 +44,18 @@ export async function deployToLocalAccount(
 ): Promise<LocalPipeline> {
   const name = options.name ?? 'ami-rollout';
   const clientConfig = { ...inProcessClientConfig(account), maxAttempts: 6 };
+  const sns = new SNSClient(clientConfig);
+  // As the CDK app does: the steps publish to the pipeline's topic. The configured topic is created when the
+  // fleet lacks it (CreateTopic is idempotent); a config with only emails gets one named after the pipeline.
+  const topicName = config.notificationTopicArn?.split(':').at(-1) ?? `${name}-notifications`;
+  const { TopicArn: topicArn } = await sns.send(new CreateTopicCommand({ Name: topicName }));
+  if (!topicArn) throw new Error('CreateTopic returned no ARN');
   const deps = {
-    config,
+    config: { ...config, notificationTopicArn: topicArn },
     ec2: new EC2Client(clientConfig),
     autoscaling: new AutoScalingClient(clientConfig),
     ssm: new SSMClient(clientConfig),
-    sns: new SNSClient(clientConfig),
+    sns,
     sfn: new SFNClient(clientConfig),
     now: () => account.now(),
     logSink: options.logSink ?? (() => undefined),
@@ -72,5 +80,5 @@ export async function deployToLocalAccount(
     }),
   );
   if (!stateMachineArn) throw new Error('CreateStateMachine returned no ARN');
-  return { stateMachineArn, functionArns, definition };
+  return { stateMachineArn, functionArns, definition, topicArn };
 }

@@ -46,7 +46,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   const account = await createLocalAccountFromFleet(options.fleet);
   for (const fault of options.faults ?? []) account.faults.add(fault);
   await options.prepare?.(account);
-  const { stateMachineArn } = await deployToLocalAccount(
+  const { stateMachineArn, topicArn } = await deployToLocalAccount(
     account,
     config,
     options.wrapStep ? { wrapStep: options.wrapStep } : {},
@@ -73,7 +73,6 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
       options.onEvents?.(events);
     },
   });
-  const topicArn = config.notificationTopicArn;
   const report = await collectReport({
     clients: {
       ec2: new EC2Client(clientConfig),
@@ -85,7 +84,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
     execution,
     history,
     notifications: account.state.published
-      .filter((m) => topicArn === undefined || m.topicArn === topicArn)
+      .filter((m) => m.topicArn === topicArn)
       .map((m) => ({ ...(m.subject !== undefined ? { subject: m.subject } : {}), message: m.message })),
   });
   return { account, report, history };

@@ -22,6 +22,8 @@ export interface RolloutReport {
   /** The execution's error and cause when it did not succeed. */
   readonly error?: string;
   readonly cause?: string;
+  /** What went wrong, in a line: the step error or the refresh status that failed the rollout. */
+  readonly failureReason?: string;
   readonly ami: string;
   readonly previousAmi?: string;
   readonly parameter: { readonly name: string; readonly value?: string; readonly previousValue?: string };
@@ -138,6 +140,9 @@ export async function collectReport(input: {
     executionArn: execution.executionArn ?? '',
     ...(execution.error ? { error: execution.error } : {}),
     ...(execution.cause ? { cause: execution.cause } : {}),
+    ...(execution.status !== 'SUCCEEDED' && failureReason(history)
+      ? { failureReason: failureReason(history)! }
+      : {}),
     ami: input.imageId,
     ...(previousAmi ? { previousAmi } : {}),
     parameter: {
@@ -153,4 +158,47 @@ export async function collectReport(input: {
     stateTransitions: history.filter((e) => e.type?.endsWith('StateEntered')).length,
     historyEvents: history.length,
   };
+}
+
+/**
+ * The first thing that went wrong, from the history: a step's error (the error name and message of the Lambda
+ * failure, as AWS records it), or a refresh check that came back FAILED. Notification failures do not count.
+ */
+export function failureReason(history: readonly HistoryEvent[]): string | undefined {
+  let scheduled = '';
+  for (const event of history) {
+    if (event.type === 'TaskStateEntered') scheduled = event.stateEnteredEventDetails?.name ?? '';
+    if (event.type === 'LambdaFunctionFailed' && !scheduled.startsWith('Notify')) {
+      const { error = 'Error', cause = '' } = event.lambdaFunctionFailedEventDetails ?? {};
+      // Errors the state machine retried and got past are not the reason.
+      if (error === 'TransientAwsError' || error.startsWith('Lambda.') || error === 'RefreshInProgressError')
+        continue;
+      try {
+        return `${scheduled}: ${error}: ${(JSON.parse(cause) as { errorMessage?: string }).errorMessage ?? cause}`;
+      } catch {
+        return `${scheduled}: ${error}: ${cause}`;
+      }
+    }
+    if (
+      event.type === 'TaskStateExited' &&
+      (scheduled === 'CheckRefreshStatus' || scheduled === 'CheckRollbackRefresh')
+    ) {
+      const state = JSON.parse(event.stateExitedEventDetails?.output ?? '{}') as {
+        rollout?: { refresh?: RefreshView; fleetRollback?: { refresh?: RefreshView } };
+      };
+      const refresh =
+        scheduled === 'CheckRefreshStatus' ? state.rollout?.refresh : state.rollout?.fleetRollback?.refresh;
+      if (refresh?.outcome === 'FAILED') {
+        return `${scheduled}: group ${refresh.autoScalingGroupName} ${refresh.status ?? ''}${refresh.statusReason ? `: ${refresh.statusReason}` : ''}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+interface RefreshView {
+  autoScalingGroupName?: string;
+  status?: string;
+  outcome?: string;
+  statusReason?: string;
 }

@@ -105,4 +105,41 @@ describe('ami-rollout rehearse', () => {
     expect(code).toBe(1);
     expect(err).toContain('--ami golden: must be an AMI id such as ami-0123456789abcdef0');
   });
+
+  it('says why a rollout failed, in one line, and which fleet it ran on', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ami-rollout-'));
+    const config = JSON.parse(await readFile('examples/rollout.config.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const path = join(dir, 'config.json');
+    await writeFile(path, JSON.stringify({ ...config, autoScalingGroupNames: ['web', 'api', 'cache'] }));
+    const { code, out } = await run('rehearse', '--config', path, '--fleet', 'examples/fleet.json');
+    expect(code).toBe(1);
+    expect(out).toContain('Fleet: examples/fleet.json');
+    expect(out).toContain(
+      'why: Preflight: AutoScalingGroupNotFoundError: Auto Scaling group(s) cache do not exist',
+    );
+    const { report } = await rehearseJson('--config', path, '--fleet', 'examples/fleet.json');
+    expect(report.failureReason).toMatch(/^Preflight: AutoScalingGroupNotFoundError/);
+  });
+
+  it('notifies on the pipeline topic when the config names only emails, as the deployed stack does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ami-rollout-'));
+    const path = join(dir, 'config.json');
+    await writeFile(
+      path,
+      JSON.stringify({
+        amiParameterName: '/golden',
+        launchTemplateIds: ['lt-0123456789abcdef0'],
+        autoScalingGroupNames: ['checkout', 'search'],
+        trustedImageOwners: ['self'],
+        notificationEmails: ['ops@example.com'],
+      }),
+    );
+    const { code, report, out } = await rehearseJson('--config', path);
+    expect(code).toBe(0);
+    expect(report.notifications.map((n) => n.subject)).toEqual([expect.stringMatching(/succeeded$/)]);
+    expect(out).not.toContain('Fleet:');
+  });
 });

@@ -41,9 +41,13 @@ export const rehearseCommand: Command = {
       json: { type: 'boolean' },
     });
     const config = await loadConfig(values.config ?? exampleConfigPath);
-    const fleet = values.fleet
-      ? await readFleetFile(values.fleet)
-      : fleetForConfig(config, await readFleetFile(exampleFleetPath));
+    const exampleFleet = values.fleet ? undefined : await readFleetFile(exampleFleetPath);
+    const fleet = values.fleet ? await readFleetFile(values.fleet) : fleetForConfig(config, exampleFleet);
+    const fleetSource = values.fleet
+      ? values.fleet
+      : fleet === exampleFleet
+        ? 'examples/fleet.json (the config describes it)'
+        : `generated from the config: its templates and groups, ${fleet.autoScalingGroups[0]?.desiredCapacity ?? 0} instances per group, on ${fleet.images[0]?.imageId}`;
     const imageId = values.ami ?? defaultImageToRollOut(config, fleet);
     if (!imageId)
       throw new UsageError('the fleet has no image to roll out besides the current one: name one with --ami');
@@ -67,6 +71,7 @@ export const rehearseCommand: Command = {
       write(block.map((line) => `\x1b[2K${line}\n`).join(''));
       drawn = block.length;
     };
+    if (!values.json) output.out(`Fleet: ${fleetSource}`);
     if (!values.json)
       output.out(
         `Rehearsing the rollout of ${imageId} to ${config.autoScalingGroupNames.join(', ')} on a local account (virtual time)`,
@@ -107,6 +112,7 @@ function printSummary(
     `Rollout of ${report.ami} ${verdict} in ${formatDuration(report.simulatedSeconds)} simulated (${wallSeconds.toFixed(1)} s real): ` +
       `${report.stateTransitions} state transitions, ${report.historyEvents} history events`,
   );
+  if (report.failureReason) output.out(`  why: ${report.failureReason}`);
   output.out(
     `  parameter ${report.parameter.name} = ${report.parameter.value ?? '(none)'} (previous: ${report.parameter.previousValue ?? '(none)'})`,
   );
