@@ -34,7 +34,7 @@ const help = (): string =>
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     '',
-    "Run 'ami-rollout <command> --help' for a command's options.",
+    "Run 'ami-rollout <command> --help' for a command's options, 'ami-rollout --version' for the version.",
   ].join('\n');
 
 /** The CLI: returns the exit code (0 ok, 1 bad input or unexpected error; commands may add their own). */
@@ -43,6 +43,10 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     output.out(help());
     return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    output.out(`ami-rollout ${await packageVersion()}`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
@@ -72,4 +76,10 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
     );
     return 1;
   }
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }

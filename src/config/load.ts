@@ -62,7 +62,7 @@ function formatIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return `${where}: is required (${issue.expected})`;
-    return `${where}: ${JSON.stringify(issue.input)} must be a ${issue.expected}`;
+    return `${where}: ${JSON.stringify(issue.input)} must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
   }
   const shown = isScalar(issue.input) ? `${JSON.stringify(issue.input)} ` : '';
   return `${where}: ${shown}${issue.message}`;

@@ -89,6 +89,11 @@ function control(
         const parsed = faultSchema.safeParse(JSON.parse(body || '{}'));
         if (!parsed.success)
           return send(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+        const group = 'group' in parsed.data ? parsed.data.group : undefined;
+        if (group !== undefined && !account.state.autoScalingGroups.has(group)) {
+          const groups = [...account.state.autoScalingGroups.keys()].join(', ') || 'none';
+          return send(400, { error: `group: "${group}" is not a group of this account (groups: ${groups})` });
+        }
         return send(201, { fault: account.faults.add(parsed.data) });
       }
       case 'DELETE /_local/faults':

@@ -156,7 +156,10 @@ describe('the emulator over HTTP: /_local controls', () => {
   });
 
   it('reads and moves the clock, injects and clears faults, and refuses a bad fault naming the field', async () => {
-    const account = createLocalAccount();
+    const account = await createLocalAccountFromFleet({
+      ...(await readFleetFile('examples/fleet.json')),
+      startTime: '2026-01-01T00:00:00Z',
+    });
     const running = await serve(account, 0);
     close = running.close;
     const call = async (method: string, path: string, body?: unknown) => {
@@ -166,9 +169,11 @@ describe('the emulator over HTTP: /_local controls', () => {
       });
       return { status: response.status, json: (await response.json()) as Record<string, unknown> };
     };
-    expect((await call('GET', '/_local/clock')).json).toEqual({ now: '2026-01-01T00:00:00.000Z' });
+    // Seeding let the fleet's first instances come into service, so the clock is past the fleet's start time.
+    const { now: started } = (await call('GET', '/_local/clock')).json as { now: string };
+    expect(started).toBe(account.now().toISOString());
     expect((await call('POST', '/_local/clock/advance', { seconds: 90 })).json).toEqual({
-      now: '2026-01-01T00:01:30.000Z',
+      now: new Date(Date.parse(started) + 90_000).toISOString(),
     });
     expect((await call('POST', '/_local/clock/advance', { seconds: -1 })).status).toBe(400);
     const added = await call('POST', '/_local/faults', { kind: 'stallRefresh', group: 'web' });
@@ -181,6 +186,11 @@ describe('the emulator over HTTP: /_local controls', () => {
     });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.json)).toMatch(/atPercentage/);
+    const unknownGroup = await call('POST', '/_local/faults', { kind: 'stallRefresh', group: 'nosuch' });
+    expect(unknownGroup.status).toBe(400);
+    expect(unknownGroup.json.error).toBe(
+      'group: "nosuch" is not a group of this account (groups: web, api, worker)',
+    );
     expect((await call('DELETE', '/_local/faults')).json).toEqual({ faults: [] });
     expect(account.faults.refreshStalls('web')).toBe(false);
     expect((await call('GET', '/_local/nothing-here')).status).toBe(404);

@@ -120,7 +120,12 @@ export const deployCommand: Command = {
     return new Promise<number>((done, fail) => {
       const child = spawn(cdk, cdkArgs, { cwd: projectRoot, env: cdkEnv(), stdio: 'inherit' });
       child.once('error', fail);
-      child.once('exit', (code, signal) => done(code ?? (signal ? 1 : 0)));
+      child.once('exit', (code, signal) => {
+        const status = code ?? (signal ? 1 : 0);
+        if (status === 0 && values.synth)
+          output.out(`Template: ${projectRoot}cdk.out/${stackName ?? 'AmiRollout'}.template.json`);
+        done(status);
+      });
     });
   },
 };
