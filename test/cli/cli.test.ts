@@ -70,7 +70,9 @@ describe('ami-rollout emulator', () => {
       });
       child!.on('exit', (code) => reject(new Error(`emulator exited ${code}: ${printed}`)));
     });
-    expect(printed).toContain(`export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1`);
+    expect(printed).toContain(
+      `export AWS_ENDPOINT_URL=${endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1`,
+    );
     expect(printed).toMatch(/3 groups, 9 instances/);
     // With the example fleet, the example pipeline is deployed too, ready for `ami-rollout start --endpoint`.
     expect(printed).toMatch(/Pipeline: arn:aws:states:us-east-1:111122223333:stateMachine:ami-rollout/);
