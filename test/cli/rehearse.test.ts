@@ -142,4 +142,20 @@ describe('ami-rollout rehearse', () => {
     expect(report.notifications.map((n) => n.subject)).toEqual([expect.stringMatching(/succeeded$/)]);
     expect(out).not.toContain('Fleet:');
   });
+
+  it('replays the rollout as a live block of progress bars on a terminal', async () => {
+    const out: string[] = [];
+    const written: string[] = [];
+    const code = await main(['rehearse'], {
+      out: (l) => out.push(l),
+      err: () => undefined,
+      terminal: { write: (text) => written.push(text) },
+    });
+    expect(code).toBe(0);
+    const screen = written.join('');
+    expect(screen).toContain('\x1b[4A'); // redrawn in place: the cursor goes back up over the block
+    expect(screen).toMatch(/web +\[#{24}\] 100% {2}done \(Successful\)/);
+    expect(out.join('\n')).toContain('Rollout of ami-0a1b2c3d4e5f60002 SUCCEEDED');
+    expect(out.join('\n')).not.toMatch(/\+00:16:00 {2}web: refresh Successful/); // no plain lines on a terminal
+  });
 });

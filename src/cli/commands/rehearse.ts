@@ -1,3 +1,4 @@
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { loadConfig } from '../../config/load.ts';
 import { RolloutProgress, formatDuration, renderLive } from '../../execution/progress.ts';
 import { readFleetFile } from '../../local-account/index.ts';
@@ -77,19 +78,35 @@ export const rehearseCommand: Command = {
         `Rehearsing the rollout of ${imageId} to ${config.autoScalingGroupNames.join(', ')} on a local account (virtual time)`,
       );
     const started = performance.now();
+    // On a terminal the rehearsal, which takes well under a second, is replayed at a pace a person can follow:
+    // each simulated minute takes 25 ms (a 40-minute rollout plays in about a second; long gaps are capped).
+    const replay: HistoryEvent[] = [];
     const { report } = await rehearse({
       config,
       fleet,
       imageId,
       faults: failGroups.map((group) => ({ kind: 'unhealthyInstances' as const, imageId, group })),
       onEvents: (events) => {
-        const lines = progress.apply(events);
         if (values.json) return;
-        if (terminal) draw((text) => terminal.write(text));
-        else for (const line of lines) output.out(line);
+        if (terminal) replay.push(...events);
+        else for (const line of progress.apply(events)) output.out(line);
       },
     });
     const wallSeconds = (performance.now() - started) / 1000;
+    if (terminal) {
+      let previous: number | undefined;
+      for (const event of replay) {
+        const at = event.timestamp?.getTime();
+        if (at !== undefined && previous !== undefined && at > previous) {
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(300, ((at - previous!) / 60_000) * 25)),
+          );
+        }
+        if (at !== undefined) previous = at;
+        progress.apply([event]);
+        draw((text) => terminal.write(text));
+      }
+    }
     if (values.json) output.out(JSON.stringify(report, null, 2));
     else printSummary(output, report, progress, wallSeconds);
     return EXIT[report.status];
