@@ -22,6 +22,25 @@ export function parseCommandLine<T extends Options>(args: string[], options: T, 
   return parsed;
 }
 
+/** A number within [min, max] (a whole one unless `fractions`), or a usage error naming the flag and the range. */
+export function numberOption(
+  flag: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  fractions = true,
+): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (!fractions && !Number.isInteger(n)) || n < min || n > max) {
+    throw new UsageError(
+      `--${flag} ${value}: must be a ${fractions ? 'number' : 'whole number'} from ${min} to ${max}.`,
+    );
+  }
+  return n;
+}
+
 /** A whole number within [min, max], or a usage error naming the flag and the range. */
 export function integerOption(
   flag: string,
@@ -30,24 +49,5 @@ export function integerOption(
   min: number,
   max: number,
 ): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag} ${value}: must be a whole number from ${min} to ${max}.`);
-  }
-  return n;
-}
-
-export function numberOption(
-  flag: string,
-  value: string | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new UsageError(`--${flag} ${value}: must be a number from ${min} to ${max}.`);
-  return n;
+  return numberOption(flag, value, fallback, min, max, false);
 }
