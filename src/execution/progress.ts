@@ -202,7 +202,7 @@ export function renderLive(view: ProgressView, width = 24): string[] {
         ? `  ${formatDuration(g.endedAt - g.startedAt)}`
         : '';
     lines.push(
-      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${g.phase}${g.status ? ` (${g.status})` : ''}${took}`,
+      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${g.phase === 'waiting' && view.ended ? 'not reached (untouched)' : g.phase}${g.status ? ` (${g.status})` : ''}${took}`,
     );
   }
   return lines;

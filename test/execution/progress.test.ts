@@ -67,4 +67,19 @@ describe('formatting', () => {
     expect(formatDuration(125)).toBe('2m 05s');
     expect(formatDuration(7260)).toBe('2h 01m');
   });
+
+  it('shows a group the rollout never reached as untouched once the execution has ended', () => {
+    const progress = new RolloutProgress(['web', 'worker']);
+    progress.apply([
+      { id: ++id, timestamp: at(0), type: 'ExecutionStarted' },
+      exited(60, 'CheckRefreshStatus', refresh('web', 'Failed', 'FAILED', 10)),
+      {
+        id: ++id,
+        timestamp: at(120),
+        type: 'ExecutionFailed',
+        executionFailedEventDetails: { error: 'RolloutRolledBack' },
+      },
+    ]);
+    expect(renderLive(progress.view, 10)[2]).toBe('  worker   [..........]   0%  not reached (untouched)');
+  });
 });
