@@ -25,11 +25,14 @@ export async function historySince(
 ): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
+  // Small pages: between two polls only a few events are new, and each event carries the whole state. (The
+  // page size stays the same across one read: a pagination token belongs to the request that returned it.)
+  const maxResults = 25;
   do {
     const page = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
-        maxResults: 200,
+        maxResults,
         nextToken,
         reverseOrder: true,
         includeExecutionData: true,
