@@ -172,12 +172,13 @@ export async function cancelRefresh(
 }
 
 /**
- * Points the group at one numbered launch template version. Native rollback returns a group to the version
- * it launched from before the refresh, so that must be a number: `$Default` already resolves to the new image.
+ * Points the group at one launch template version. Before a refresh it is pinned to a number: native rollback
+ * returns a group to the version it launched from before the refresh, so that must be a number (`$Default`
+ * already resolves to the new image). After the rollout the group gets its own setting back.
  */
 export async function pinGroupTemplateVersion(
   autoscaling: AutoScalingClient,
-  input: { autoScalingGroupName: string; launchTemplateId: string; version: number },
+  input: { autoScalingGroupName: string; launchTemplateId: string; version: number | string },
 ): Promise<void> {
   try {
     await autoscaling.send(

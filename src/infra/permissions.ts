@@ -144,8 +144,16 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
       ];
     case 'TriggerRollbackRefresh':
       return [
-        allow(['autoscaling:DescribeInstanceRefreshes'], ['*']),
-        allow(['autoscaling:StartInstanceRefresh', 'autoscaling:CancelInstanceRefresh'], arns.groups),
+        allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes'], ['*']),
+        // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
+        allow(
+          [
+            'autoscaling:StartInstanceRefresh',
+            'autoscaling:CancelInstanceRefresh',
+            'autoscaling:UpdateAutoScalingGroup',
+          ],
+          arns.groups,
+        ),
         ...launchFromTemplates(arns),
       ];
     case 'CheckRefreshStatus':

@@ -12,6 +12,7 @@ import {
 } from '../core/refresh-plan.ts';
 import { rolloutEventSchema, type RefreshRecord, type Rollout } from '../core/rollout.ts';
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
+import { restoreGroupVersions } from './group-versions.ts';
 import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
@@ -30,9 +31,14 @@ export function createTriggerInstanceRefresh(deps: StepDependencies): (event: un
     if (decision.kind === 'invalid')
       throw new InvalidEventError(`trigger_instance_refresh: ${decision.reason}`);
     if (decision.kind === 'done') {
-      stepLogger(deps, 'trigger_instance_refresh', { rolloutId, imageId }).info('all-groups-refreshed', {
-        groups: rollout.groups.map((g) => g.autoScalingGroupName),
-      });
+      const log = stepLogger(deps, 'trigger_instance_refresh', { rolloutId, imageId });
+      await restoreGroupVersions(
+        deps,
+        rollout.groups,
+        new Set(rollout.refreshes.map((r) => r.autoScalingGroupName)),
+        log,
+      );
+      log.info('all-groups-refreshed', { groups: rollout.groups.map((g) => g.autoScalingGroupName) });
       return { ...rollout, done: true };
     }
 

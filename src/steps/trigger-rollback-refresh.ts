@@ -9,6 +9,7 @@ import {
   type RefreshRecord,
 } from '../core/rollout.ts';
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
+import { restoreGroupVersions } from './group-versions.ts';
 import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /** The rollout after RollbackAmi: possibly partial (a failure can come before the forward steps finished). */
@@ -51,9 +52,10 @@ export function createTriggerRollbackRefresh(
     }
     const group = plan.groups[plan.index];
     if (!group) {
-      stepLogger(deps, 'trigger_rollback_refresh', { rolloutId, imageId }).info('fleet-rolled-back', {
-        groups: plan.groups.map((g) => g.autoScalingGroupName),
-      });
+      const log = stepLogger(deps, 'trigger_rollback_refresh', { rolloutId, imageId });
+      const touched = new Set([...rollout.refreshes, ...plan.groups].map((g) => g.autoScalingGroupName));
+      await restoreGroupVersions(deps, rollout.groups, touched, log);
+      log.info('fleet-rolled-back', { groups: plan.groups.map((g) => g.autoScalingGroupName) });
       return { ...rollout, fleetRollback: { ...plan, done: true } };
     }
     const { autoScalingGroupName, launchTemplateId, launchTemplateVersion } = group;

@@ -128,9 +128,11 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ssm:PutParameter',
   ],
   TriggerRollbackRefresh: [
+    'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'autoscaling:StartInstanceRefresh',
     'autoscaling:CancelInstanceRefresh',
+    'autoscaling:UpdateAutoScalingGroup',
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
@@ -359,6 +361,7 @@ describe('AmiRolloutPipeline template', () => {
         ['TriggerInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'],
         ['TriggerRollbackRefresh', 'autoscaling:StartInstanceRefresh'],
         ['TriggerRollbackRefresh', 'autoscaling:CancelInstanceRefresh'],
+        ['TriggerRollbackRefresh', 'autoscaling:UpdateAutoScalingGroup'],
         ['CheckRefreshStatus', 'autoscaling:CancelInstanceRefresh'],
       ] as const) {
         expect(resolved(actionsOf(step).get(action)?.[0]?.Resource), `${step} ${action}`).toBe(groups);
