@@ -182,9 +182,10 @@ async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promis
 }
 
 /**
- * One rollout at a time, checked where it cannot be raced past: a start from the CLI and one from the trigger
- * can both pass the start-time check, but each execution's preflight sees the other running and refuses before
- * changing anything (at worst both refuse; never both proceed).
+ * One rollout at a time, checked again inside the execution: a start from the CLI and one from the trigger can
+ * both pass the start-time check, but each execution's preflight that sees the other running refuses before
+ * changing anything (both refuse rather than both proceed). ListExecutions is eventually consistent, so this
+ * narrows the race to the time a new execution takes to be listed; it does not close it.
  */
 async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string): Promise<void> {
   const match = /^(arn:[^:]+:states:[^:]+:[^:]+):execution:([^:]+):[^:]+$/.exec(executionArn);
