@@ -25,9 +25,9 @@ export async function historySince(
 ): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
-  // Small pages: between two polls only a few events are new, and each event carries the whole state. (The
-  // page size stays the same across one read: a pagination token belongs to the request that returned it.)
-  const maxResults = 25;
+  // Small pages between two polls, when only a few events are new (each carries the whole state); large ones
+  // for a first read of a long history. The size stays the same within one read: a token belongs to its request.
+  const maxResults = afterId === 0 ? 1000 : 25;
   do {
     const page = await sfn.send(
       new GetExecutionHistoryCommand({

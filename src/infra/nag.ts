@@ -90,7 +90,10 @@ export function nagAcknowledgments(
       describe,
       ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
     ],
-    CheckRollbackRefresh: [describe],
+    CheckRollbackRefresh: [
+      describe,
+      ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
+    ],
     Notify: [{ finding: iam5('Resource::*'), reason: XRAY_ON_STAR }],
   };
 

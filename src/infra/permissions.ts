@@ -138,13 +138,27 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
       ];
     case 'TriggerInstanceRefresh':
       return [
-        allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes'], ['*']),
+        allow(
+          [
+            'autoscaling:DescribeAutoScalingGroups',
+            'autoscaling:DescribeInstanceRefreshes',
+            'ec2:DescribeLaunchTemplateVersions',
+          ],
+          ['*'],
+        ),
         allow(['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'], arns.groups),
         ...launchFromTemplates(arns),
       ];
     case 'TriggerRollbackRefresh':
       return [
-        allow(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeInstanceRefreshes'], ['*']),
+        allow(
+          [
+            'autoscaling:DescribeAutoScalingGroups',
+            'autoscaling:DescribeInstanceRefreshes',
+            'ec2:DescribeLaunchTemplateVersions',
+          ],
+          ['*'],
+        ),
         // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
         allow(
           [
@@ -163,7 +177,11 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
         allow(['autoscaling:CancelInstanceRefresh'], arns.groups),
       ];
     case 'CheckRollbackRefresh':
-      return [allow(['autoscaling:DescribeInstanceRefreshes'], ['*'])];
+      return [
+        allow(['autoscaling:DescribeInstanceRefreshes'], ['*']),
+        // A rollback refresh past refreshTimeoutMinutes is cancelled by the check that finds it, like a forward one.
+        allow(['autoscaling:CancelInstanceRefresh'], arns.groups),
+      ];
     case 'Notify':
       return [
         allow(['sns:Publish'], [arns.topic]),

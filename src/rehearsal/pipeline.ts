@@ -48,7 +48,12 @@ export async function deployToLocalAccount(
   // As the CDK app does: the steps publish to the pipeline's topic. The configured topic is created when the
   // fleet lacks it (CreateTopic is idempotent); a config with only emails gets one named after the pipeline.
   const topicName = config.notificationTopicArn?.split(':').at(-1) ?? `${name}-notifications`;
-  const { TopicArn: topicArn } = await sns.send(new CreateTopicCommand({ Name: topicName }));
+  const { TopicArn: topicArn } = await sns.send(
+    new CreateTopicCommand({
+      Name: topicName,
+      ...(topicName.endsWith('.fifo') ? { Attributes: { FifoTopic: 'true' } } : {}),
+    }),
+  );
   if (!topicArn) throw new Error('CreateTopic returned no ARN');
   const deps = {
     config: { ...config, notificationTopicArn: topicArn },

@@ -39,7 +39,7 @@ export function createPreflight(deps: StepDependencies): (event: unknown) => Pro
       'preflight',
     );
     const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
-    if (executionArn && deps.sfn) await refuseConcurrentRollout(deps.sfn, executionArn);
+    if (executionArn && deps.sfn) await refuseConcurrentRollout(deps.sfn, executionArn, imageId);
 
     const image = await describeImage(ec2, imageId);
     if (!image)
@@ -183,21 +183,26 @@ async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promis
 
 /**
  * One rollout at a time, checked again inside the execution: a start from the CLI and one from the trigger can
- * both pass the start-time check, but each execution's preflight that sees the other running refuses before
- * changing anything (both refuse rather than both proceed). ListExecutions is eventually consistent, so this
- * narrows the race to the time a new execution takes to be listed; it does not close it.
+ * both pass the start-time check. Of executions running together, only the earliest goes on (ties broken by
+ * ARN); the others refuse here, before changing anything. ListExecutions is eventually consistent, so on AWS
+ * this narrows the race to the time a new execution takes to be listed; it does not close it.
  */
-async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string): Promise<void> {
+async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string, imageId: string): Promise<void> {
   const match = /^(arn:[^:]+:states:[^:]+:[^:]+):execution:([^:]+):[^:]+$/.exec(executionArn);
   if (!match) return;
   const stateMachineArn = `${match[1]}:stateMachine:${match[2]}`;
-  const others = (await listRunningExecutions(sfn, stateMachineArn)).filter(
-    (e) => e.executionArn !== executionArn,
-  );
-  const other = others[0];
-  if (other) {
+  const running = await listRunningExecutions(sfn, stateMachineArn);
+  // Not listed yet (eventual consistency): this execution is the newest there is.
+  const ownStart =
+    running.find((e) => e.executionArn === executionArn)?.startDate?.getTime() ?? Number.POSITIVE_INFINITY;
+  const earlier = running.find((e) => {
+    if (e.executionArn === executionArn) return false;
+    const start = e.startDate?.getTime() ?? 0;
+    return start < ownStart || (start === ownStart && e.executionArn < executionArn);
+  });
+  if (earlier) {
     throw new RolloutInProgressError(
-      `another rollout is running: ${other.name}${other.startDate ? ` since ${other.startDate.toISOString()}` : ''} (${other.executionArn}); one rollout at a time: wait for it to finish (or stop it), then start this one again. Nothing was changed.`,
+      `another rollout is running: ${earlier.name}${earlier.startDate ? ` since ${earlier.startDate.toISOString()}` : ''} (${earlier.executionArn}); one rollout at a time, so this execution stops here and changed nothing. When that rollout has finished, roll ${imageId} out again under a new execution name (aws stepfunctions start-execution --state-machine-arn ${stateMachineArn} --name rollout-${imageId}-2 --input '{"rolloutId":"rollout-${imageId}-2","imageId":"${imageId}"}').`,
     );
   }
 }

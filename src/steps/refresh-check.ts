@@ -31,13 +31,19 @@ export async function checkRefresh(
     outcome === 'IN_PROGRESS' &&
     startedAt !== undefined &&
     refreshTimedOut(startedAt, now(), config.refreshTimeoutMinutes);
+  let cancelled: 'cancelled' | 'none-active' | 'left-running' | undefined;
   if (timedOut) {
     outcome = 'FAILED';
-    const cancelled = await cancelRefresh(autoscaling, autoScalingGroupName);
+    // Auto Scaling's own rollback, or a cancel under way, is left to finish: cancelling it would stop the very
+    // thing that puts the group back. The fleet rollback waits for it (RefreshInProgressError retries).
+    cancelled =
+      found.status === 'RollbackInProgress' || found.status === 'Cancelling'
+        ? 'left-running'
+        : await cancelRefresh(autoscaling, autoScalingGroupName);
     log.warn(`${what}-timed-out`, { instanceRefreshId, status: found.status, cancelled });
   }
   const statusReason = timedOut
-    ? `${what === 'rollback-refresh' ? 'rollback refresh ' : ''}still ${found.status} after refreshTimeoutMinutes (${config.refreshTimeoutMinutes} min), cancelled${found.statusReason ? `: ${found.statusReason}` : ''}`
+    ? `${what === 'rollback-refresh' ? 'rollback refresh ' : ''}still ${found.status} after refreshTimeoutMinutes (${config.refreshTimeoutMinutes} min), ${cancelled === 'left-running' ? 'left to finish' : 'cancelled'}${found.statusReason ? `: ${found.statusReason}` : ''}`
     : (found.rollbackReason ?? found.statusReason);
   const refresh: RefreshRecord = {
     ...current,

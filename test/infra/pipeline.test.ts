@@ -114,6 +114,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
   TriggerInstanceRefresh: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
+    'ec2:DescribeLaunchTemplateVersions',
     'autoscaling:StartInstanceRefresh',
     'autoscaling:UpdateAutoScalingGroup',
     'ec2:RunInstances',
@@ -130,13 +131,14 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
   TriggerRollbackRefresh: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
+    'ec2:DescribeLaunchTemplateVersions',
     'autoscaling:StartInstanceRefresh',
     'autoscaling:CancelInstanceRefresh',
     'autoscaling:UpdateAutoScalingGroup',
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
-  CheckRollbackRefresh: ['autoscaling:DescribeInstanceRefreshes'],
+  CheckRollbackRefresh: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
   Notify: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'],
   StartRollout: [
     'states:ListExecutions',
@@ -363,6 +365,7 @@ describe('AmiRolloutPipeline template', () => {
         ['TriggerRollbackRefresh', 'autoscaling:CancelInstanceRefresh'],
         ['TriggerRollbackRefresh', 'autoscaling:UpdateAutoScalingGroup'],
         ['CheckRefreshStatus', 'autoscaling:CancelInstanceRefresh'],
+        ['CheckRollbackRefresh', 'autoscaling:CancelInstanceRefresh'],
       ] as const) {
         expect(resolved(actionsOf(step).get(action)?.[0]?.Resource), `${step} ${action}`).toBe(groups);
       }

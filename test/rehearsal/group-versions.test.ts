@@ -3,13 +3,21 @@ import { loadConfig } from '../../src/config/load.ts';
 import { readFleetFile } from '../../src/local-account/index.ts';
 import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
 
-const run = async (faults: Parameters<typeof rehearse>[0]['faults'] = []): Promise<Rehearsal> =>
-  rehearse({
+const run = async (
+  faults: Parameters<typeof rehearse>[0]['faults'] = [],
+  groupsOn = '$Default',
+): Promise<Rehearsal> => {
+  const fleet = await readFleetFile('examples/fleet.json');
+  return rehearse({
     config: await loadConfig('examples/rollout.config.json'),
-    fleet: await readFleetFile('examples/fleet.json'),
+    fleet: {
+      ...fleet,
+      autoScalingGroups: fleet.autoScalingGroups.map((g) => ({ ...g, launchTemplateVersion: groupsOn })),
+    },
     imageId: 'ami-0a1b2c3d4e5f60002',
     faults,
   });
+};
 
 /** The version setting of each group, and how many instances each group launched in all. */
 const groupSettings = (rehearsal: Rehearsal) =>
@@ -40,5 +48,24 @@ describe('what a rollout leaves on the groups', () => {
     expect(groupSettings(rehearsal)).toEqual({ web: '$Default', api: '$Default', worker: '$Default' });
     const templates = rehearsal.account.state.launchTemplates;
     expect([...templates.values()].map((t) => t.defaultVersion)).toEqual([1, 1]);
+  });
+
+  it('keeps a $Latest group on its safe number after a rollback: $Latest still names the bad version', async () => {
+    const rehearsal = await run(
+      [{ kind: 'unhealthyInstances', imageId: 'ami-0a1b2c3d4e5f60002', group: 'api' }],
+      '$Latest',
+    );
+    expect(rehearsal.report.status).toBe('ROLLED_BACK');
+    const template = rehearsal.account.state.launchTemplates.get('lt-0a1b2c3d4e5f60001')!;
+    expect(template.versions.get(template.latestVersion)!.data.ImageId).toBe('ami-0a1b2c3d4e5f60002');
+    // web was refreshed forward and back: it stays pinned to version 1, so a new instance launches the old image.
+    expect(groupSettings(rehearsal)['web']).toBe('1');
+    expect(groupSettings(rehearsal)['worker']).toBe('$Latest'); // never touched
+  });
+
+  it('gives a $Latest group its setting back after a successful rollout: $Latest is the new version', async () => {
+    const rehearsal = await run([], '$Latest');
+    expect(rehearsal.report.status).toBe('SUCCEEDED');
+    expect(groupSettings(rehearsal)).toEqual({ web: '$Latest', api: '$Latest', worker: '$Latest' });
   });
 });
