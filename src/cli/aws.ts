@@ -36,6 +36,19 @@ export interface AwsTarget {
   readonly stateMachine?: string;
 }
 
+export interface Connection {
+  readonly target: AwsTarget;
+  readonly sfn: SFNClient;
+  readonly stateMachineArn: string;
+}
+
+/** What every AWS command starts with: the target from its flags, a client, and the rollout state machine. */
+export async function connect(values: Parameters<typeof awsTargetFrom>[0]): Promise<Connection> {
+  const target = awsTargetFrom(values);
+  const sfn = createSfnClient(target);
+  return { target, sfn, stateMachineArn: await findStateMachine(sfn, target) };
+}
+
 export function awsTargetFrom(values: {
   endpoint?: string;
   region?: string;

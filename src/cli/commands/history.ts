@@ -1,15 +1,7 @@
 import { ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { formatDuration } from '../../execution/progress.ts';
 import { integerOption, parseCommandLine } from '../args.ts';
-import {
-  awsOptions,
-  awsOptionsUsage,
-  awsTargetFrom,
-  createSfnClient,
-  explainAwsError,
-  findStateMachine,
-  reportAwsErrors,
-} from '../aws.ts';
+import { awsOptions, awsOptionsUsage, connect, explainAwsError, reportAwsErrors } from '../aws.ts';
 import {
   describeRollout,
   durationSeconds,
@@ -55,9 +47,7 @@ export const historyCommand: Command = {
         json: { type: 'boolean' },
       });
       const limit = integerOption('limit', values.limit, 20, 1, 1000);
-      const target = awsTargetFrom(values);
-      const sfn = createSfnClient(target);
-      const stateMachineArn = await findStateMachine(sfn, target);
+      const { target, sfn, stateMachineArn } = await connect(values);
 
       const listed: ExecutionListItem[] = [];
       let nextToken: string | undefined;

@@ -1,16 +1,7 @@
 import { imageIdSchema } from '../../config/schema.ts';
 import { startRollout, type StartRolloutResult } from '../../steps/start-rollout.ts';
 import { parseCommandLine } from '../args.ts';
-import {
-  awsOptions,
-  awsOptionsUsage,
-  awsTargetFrom,
-  createSfnClient,
-  explainAwsError,
-  findStateMachine,
-  pollMsFor,
-  reportAwsErrors,
-} from '../aws.ts';
+import { awsOptions, awsOptionsUsage, connect, explainAwsError, pollMsFor, reportAwsErrors } from '../aws.ts';
 import {
   describeRollout,
   exitCodeFor,
@@ -54,9 +45,7 @@ export const startCommand: Command = {
       if (!checked.success)
         throw new UsageError(`--ami ${values.ami}: ${checked.error.issues[0]?.message ?? 'not an AMI id'}`);
       const imageId = checked.data;
-      const target = awsTargetFrom(values);
-      const sfn = createSfnClient(target);
-      const stateMachineArn = await findStateMachine(sfn, target);
+      const { target, sfn, stateMachineArn } = await connect(values);
 
       let started: StartRolloutResult;
       try {

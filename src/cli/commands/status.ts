@@ -5,13 +5,11 @@ import { parseCommandLine } from '../args.ts';
 import {
   awsOptions,
   awsOptionsUsage,
-  awsTargetFrom,
-  createSfnClient,
+  type AwsTarget,
+  connect,
   explainAwsError,
-  findStateMachine,
   pollMsFor,
   reportAwsErrors,
-  type AwsTarget,
 } from '../aws.ts';
 import {
   describeRollout,
@@ -68,9 +66,7 @@ export const statusCommand: Command = {
         { ...awsOptions, watch: { type: 'boolean' }, json: { type: 'boolean' } },
         1,
       );
-      const target = awsTargetFrom(values);
-      const sfn = createSfnClient(target);
-      const stateMachineArn = await findStateMachine(sfn, target);
+      const { target, sfn, stateMachineArn } = await connect(values);
       const given = positionals[0];
       const executionArn = given
         ? executionArnOf(stateMachineArn, given)
