@@ -27,13 +27,12 @@ export function createCheckRefreshStatus(deps: StepDependencies): (event: unknow
     });
 
     const refresh = await checkRefresh(deps, current, log, 'instance-refresh');
-    const outcome = refresh.outcome;
     return {
       ...rollout,
       refresh,
       refreshes: rollout.refreshes.map((r) => (r.groupIndex === refresh.groupIndex ? refresh : r)),
       // Derived from the refresh, not incremented, so checking twice cannot skip a group.
-      groupIndex: outcome === 'SUCCEEDED' ? refresh.groupIndex + 1 : rollout.groupIndex,
+      groupIndex: refresh.outcome === 'SUCCEEDED' ? refresh.groupIndex + 1 : rollout.groupIndex,
     };
   };
 }

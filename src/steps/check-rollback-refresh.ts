@@ -28,7 +28,6 @@ export function createCheckRollbackRefresh(
       autoScalingGroupName,
     });
     const refresh = await checkRefresh(deps, current, log, 'rollback-refresh');
-    const outcome = refresh.outcome;
     return {
       ...rollout,
       fleetRollback: {
@@ -36,7 +35,7 @@ export function createCheckRollbackRefresh(
         refresh,
         refreshes: plan.refreshes.map((r) => (r.groupIndex === refresh.groupIndex ? refresh : r)),
         // Derived from the refresh, so checking twice cannot skip a group.
-        index: outcome === 'SUCCEEDED' ? refresh.groupIndex + 1 : plan.index,
+        index: refresh.outcome === 'SUCCEEDED' ? refresh.groupIndex + 1 : plan.index,
       },
     };
   };
