@@ -77,6 +77,33 @@ function actionsOf(step: StepFunctionName | 'StartRollout'): Map<string, Stateme
   return byAction;
 }
 
+/**
+ * The actions docs/iam.md lists per function ("Permissions by function"), split by whether the row says the
+ * grant depends on the configuration ("only with ...").
+ */
+function documentedActions(): Map<string, { always: Set<string>; conditional: Set<string> }> {
+  const text = readFileSync('docs/iam.md', 'utf8');
+  const section = text.slice(
+    text.indexOf('## Permissions by function'),
+    text.indexOf('## Implied permissions'),
+  );
+  const rows = section.split('\n').filter((line) => line.startsWith('|') && !/^\|\s*-/.test(line));
+  const byFunction = new Map<string, { always: Set<string>; conditional: Set<string> }>();
+  let current = '';
+  for (const row of rows.slice(1)) {
+    const [name = '', actions = ''] = row
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+    if (name) current = name;
+    const entry = byFunction.get(current) ?? { always: new Set<string>(), conditional: new Set<string>() };
+    const into = /only with/.test(actions) ? entry.conditional : entry.always;
+    for (const [, action] of actions.matchAll(/`([a-z0-9-]+:[A-Za-z]+)`/g)) into.add(action!);
+    byFunction.set(current, entry);
+  }
+  return byFunction;
+}
+
 /** A policy Resource as text, `{Ref: AWS::Partition}` as aws, several resources joined by a space. */
 const resolved = (value: unknown): string => {
   const one = (node: unknown): string => {
@@ -345,6 +372,23 @@ describe('AmiRolloutPipeline template', () => {
         expect(actions).toEqual([...expectedActions[step], ...everyFunctionMay].sort());
       });
     }
+
+    it('matches the table in docs/iam.md: every grant documented, every unconditional one granted', () => {
+      const documented = documentedActions();
+      for (const step of [...stepFunctionNames, 'StartRollout' as const]) {
+        const doc = documented.get(step);
+        expect(doc, `docs/iam.md has no row for ${step}`).toBeDefined();
+        const granted = [...actionsOf(step).keys()].filter((a) => !everyFunctionMay.includes(a));
+        expect(
+          [...doc!.always].filter((a) => !granted.includes(a)),
+          `${step}: documented, not granted`,
+        ).toEqual([]);
+        expect(
+          granted.filter((a) => !doc!.always.has(a) && !doc!.conditional.has(a)),
+          `${step}: granted, not documented`,
+        ).toEqual([]);
+      }
+    });
 
     it('allows "*" only for actions AWS does not scope, and RunInstances only from the configured templates', () => {
       for (const step of [...stepFunctionNames, 'StartRollout' as const]) {
