@@ -79,6 +79,20 @@ export class RolloutInProgressError extends RolloutError {
   override readonly name = 'RolloutInProgressError';
 }
 
+/**
+ * A launch template the rollout would point groups at carries an instance profile whose role the pipeline may
+ * not pass (it is not in `instanceRoleArns`): Auto Scaling would refuse the group update with AccessDenied
+ * after the parameter and templates had already changed.
+ */
+export class InstanceRoleNotPassableError extends RolloutError {
+  override readonly name = 'InstanceRoleNotPassableError';
+}
+
+/** A launch template names an instance profile that does not exist, so nothing could launch from it. */
+export class InstanceProfileNotFoundError extends RolloutError {
+  override readonly name = 'InstanceProfileNotFoundError';
+}
+
 /** Nothing to roll back to: `{param}` is empty and the templates do not agree on one image. */
 export class NoRollbackTargetError extends RolloutError {
   override readonly name = 'NoRollbackTargetError';
@@ -138,6 +152,8 @@ export const rolloutErrorNames = [
   'GroupTemplateMismatchError',
   'RefreshInProgressError',
   'RolloutInProgressError',
+  'InstanceRoleNotPassableError',
+  'InstanceProfileNotFoundError',
   'NoRollbackTargetError',
   'RollbackImageNotAvailableError',
   'ImageShareError',

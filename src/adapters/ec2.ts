@@ -51,10 +51,18 @@ export async function describeImage(ec2: EC2Client, imageId: string): Promise<Im
   }
 }
 
+/** A launch template's `IamInstanceProfile`: EC2 takes the profile's ARN or its name. */
+export interface InstanceProfileReference {
+  readonly arn?: string;
+  readonly name?: string;
+}
+
 export interface TemplateVersion extends TemplateVersionFacts {
   readonly launchTemplateId: string;
   readonly launchTemplateName?: string;
   readonly defaultVersion: boolean;
+  /** The instance profile instances launched from this version get; Auto Scaling checks iam:PassRole on it. */
+  readonly instanceProfile?: InstanceProfileReference;
 }
 
 /**
@@ -72,6 +80,11 @@ export async function describeTemplateVersion(
     );
     const found = LaunchTemplateVersions[0];
     if (!found || found.VersionNumber === undefined) return undefined;
+    const profile = found.LaunchTemplateData?.IamInstanceProfile;
+    const instanceProfile =
+      profile?.Arn || profile?.Name
+        ? { ...(profile.Arn ? { arn: profile.Arn } : {}), ...(profile.Name ? { name: profile.Name } : {}) }
+        : undefined;
     return {
       launchTemplateId,
       ...(found.LaunchTemplateName ? { launchTemplateName: found.LaunchTemplateName } : {}),
@@ -79,6 +92,7 @@ export async function describeTemplateVersion(
       ...(found.LaunchTemplateData?.ImageId ? { imageId: found.LaunchTemplateData.ImageId } : {}),
       ...(found.VersionDescription ? { description: found.VersionDescription } : {}),
       defaultVersion: found.DefaultVersion === true,
+      ...(instanceProfile ? { instanceProfile } : {}),
     };
   } catch (error) {
     if (hasAwsErrorCode(error, 'InvalidLaunchTemplateId.VersionNotFound')) return undefined;

@@ -78,6 +78,13 @@ const imageOwner = z
     'must be a 12-digit account id, "self", "amazon" or "aws-marketplace"',
   );
 
+const roleArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+    'must be an IAM role ARN such as arn:aws:iam::111122223333:role/web-instance (with its path, if any)',
+  );
+
 const topicArn = z
   .string()
   .regex(
@@ -170,6 +177,12 @@ export const rolloutConfigSchema = z
     shareWithOrganizationArns: uniqueList(organizationArn, 'organization ARN').default([]),
     shareWithOrganizationalUnitArns: uniqueList(organizationalUnitArn, 'OU ARN').default([]),
     trustedImageOwners: nonEmptyUniqueList(imageOwner, 'image owner'),
+    /**
+     * Default none: the roles of the launch templates' instance profiles. Pointing a group at a template with an
+     * instance profile needs iam:PassRole on its role; the pipeline may pass exactly these (to EC2 only), and
+     * preflight refuses a template whose profile carries any other role.
+     */
+    instanceRoleArns: uniqueList(roleArn, 'role ARN').default([]),
     notificationTopicArn: topicArn.optional(),
     /** For the CDK app, which creates the topic and subscribes these addresses. */
     notificationEmails: uniqueList(

@@ -10,7 +10,7 @@ import { AmiRolloutPipeline, projectRoot } from './pipeline.ts';
  *   config            the configuration file (default: $AMI_ROLLOUT_CONFIG_FILE, else examples/rollout.config.json)
  *   stackName         default AmiRollout
  *   imagePipelineArn  only images from this Image Builder pipeline start a rollout (default: any image)
- *   instanceRoleArns  comma-separated roles of the launch templates' instance profiles (default: none)
+ *   instanceRoleArns  deprecated: comma-separated roles added to the configuration's instanceRoleArns
  *   imageBuilderTrigger  "false" to deploy without the Image Builder trigger (default true)
  */
 

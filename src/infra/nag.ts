@@ -1,15 +1,18 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { RolloutConfig } from '../config/schema.ts';
-import { stepFunctionNames, type StepFunctionName } from '../statemachine/definition.ts';
-import { executionArnPattern } from './permissions.ts';
+import { stepFunctionNames } from '../statemachine/definition.ts';
+import { executionArnPattern, groupArnPattern, imageBuilderImagePattern } from './permissions.ts';
 import type { AmiRolloutPipeline } from './pipeline.ts';
 
 /**
  * The cdk-nag AwsSolutions findings the pipeline keeps on purpose, each with the reason. Everything else
  * AwsSolutions checks passes (a test synthesizes with AwsSolutionsChecks and fails on any finding left).
- * Every finding here is an IAM5 "wildcard" one: an action AWS authorizes only on `*`, or an ARN whose last
- * part is not known when the stack is deployed.
+ *
+ * Each acknowledgment is recorded on the one policy whose statements it covers, never on a whole role: the
+ * `Resource::*` ones on the policies that hold only read-only Describe calls and tracing, only the launch check,
+ * or only the state machine's log delivery; the others name their exact ARN. A grant on `*` added later to a
+ * role's default policy (where `role.addToPrincipalPolicy` puts it) is therefore reported, not silenced.
  */
 
 export interface NagAcknowledgment {
@@ -24,6 +27,8 @@ const XRAY_ON_STAR =
   'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.';
 const LAUNCH_ON_STAR =
   'Auto Scaling checks that whoever points a group at a launch template may launch from it. ec2:RunInstances is on "*" (it touches instances, volumes, ENIs, subnets, security groups and images whose ids are in the template) but limited by the ec2:LaunchTemplate condition to the configured templates; ec2:CreateTags is limited by ec2:CreateAction=RunInstances to tagging at launch.';
+const GROUP_ARN =
+  'An Auto Scaling group ARN holds a UUID AWS assigns at creation (autoScalingGroup:UUID:autoScalingGroupName/NAME); the wildcard is only that UUID, the group name is fixed.';
 
 /** The text cdk-nag prints for a (possibly tokenized) ARN: `arn:<AWS::Partition>:ec2:us-east-1::image/*`. */
 export function nagText(stack: Stack, value: string): string {
@@ -46,7 +51,7 @@ export function nagText(stack: Stack, value: string): string {
 
 const iam5 = (resourceOrAction: string) => `AwsSolutions-IAM5[${resourceOrAction}]`;
 
-/** The acknowledgments, by construct: returned for the README and the tests, and applied with `Validations`. */
+/** The acknowledgments, by construct: returned for docs/iam.md and the tests, and applied with `Validations`. */
 export function nagAcknowledgments(
   pipeline: AmiRolloutPipeline,
   config: RolloutConfig,
@@ -54,74 +59,91 @@ export function nagAcknowledgments(
   const stack = Stack.of(pipeline);
   const { partition, region, account } = stack;
   const text = (arn: string) => nagText(stack, arn);
-  const groupArns = config.autoScalingGroupNames.map((name) =>
-    text(`arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${name}`),
-  );
-  const groupReason =
-    'An Auto Scaling group ARN holds a UUID AWS assigns at creation (autoScalingGroup:UUID:autoScalingGroupName/NAME); the wildcard is only that UUID, the group name is fixed.';
-  const describe = { finding: iam5('Resource::*'), reason: `${DESCRIBE_ONLY_ON_STAR} ${XRAY_ON_STAR}` };
+  const groups = config.autoScalingGroupNames.map((name) => ({
+    finding: iam5(`Resource::${text(groupArnPattern(stack, name))}`),
+    reason: GROUP_ARN,
+  }));
+  const star = (reason: string) => [{ finding: iam5('Resource::*'), reason }];
+  const readOnly = star(`${DESCRIBE_ONLY_ON_STAR} ${XRAY_ON_STAR}`);
 
-  const perStep: Record<StepFunctionName, NagAcknowledgment[]> = {
-    Preflight: [describe],
-    ShareAmi: [
-      describe,
-      {
-        finding: iam5(`Resource::${text(`arn:${partition}:ec2:${region}::image/*`)}`),
-        reason:
-          'The image to share and protect arrives with each execution (Image Builder makes a new AMI id per build), so it cannot be named at deploy time. Image ARNs carry no account; ModifyImageAttribute and EnableImageDeregistrationProtection succeed only on images this account owns.',
-      },
-      {
-        finding: iam5(`Resource::${text(`arn:${partition}:ec2:${region}::snapshot/*`)}`),
-        reason:
-          "The snapshots shared are the new AMI's, found from the image at run time. ModifySnapshotAttribute succeeds only on snapshots this account owns.",
-      },
-    ],
-    UpdateLaunchTemplates: [describe],
-    RollbackAmi: [describe],
-    TriggerInstanceRefresh: [
-      { finding: iam5('Resource::*'), reason: `${DESCRIBE_ONLY_ON_STAR} ${LAUNCH_ON_STAR} ${XRAY_ON_STAR}` },
-      ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
-    ],
-    TriggerRollbackRefresh: [
-      { finding: iam5('Resource::*'), reason: `${DESCRIBE_ONLY_ON_STAR} ${LAUNCH_ON_STAR} ${XRAY_ON_STAR}` },
-      ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
-    ],
-    CheckRefreshStatus: [
-      describe,
-      ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
-    ],
-    CheckRollbackRefresh: [
-      describe,
-      ...groupArns.map((arn) => ({ finding: iam5(`Resource::${arn}`), reason: groupReason })),
-    ],
-    Notify: [{ finding: iam5('Resource::*'), reason: XRAY_ON_STAR }],
+  /** By role: what its default policy (`role`) and its other policies may keep. */
+  const byRole: Record<string, Partial<Record<string, NagAcknowledgment[]>>> = {
+    Preflight: {
+      readOnlyOnStar: readOnly,
+      role: [
+        {
+          finding: iam5(`Resource::${text(`arn:${partition}:iam::${account}:instance-profile/*`)}`),
+          reason:
+            "iam:GetInstanceProfile (read-only) of the profiles the launch templates name, whose role preflight checks against instanceRoleArns: a template's profile is read at run time and can change after deploy. This account only.",
+        },
+      ],
+    },
+    ShareAmi: {
+      readOnlyOnStar: readOnly,
+      imagesAtRunTime: [
+        {
+          finding: iam5(`Resource::${text(`arn:${partition}:ec2:${region}::image/*`)}`),
+          reason:
+            'The image to share and protect arrives with each execution (Image Builder makes a new AMI id per build), so it cannot be named at deploy time. Image ARNs carry no account; ModifyImageAttribute and EnableImageDeregistrationProtection succeed only on images this account owns. ModifyImageAttribute has no condition key for the accounts added (docs/iam.md).',
+        },
+        ...(config.shareWithAccountIds.length > 0
+          ? [
+              {
+                finding: iam5(`Resource::${text(`arn:${partition}:ec2:${region}::snapshot/*`)}`),
+                reason:
+                  "The snapshots shared are the new AMI's, found from the image at run time. ModifySnapshotAttribute succeeds only on snapshots this account owns, and the policy allows it only to add the configured accounts (ec2:Add/userId), never a group (ec2:Add/group absent).",
+              },
+            ]
+          : []),
+      ],
+    },
+    UpdateLaunchTemplates: { readOnlyOnStar: readOnly },
+    RollbackAmi: { readOnlyOnStar: readOnly },
+    TriggerInstanceRefresh: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
+    TriggerRollbackRefresh: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
+    CheckRefreshStatus: { readOnlyOnStar: readOnly, role: groups },
+    CheckRollbackRefresh: { readOnlyOnStar: readOnly, role: groups },
+    Notify: { readOnlyOnStar: star(XRAY_ON_STAR) },
+    StartRollout: {
+      readOnlyOnStar: star(XRAY_ON_STAR),
+      role: [
+        {
+          finding: iam5(`Resource::${text(executionArnPattern(stack, pipeline.stateMachineName))}`),
+          reason:
+            "DescribeExecution of this state machine's executions only: execution names are derived from each new AMI id (rollout-ami-...), unknown at deploy time.",
+        },
+        {
+          finding: iam5(`Resource::${text(imageBuilderImagePattern(stack))}`),
+          reason:
+            'GetImage of the Image Builder image named in the AVAILABLE event: its recipe name and version arrive with the event. Read-only, this account and region.',
+        },
+      ],
+    },
+    StateMachine: {
+      serviceOnStar: star(
+        `Step Functions logging to CloudWatch Logs uses the vended-logs API (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), which AWS authorizes only on "*". ${XRAY_ON_STAR}`,
+      ),
+    },
   };
 
   const entries: { construct: IConstruct; path: string; acknowledgments: NagAcknowledgment[] }[] = [];
-  const add = (construct: IConstruct | undefined, acknowledgments: NagAcknowledgment[]) => {
-    if (!construct) return;
+  const add = (construct: IConstruct | undefined, acknowledgments: NagAcknowledgment[] | undefined) => {
+    if (!construct || !acknowledgments || acknowledgments.length === 0) return;
     entries.push({ construct, path: construct.node.path, acknowledgments });
   };
-  for (const step of stepFunctionNames) add(pipeline.functions[step].role, perStep[step]);
-  add(pipeline.stateMachine.role, [
+  const owners = [...stepFunctionNames, 'StartRollout', 'StateMachine'];
+  for (const owner of owners) {
+    const rolePolicies = pipeline.rolePolicies[owner];
+    if (!rolePolicies) continue;
+    const wanted = byRole[owner] ?? {};
+    add(rolePolicies.role.node.tryFindChild('DefaultPolicy'), wanted['role']);
+    for (const [kind, policy] of Object.entries(rolePolicies.policies)) add(policy, wanted[kind]);
+  }
+  add(pipeline.triggerDeadLetterQueue, [
     {
-      finding: iam5('Resource::*'),
+      finding: 'AwsSolutions-SQS3',
       reason:
-        'Step Functions logging to CloudWatch Logs uses the vended-logs API (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), which AWS authorizes only on "*". ' +
-        XRAY_ON_STAR,
-    },
-  ]);
-  add(pipeline.startFunction?.role, [
-    { finding: iam5('Resource::*'), reason: XRAY_ON_STAR },
-    {
-      finding: iam5(`Resource::${text(executionArnPattern(stack, pipeline.stateMachineName))}`),
-      reason:
-        "DescribeExecution of this state machine's executions only: execution names are derived from each new AMI id (rollout-ami-...), unknown at deploy time.",
-    },
-    {
-      finding: iam5(`Resource::${text(`arn:${partition}:imagebuilder:${region}:${account}:image/*`)}`),
-      reason:
-        'GetImage of the Image Builder image named in the AVAILABLE event: its recipe name and version arrive with the event. Read-only, this account and region.',
+        "This queue is the dead-letter queue of the Image Builder rule's target (an EventBridge target's DeadLetterConfig, which cdk-nag does not see); a dead-letter queue needs none of its own.",
     },
   ]);
   return entries;

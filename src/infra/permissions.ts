@@ -5,26 +5,41 @@ import { previousParameterName } from '../core/parameter-plan.ts';
 import type { StepFunctionName } from '../statemachine/definition.ts';
 
 /**
- * Least privilege, one function at a time: each step gets the actions its adapters call (src/adapters/*.ts)
- * and nothing else; every mutation is scoped to the configured launch templates, groups, parameters, the
- * pipeline's topic, or (for AMIs and snapshots, whose ids are only known at run time) to images and snapshots
- * in the stack's region. The README's IAM table is this file in prose.
+ * Least privilege, one function at a time: each step gets the actions its code calls (the SDK commands its
+ * bundle contains, test/infra/permissions.test.ts) plus the permissions AWS checks on the side
+ * (`impliedPermissions`), and nothing else. docs/iam.md is this file in prose.
+ *
+ * A role's statements are split into policies by why they are as broad as they are, so each cdk-nag
+ * acknowledgment (nag.ts) covers exactly the statements it names and a new grant on `*` is never silenced:
+ * - `scoped`: every resource named (the role's default policy; its only wildcards are parts of ARNs AWS assigns
+ *   after deploy, each acknowledged by its exact text);
+ * - `readOnlyOnStar`: Describe calls AWS authorizes only on `*` (and the functions' X-Ray tracing);
+ * - `launchOnStar`: ec2:RunInstances / ec2:CreateTags that Auto Scaling checks, on `*` behind conditions;
+ * - `imagesAtRunTime`: the AMI and snapshots of each execution, unknown at deploy time.
  */
 
 /** The ARNs the step policies are scoped to, resolved in the stack's account, region and partition. */
 export interface ScopedArns {
   readonly launchTemplates: readonly string[];
   readonly groups: readonly string[];
-  /** `{param}` and `{param}-previous`. */
-  readonly parameters: readonly string[];
+  /** `{param}`. */
+  readonly parameter: string;
+  /** `{param}-previous`. */
+  readonly previousParameter: string;
   /** Every AMI in the region: the rollout's image id arrives with the execution, not at deploy time. */
   readonly images: string;
   /** Every EBS snapshot in the region: an AMI's snapshots are found from the image at run time. */
   readonly snapshots: string;
+  /** Every instance profile of the account: the launch templates name them, and can change after deploy. */
+  readonly instanceProfiles: string;
   readonly topic: string;
   readonly topicKey: string;
   /** Roles the launch templates' instance profiles pass to EC2 (Auto Scaling checks iam:PassRole). */
   readonly instanceRoles: readonly string[];
+  /** Accounts the AMI's snapshots are shared with (`shareWithAccountIds`). */
+  readonly shareAccounts: readonly string[];
+  /** Whether the AMI is shared at all (accounts, organizations or OUs). */
+  readonly sharesImage: boolean;
   /**
    * The pipeline's state machine, built from its name: the state machine refers to the functions, so a
    * function's policy cannot refer to the state machine resource without a cycle.
@@ -49,18 +64,29 @@ export function scopedArns(
     launchTemplates: config.launchTemplateIds.map(
       (id) => `arn:${partition}:ec2:${region}:${account}:launch-template/${id}`,
     ),
-    groups: config.autoScalingGroupNames.map(
-      (name) =>
-        `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${name}`,
-    ),
-    parameters: [config.amiParameterName, previousParameterName(config.amiParameterName)].map(parameterArn),
+    groups: config.autoScalingGroupNames.map((name) => groupArnPattern(stack, name)),
+    parameter: parameterArn(config.amiParameterName),
+    previousParameter: parameterArn(previousParameterName(config.amiParameterName)),
     images: `arn:${partition}:ec2:${region}::image/*`,
     snapshots: `arn:${partition}:ec2:${region}::snapshot/*`,
+    instanceProfiles: `arn:${partition}:iam::${account}:instance-profile/*`,
     topic: resources.topicArn,
     topicKey: resources.topicKeyArn,
     instanceRoles: resources.instanceRoleArns,
+    shareAccounts: config.shareWithAccountIds,
+    sharesImage:
+      config.shareWithAccountIds.length +
+        config.shareWithOrganizationArns.length +
+        config.shareWithOrganizationalUnitArns.length >
+      0,
     stateMachine: `arn:${partition}:states:${region}:${account}:stateMachine:${resources.stateMachineName}`,
   };
+}
+
+/** A group's ARN with its UUID (assigned at creation) wildcarded and its name fixed. */
+export function groupArnPattern(stack: Stack, name: string): string {
+  const { partition, region, account } = stack;
+  return `arn:${partition}:autoscaling:${region}:${account}:autoScalingGroup:*:autoScalingGroupName/${name}`;
 }
 
 /**
@@ -74,6 +100,82 @@ export const unscopableActions = [
   'autoscaling:DescribeInstanceRefreshes',
 ] as const;
 
+/** What a function's tracing writes; X-Ray supports no resource-level permissions. */
+export const tracingActions = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] as const;
+
+/** Why a permission is granted that no SDK command of the function names: AWS checks it on the side. */
+export interface ImpliedPermission {
+  /** The operation the function calls, `service:Operation`. */
+  readonly operation: string;
+  /** What AWS also checks when that operation runs. */
+  readonly needs: readonly string[];
+  /** The configuration key without which the check cannot arise (and nothing is granted). */
+  readonly onlyWith?: 'instanceRoleArns';
+  readonly reason: string;
+}
+
+const LAUNCH_CHECK =
+  'Pointing a group at a launch template makes Auto Scaling check that the caller may launch from it (Auto Scaling user guide, "Control Amazon EC2 launch template usage in Auto Scaling groups"): ec2:RunInstances, and ec2:CreateTags for templates that tag at launch.';
+const PASS_ROLE_CHECK =
+  "A template with an instance profile makes Auto Scaling check iam:PassRole on the profile's role (same guide, and the EC2 user guide's IAM roles for EC2).";
+
+/** The permissions AWS checks beyond the operation itself, for the operations the steps call. */
+export const impliedPermissions: readonly ImpliedPermission[] = [
+  {
+    operation: 'autoscaling:UpdateAutoScalingGroup',
+    needs: ['ec2:RunInstances', 'ec2:CreateTags'],
+    reason: LAUNCH_CHECK,
+  },
+  {
+    operation: 'autoscaling:StartInstanceRefresh',
+    needs: ['ec2:RunInstances', 'ec2:CreateTags'],
+    reason: `${LAUNCH_CHECK} StartInstanceRefresh with a DesiredConfiguration sets the group's template when it succeeds.`,
+  },
+  {
+    operation: 'autoscaling:UpdateAutoScalingGroup',
+    needs: ['iam:PassRole'],
+    onlyWith: 'instanceRoleArns',
+    reason: PASS_ROLE_CHECK,
+  },
+  {
+    operation: 'autoscaling:StartInstanceRefresh',
+    needs: ['iam:PassRole'],
+    onlyWith: 'instanceRoleArns',
+    reason: PASS_ROLE_CHECK,
+  },
+  {
+    operation: 'ec2:CreateLaunchTemplateVersion',
+    needs: ['iam:PassRole'],
+    onlyWith: 'instanceRoleArns',
+    reason:
+      "The Service Authorization Reference lists iam:PassRole as a dependent action of ec2:CreateLaunchTemplateVersion: a new version copies its source version's instance profile.",
+  },
+  {
+    operation: 'ssm:PutParameter',
+    needs: ['ec2:DescribeImages'],
+    reason:
+      'Parameter Store validates a DataType aws:ec2:image value with the caller\'s ec2:DescribeImages, after answering 200; without it the write silently fails (Parameter Store user guide, "Native parameter support for Amazon Machine Image IDs").',
+  },
+  {
+    operation: 'sns:Publish',
+    needs: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    reason:
+      'Publishing to a topic encrypted with a customer managed key needs the data key SNS encrypts the message with (SNS developer guide, "Encryption at rest": publisher permissions).',
+  },
+];
+
+/** Operations granted only when the configuration asks for them; the code checks the same before calling. */
+export const configuredOperations: Readonly<Record<string, string>> = {
+  'ec2:ModifyImageAttribute':
+    'shareWithAccountIds, shareWithOrganizationArns or shareWithOrganizationalUnitArns',
+  'ec2:ModifySnapshotAttribute': 'shareWithAccountIds',
+};
+
+export type PolicyKind = 'scoped' | 'readOnlyOnStar' | 'launchOnStar' | 'imagesAtRunTime';
+
+/** One function's statements, by the policy each belongs to (see the top of this file). */
+export type StepPolicies = Readonly<Record<PolicyKind, iam.PolicyStatement[]>>;
+
 const allow = (actions: string[], resources: readonly string[], conditions?: Record<string, unknown>) =>
   new iam.PolicyStatement({
     effect: iam.Effect.ALLOW,
@@ -82,112 +184,167 @@ const allow = (actions: string[], resources: readonly string[], conditions?: Rec
     ...(conditions ? { conditions } : {}),
   });
 
+const policies = (parts: Partial<Record<PolicyKind, iam.PolicyStatement[]>>): StepPolicies => ({
+  scoped: parts.scoped ?? [],
+  readOnlyOnStar: parts.readOnlyOnStar ?? [],
+  launchOnStar: parts.launchOnStar ?? [],
+  imagesAtRunTime: parts.imagesAtRunTime ?? [],
+});
+
+/** Passing the instance profiles' roles to EC2, and to nothing else; none when no role is configured. */
+function passInstanceRoles(arns: ScopedArns): iam.PolicyStatement[] {
+  if (arns.instanceRoles.length === 0) return [];
+  return [
+    allow(['iam:PassRole'], arns.instanceRoles, {
+      StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+    }),
+  ];
+}
+
 /**
- * Pointing a group at a launch template (UpdateAutoScalingGroup, and StartInstanceRefresh's
- * DesiredConfiguration, which sets the group's template when it succeeds) makes Auto Scaling check that the
- * caller may launch from it: ec2:RunInstances (and ec2:CreateTags for templates with tag specifications,
- * iam:PassRole for templates with an instance profile). RunInstances is limited to our templates through the
- * `ec2:LaunchTemplate` condition, CreateTags to tagging at launch.
+ * RunInstances on `*` limited to the configured templates by `ec2:LaunchTemplate`; CreateTags to tagging at
+ * launch. Not tightened with `ec2:IsLaunchTemplateResource`: Auto Scaling launches with subnets from the group
+ * (VPCZoneIdentifier), not the template, and the reference does not show its check passing that condition.
  */
 function launchFromTemplates(arns: ScopedArns): iam.PolicyStatement[] {
-  const statements = [
+  return [
     allow(['ec2:RunInstances'], ['*'], { ArnLike: { 'ec2:LaunchTemplate': [...arns.launchTemplates] } }),
     allow(['ec2:CreateTags'], ['*'], { StringEquals: { 'ec2:CreateAction': 'RunInstances' } }),
   ];
-  if (arns.instanceRoles.length > 0) {
-    statements.push(
-      allow(['iam:PassRole'], arns.instanceRoles, {
-        StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' },
-      }),
-    );
-  }
-  return statements;
+}
+
+/**
+ * Sharing the execution's AMI and its snapshots. Snapshots: only with the configured accounts, never a group
+ * (`all` is public), by the ec2:Add/userId and ec2:Add/group condition keys of ModifySnapshotAttribute; a
+ * call that adds nothing (a removal) has no ec2:Add/userId and is refused. ModifyImageAttribute has no such
+ * keys (Service Authorization Reference), so the image grant is bounded only to images of the region, and
+ * only granted when the configuration shares the image at all: docs/iam.md says what that leaves open.
+ */
+function shareImages(arns: ScopedArns): iam.PolicyStatement[] {
+  return [
+    allow(['ec2:EnableImageDeregistrationProtection'], [arns.images]),
+    ...(arns.sharesImage ? [allow(['ec2:ModifyImageAttribute'], [arns.images])] : []),
+    ...(arns.shareAccounts.length > 0
+      ? [
+          allow(['ec2:ModifySnapshotAttribute'], [arns.snapshots], {
+            StringEquals: { 'ec2:Add/userId': [...arns.shareAccounts] },
+            Null: { 'ec2:Add/group': 'true' },
+          }),
+        ]
+      : []),
+  ];
 }
 
 /** The policy statements of each step function. */
-export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): iam.PolicyStatement[] {
+export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies {
+  const both = [arns.parameter, arns.previousParameter];
   switch (step) {
     case 'Preflight':
-      return [
-        allow(
-          [
-            'ec2:DescribeImages',
-            'ec2:DescribeLaunchTemplateVersions',
-            'autoscaling:DescribeAutoScalingGroups',
-            'autoscaling:DescribeInstanceRefreshes',
-          ],
-          ['*'],
-        ),
-        allow(['ssm:GetParameter'], arns.parameters),
-        // One rollout at a time: preflight refuses while another execution of this state machine runs.
-        allow(['states:ListExecutions'], [arns.stateMachine]),
-      ];
+      return policies({
+        readOnlyOnStar: [
+          allow(
+            [
+              'ec2:DescribeImages',
+              'ec2:DescribeLaunchTemplateVersions',
+              'autoscaling:DescribeAutoScalingGroups',
+              'autoscaling:DescribeInstanceRefreshes',
+            ],
+            ['*'],
+          ),
+        ],
+        scoped: [
+          allow(['ssm:GetParameter'], both),
+          // One rollout at a time: preflight refuses while another execution of this state machine runs.
+          allow(['states:ListExecutions'], [arns.stateMachine]),
+          // The roles of the templates' instance profiles, checked against instanceRoleArns before any change.
+          allow(['iam:GetInstanceProfile'], [arns.instanceProfiles]),
+        ],
+      });
     case 'ShareAmi':
-      return [
-        allow(['ec2:DescribeImages'], ['*']),
-        allow(['ec2:ModifyImageAttribute', 'ec2:EnableImageDeregistrationProtection'], [arns.images]),
-        allow(['ec2:ModifySnapshotAttribute'], [arns.snapshots]),
-        allow(['ssm:GetParameter', 'ssm:PutParameter'], arns.parameters),
-      ];
+      return policies({
+        readOnlyOnStar: [allow(['ec2:DescribeImages'], ['*'])],
+        imagesAtRunTime: shareImages(arns),
+        scoped: [allow(['ssm:GetParameter', 'ssm:PutParameter'], both)],
+      });
     case 'UpdateLaunchTemplates':
+      return policies({
+        readOnlyOnStar: [allow(['ec2:DescribeLaunchTemplateVersions'], ['*'])],
+        scoped: [
+          allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], arns.launchTemplates),
+          ...passInstanceRoles(arns),
+        ],
+      });
     case 'RollbackAmi':
-      return [
-        allow(['ec2:DescribeLaunchTemplateVersions'], ['*']),
-        allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], arns.launchTemplates),
-        ...(step === 'RollbackAmi' ? [allow(['ssm:GetParameter', 'ssm:PutParameter'], arns.parameters)] : []),
-      ];
+      return policies({
+        // DescribeImages: SSM validates the aws:ec2:image value RollbackAmi writes with the caller's rights.
+        readOnlyOnStar: [allow(['ec2:DescribeLaunchTemplateVersions', 'ec2:DescribeImages'], ['*'])],
+        scoped: [
+          allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], arns.launchTemplates),
+          ...passInstanceRoles(arns),
+          // {param}-previous is read for the rollback target, never written.
+          allow(['ssm:GetParameter'], both),
+          allow(['ssm:PutParameter'], [arns.parameter]),
+        ],
+      });
     case 'TriggerInstanceRefresh':
-      return [
-        allow(
-          [
-            'autoscaling:DescribeAutoScalingGroups',
-            'autoscaling:DescribeInstanceRefreshes',
-            'ec2:DescribeLaunchTemplateVersions',
-          ],
-          ['*'],
-        ),
-        allow(['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'], arns.groups),
-        ...launchFromTemplates(arns),
-      ];
+      return policies({
+        readOnlyOnStar: [
+          allow(
+            [
+              'autoscaling:DescribeAutoScalingGroups',
+              'autoscaling:DescribeInstanceRefreshes',
+              'ec2:DescribeLaunchTemplateVersions',
+            ],
+            ['*'],
+          ),
+        ],
+        scoped: [
+          allow(['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'], arns.groups),
+          ...passInstanceRoles(arns),
+        ],
+        launchOnStar: launchFromTemplates(arns),
+      });
     case 'TriggerRollbackRefresh':
-      return [
-        allow(
-          [
-            'autoscaling:DescribeAutoScalingGroups',
-            'autoscaling:DescribeInstanceRefreshes',
-            'ec2:DescribeLaunchTemplateVersions',
-          ],
-          ['*'],
-        ),
-        // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
-        allow(
-          [
-            'autoscaling:StartInstanceRefresh',
-            'autoscaling:CancelInstanceRefresh',
-            'autoscaling:UpdateAutoScalingGroup',
-          ],
-          arns.groups,
-        ),
-        ...launchFromTemplates(arns),
-      ];
+      return policies({
+        readOnlyOnStar: [
+          allow(
+            [
+              'autoscaling:DescribeAutoScalingGroups',
+              'autoscaling:DescribeInstanceRefreshes',
+              'ec2:DescribeLaunchTemplateVersions',
+            ],
+            ['*'],
+          ),
+        ],
+        scoped: [
+          // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
+          allow(
+            [
+              'autoscaling:StartInstanceRefresh',
+              'autoscaling:CancelInstanceRefresh',
+              'autoscaling:UpdateAutoScalingGroup',
+            ],
+            arns.groups,
+          ),
+          ...passInstanceRoles(arns),
+        ],
+        launchOnStar: launchFromTemplates(arns),
+      });
     case 'CheckRefreshStatus':
-      return [
-        allow(['autoscaling:DescribeInstanceRefreshes'], ['*']),
-        // A refresh past refreshTimeoutMinutes is cancelled by the check that finds it.
-        allow(['autoscaling:CancelInstanceRefresh'], arns.groups),
-      ];
     case 'CheckRollbackRefresh':
-      return [
-        allow(['autoscaling:DescribeInstanceRefreshes'], ['*']),
-        // A rollback refresh past refreshTimeoutMinutes is cancelled by the check that finds it, like a forward one.
-        allow(['autoscaling:CancelInstanceRefresh'], arns.groups),
-      ];
+      return policies({
+        readOnlyOnStar: [allow(['autoscaling:DescribeInstanceRefreshes'], ['*'])],
+        // A refresh past refreshTimeoutMinutes is cancelled by the check that finds it (forward or rollback).
+        scoped: [allow(['autoscaling:CancelInstanceRefresh'], arns.groups)],
+      });
     case 'Notify':
-      return [
-        allow(['sns:Publish'], [arns.topic]),
-        // Publishing to a KMS-encrypted topic needs the data key SNS encrypts the message with.
-        allow(['kms:GenerateDataKey', 'kms:Decrypt'], [arns.topicKey]),
-      ];
+      return policies({
+        scoped: [
+          allow(['sns:Publish'], [arns.topic]),
+          // Publishing to a KMS-encrypted topic needs the data key SNS encrypts the message with.
+          allow(['kms:GenerateDataKey', 'kms:Decrypt'], [arns.topicKey]),
+        ],
+      });
   }
 }
 
@@ -201,16 +358,22 @@ export function executionArnPattern(stack: Stack, stateMachineName: string): str
   });
 }
 
+/** Image Builder images of the stack's account and region (the one to read arrives with the event). */
+export function imageBuilderImagePattern(stack: Stack): string {
+  return Arn.format({ service: 'imagebuilder', resource: 'image', resourceName: '*' }, stack);
+}
+
 /** The start function: look at and start executions of this one state machine, and read Image Builder images. */
 export function startRolloutPolicyStatements(
   stack: Stack,
   stateMachine: { stateMachineArn: string; stateMachineName: string },
-): iam.PolicyStatement[] {
+): StepPolicies {
   const executions = executionArnPattern(stack, stateMachine.stateMachineName);
-  const images = Arn.format({ service: 'imagebuilder', resource: 'image', resourceName: '*' }, stack);
-  return [
-    allow(['states:ListExecutions', 'states:StartExecution'], [stateMachine.stateMachineArn]),
-    allow(['states:DescribeExecution'], [executions]),
-    allow(['imagebuilder:GetImage'], [images]),
-  ];
+  return policies({
+    scoped: [
+      allow(['states:ListExecutions', 'states:StartExecution'], [stateMachine.stateMachineArn]),
+      allow(['states:DescribeExecution'], [executions]),
+      allow(['imagebuilder:GetImage'], [imageBuilderImagePattern(stack)]),
+    ],
+  });
 }

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV } from '../config/load.ts';
 import type { RolloutConfig } from '../config/schema.ts';
@@ -22,7 +23,14 @@ import {
 import { steps } from '../steps/index.ts';
 import { START_ROLLOUT_ENV } from '../steps/start-rollout.ts';
 import { acknowledgeNagFindings } from './nag.ts';
-import { scopedArns, startRolloutPolicyStatements, stepPolicyStatements } from './permissions.ts';
+import {
+  scopedArns,
+  startRolloutPolicyStatements,
+  stepPolicyStatements,
+  tracingActions,
+  type PolicyKind,
+  type StepPolicies,
+} from './permissions.ts';
 
 /** The repository root: step entries (`steps[name].entry`) are relative to it. */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -53,8 +61,8 @@ export interface AmiRolloutPipelineProps {
   /** The functions' runtime. Default Node.js 24 (`nodejs24.x`). */
   readonly runtime?: lambda.Runtime;
   /**
-   * Roles the launch templates' instance profiles carry: Auto Scaling checks that whoever points a group at a
-   * template may pass them (iam:PassRole). Default none (templates without an instance profile).
+   * @deprecated List the roles in the configuration's `instanceRoleArns`, which preflight checks too. Roles here
+   * are added to those (and handed to preflight with them). Default none.
    */
   readonly instanceRoleArns?: readonly string[];
   /** Start a rollout when Image Builder reports an image AVAILABLE. Default true. */
@@ -74,14 +82,29 @@ export interface AmiRolloutPipelineProps {
    * Default: minified ESM for Node.js 24 with source maps, the AWS SDK bundled (not the runtime's copy).
    */
   readonly bundling?: BundlingOptions;
-  /** What happens to the key and log groups when the stack is deleted. Default RETAIN. */
+  /** What happens to the key, log groups and dead-letter queue when the stack is deleted. Default RETAIN. */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A role and the policies its statements are split into (permissions.ts): `scoped` is the role's default
+ * policy, each other kind its own policy, so cdk-nag acknowledgments name exactly the statements they cover.
+ */
+export interface RolePolicies {
+  readonly role: iam.Role;
+  readonly policies: Readonly<Partial<Record<PolicyKind | 'serviceOnStar', iam.Policy>>>;
+}
+
+/** A role's default policy (when it has statements) and its other policies. */
+function policiesOf({ role, policies }: RolePolicies): Construct[] {
+  const defaultPolicy = role.node.tryFindChild('DefaultPolicy');
+  return [...(defaultPolicy instanceof Construct ? [defaultPolicy] : []), ...Object.values(policies)];
 }
 
 /**
  * The ami-rollout pipeline on AWS: one Lambda function per state machine step, the state machine from the
  * same definition the local account runs, an encrypted SNS topic only the pipeline may publish to, and an
- * EventBridge trigger on Image Builder images.
+ * EventBridge trigger on Image Builder images with a dead-letter queue.
  */
 export class AmiRolloutPipeline extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -93,6 +116,12 @@ export class AmiRolloutPipeline extends Construct {
   readonly key: kms.Key;
   readonly stateMachineLogGroup: logs.LogGroup;
   readonly imageBuilderRule?: events.Rule;
+  /** Where the trigger keeps an event it could not deliver after its retries. */
+  readonly triggerDeadLetterQueue?: sqs.Queue;
+  /** Every role of the pipeline with its policies, by function id (`Preflight`, ..., `StartRollout`, `StateMachine`). */
+  readonly rolePolicies: Readonly<Record<string, RolePolicies>>;
+  /** The roles the functions may pass to EC2: the configuration's `instanceRoleArns` and the deprecated prop. */
+  readonly instanceRoleArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: AmiRolloutPipelineProps) {
     super(scope, id);
@@ -112,24 +141,38 @@ export class AmiRolloutPipeline extends Construct {
         );
       }
     }
+    this.instanceRoleArns = [...new Set([...config.instanceRoleArns, ...(props.instanceRoleArns ?? [])])];
     const retention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    const trigger = props.imageBuilderTrigger ?? true;
+    const functionName = (functionId: string) => `${stateMachineName}-${functionId}`;
+    const functionLogGroupName = (functionId: string) => `/aws/lambda/${functionName(functionId)}`;
+    const stateMachineLogGroupName = `/aws/vendedlogs/states/${stateMachineName}`;
 
     this.key = new kms.Key(this, 'Key', {
       description: 'ami-rollout: encrypts the notification topic and the pipeline logs',
       enableKeyRotation: true,
       removalPolicy,
     });
-    // CloudWatch Logs encrypts the pipeline's log groups with the key; only log groups of this account.
+    // CloudWatch Logs encrypts the pipeline's own log groups with the key, and no other log group: the
+    // encryption context CloudWatch Logs sends names the log group (CloudWatch Logs user guide, "Encrypt log
+    // data in CloudWatch Logs using AWS KMS": kms:EncryptionContext:aws:logs:arn).
+    const logGroupArn = (name: string) =>
+      `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${name}`;
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+          ArnEquals: {
+            'kms:EncryptionContext:aws:logs:arn': [
+              ...[...stepFunctionNames, ...(trigger ? ['StartRollout'] : [])].map((f) =>
+                logGroupArn(functionLogGroupName(f)),
+              ),
+              logGroupArn(stateMachineLogGroupName),
+            ],
           },
         },
       }),
@@ -152,35 +195,72 @@ export class AmiRolloutPipeline extends Construct {
         removalPolicy,
       });
 
-    // The steps read the configuration from AMI_ROLLOUT_CONFIG; they publish to the topic created here.
-    const stepConfig = stack.toJsonString({ ...config, notificationTopicArn: this.topic.topicArn });
+    // The steps read the configuration from AMI_ROLLOUT_CONFIG; they publish to the topic created here, and
+    // preflight checks templates against every role the functions may pass.
+    const stepConfig = stack.toJsonString({
+      ...config,
+      instanceRoleArns: this.instanceRoleArns,
+      notificationTopicArn: this.topic.topicArn,
+    });
     const arns = scopedArns(stack, config, {
       topicArn: this.topic.topicArn,
       topicKeyArn: this.key.keyArn,
-      instanceRoleArns: props.instanceRoleArns ?? [],
+      instanceRoleArns: this.instanceRoleArns,
       stateMachineName,
     });
     const bundling = props.bundling ?? defaultBundling;
+    const rolePolicies: Record<string, RolePolicies> = {};
+
+    /**
+     * A role with `scoped` in its default policy and every other non-empty kind in a policy of its own. The
+     * function or state machine gets the role without policy updates, so what CDK would add on its own (X-Ray
+     * on `*`) lands in the policy named for it, never in the default one.
+     */
+    const makeRole = (
+      ownerId: string,
+      service: string,
+      description: string,
+      statements: StepPolicies & { serviceOnStar?: iam.PolicyStatement[] },
+    ): RolePolicies => {
+      const role = new iam.Role(this, `${ownerId}Role`, {
+        assumedBy: new iam.ServicePrincipal(service),
+        description,
+      });
+      for (const statement of statements.scoped) role.addToPrincipalPolicy(statement);
+      const policies: Partial<Record<PolicyKind | 'serviceOnStar', iam.Policy>> = {};
+      for (const kind of ['readOnlyOnStar', 'launchOnStar', 'imagesAtRunTime', 'serviceOnStar'] as const) {
+        const kindStatements = statements[kind] ?? [];
+        if (kindStatements.length === 0) continue;
+        policies[kind] = new iam.Policy(this, `${ownerId}${kind[0]!.toUpperCase()}${kind.slice(1)}Policy`, {
+          roles: [role],
+          statements: kindStatements,
+        });
+      }
+      const entry = { role, policies };
+      rolePolicies[ownerId] = entry;
+      return entry;
+    };
 
     const makeFunction = (
       functionId: string,
       entry: string,
       description: string,
-      statements: iam.PolicyStatement[],
+      statements: StepPolicies,
       environment: Record<string, string>,
       extra: { reservedConcurrentExecutions?: number } = {},
     ): NodejsFunction => {
-      const functionName = `${stateMachineName}-${functionId}`;
-      const group = logGroup(`/aws/lambda/${functionName}`, `${functionId}Logs`);
-      const role = new iam.Role(this, `${functionId}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `ami-rollout ${functionId}: only the calls this step makes`,
-      });
-      for (const statement of statements) role.addToPrincipalPolicy(statement);
+      const group = logGroup(functionLogGroupName(functionId), `${functionId}Logs`);
+      const traced = new iam.PolicyStatement({ actions: [...tracingActions], resources: ['*'] });
+      const { role, policies } = makeRole(
+        functionId,
+        'lambda.amazonaws.com',
+        `ami-rollout ${functionId}: only the calls this step makes`,
+        { ...statements, readOnlyOnStar: [...statements.readOnlyOnStar, traced] },
+      );
       // Its own log group only (no AWSLambdaBasicExecutionRole, which allows every log group).
       group.grantWrite(role);
-      return new NodejsFunction(this, `${functionId}Function`, {
-        functionName,
+      const fn = new NodejsFunction(this, `${functionId}Function`, {
+        functionName: functionName(functionId),
         description,
         entry: `${projectRoot}${entry}`,
         handler: 'handler',
@@ -189,7 +269,7 @@ export class AmiRolloutPipeline extends Construct {
         memorySize: 256,
         // A step makes a handful of calls the SDK retries itself; the state machine retries the rest.
         timeout: Duration.minutes(2),
-        role,
+        role: role.withoutPolicyUpdates(),
         logGroup: group,
         tracing: lambda.Tracing.ACTIVE,
         projectRoot,
@@ -198,6 +278,9 @@ export class AmiRolloutPipeline extends Construct {
         environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
         ...extra,
       });
+      // The role's policies are not the function's own any more: created before it, as CDK orders its own.
+      fn.node.addDependency(...policiesOf({ role, policies }));
+      return fn;
     };
 
     const functions = {} as Record<StepFunctionName, NodejsFunction>;
@@ -213,7 +296,7 @@ export class AmiRolloutPipeline extends Construct {
     this.functions = functions;
 
     // The Notify role alone may publish: a topic policy Deny for every other principal, this account's included.
-    const notifyRole = functions.Notify.role;
+    const notifyRole = rolePolicies['Notify']?.role;
     if (!notifyRole) throw new Error('AmiRolloutPipeline: the Notify function has no role');
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -226,10 +309,48 @@ export class AmiRolloutPipeline extends Construct {
       }),
     );
 
-    this.stateMachineLogGroup = logGroup(`/aws/vendedlogs/states/${stateMachineName}`, 'StateMachineLogs');
+    this.stateMachineLogGroup = logGroup(stateMachineLogGroupName, 'StateMachineLogs');
+    const machine = makeRole(
+      'StateMachine',
+      'states.amazonaws.com',
+      'ami-rollout state machine: invokes the step functions, logs and traces',
+      {
+        scoped: [
+          // The definition invokes the unqualified function ARNs: no `:*` for versions and aliases (grantInvoke's).
+          new iam.PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            resources: stepFunctionNames.map((step) => functions[step].functionArn),
+          }),
+        ],
+        readOnlyOnStar: [],
+        launchOnStar: [],
+        imagesAtRunTime: [],
+        // What CDK grants a state machine that logs to CloudWatch Logs and traces with X-Ray.
+        serviceOnStar: [
+          new iam.PolicyStatement({
+            actions: [
+              'logs:CreateLogDelivery',
+              'logs:GetLogDelivery',
+              'logs:UpdateLogDelivery',
+              'logs:DeleteLogDelivery',
+              'logs:ListLogDeliveries',
+              'logs:PutResourcePolicy',
+              'logs:DescribeResourcePolicies',
+              'logs:DescribeLogGroups',
+            ],
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({
+            actions: [...tracingActions, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+            resources: ['*'],
+          }),
+        ],
+      },
+    );
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
+      role: machine.role.withoutPolicyUpdates(),
       definitionBody: sfn.DefinitionBody.fromString(
         JSON.stringify(buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds }), null, 2),
       ),
@@ -240,15 +361,10 @@ export class AmiRolloutPipeline extends Construct {
       tracingEnabled: true,
       comment: 'ami-rollout: roll a new AMI across Auto Scaling groups one at a time; roll back on failure',
     });
-    // The definition invokes the unqualified function ARNs: no `:*` for versions and aliases (grantInvoke's).
-    this.stateMachine.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: stepFunctionNames.map((step) => functions[step].functionArn),
-      }),
-    );
+    // Step Functions checks at creation that the role may deliver logs.
+    this.stateMachine.node.addDependency(...policiesOf(machine));
 
-    if (props.imageBuilderTrigger ?? true) {
+    if (trigger) {
       const startFunction = makeFunction(
         'StartRollout',
         'src/steps/start-rollout.ts',
@@ -265,6 +381,13 @@ export class AmiRolloutPipeline extends Construct {
         (props.serializeStarts ?? true) ? { reservedConcurrentExecutions: 1 } : {},
       );
       this.startFunction = startFunction;
+      // An event the start function keeps failing on (or that outlives its retries) is kept here, not dropped.
+      this.triggerDeadLetterQueue = new sqs.Queue(this, 'TriggerDeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy,
+      });
       this.imageBuilderRule = new events.Rule(this, 'ImageAvailableRule', {
         description: 'ami-rollout: an EC2 Image Builder image became AVAILABLE -> start its rollout',
         eventPattern: {
@@ -276,10 +399,12 @@ export class AmiRolloutPipeline extends Construct {
           new targets.LambdaFunction(startFunction, {
             retryAttempts: 4,
             maxEventAge: Duration.hours(2),
+            deadLetterQueue: this.triggerDeadLetterQueue,
           }),
         ],
       });
     }
+    this.rolePolicies = rolePolicies;
     acknowledgeNagFindings(this, config);
   }
 }

@@ -7,12 +7,23 @@ import type { LocalAccount } from './account.ts';
 import { faultSchema } from './faults.ts';
 import { inProcessClientConfig } from './in-process.ts';
 import { addImage, addLaunchTemplate } from './seed.ts';
+import { addInstanceProfile } from './services/iam.ts';
 
 const amiId = z
   .string()
   .regex(/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/, 'must be an AMI id: ami- and 8 or 17 hex digits');
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const name = z.string().min(1).max(255);
+const iamName = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\w+=,.@-]+$/, 'may hold only letters, digits and _ + = , . @ -');
+const iamPath = z
+  .string()
+  .regex(/^(\/|\/[\u0021-\u007E]+\/)$/, 'must be / or start and end with / (e.g. /app/)')
+  .default('/');
 
 /** The fleet file: what a local account holds when it starts. */
 export const fleetSchema = z
@@ -77,6 +88,13 @@ export const fleetSchema = z
             name,
             imageId: amiId,
             instanceType: z.string().default('t3.micro'),
+            instanceProfile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'IamInstanceProfile: the name of an instance profile under instanceProfiles (kept as Name), or its ARN (kept as Arn).',
+              ),
           })
           .strict(),
       )
@@ -101,6 +119,19 @@ export const fleetSchema = z
           .strict(),
       )
       .default([]),
+    instanceProfiles: z
+      .array(
+        z
+          .object({
+            name: iamName(128),
+            path: iamPath,
+            roleName: iamName(64).optional().describe('The role the profile holds. Default: none.'),
+            rolePath: iamPath,
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('IAM instance profiles the launch templates name; preflight reads their roles.'),
     parameters: z
       .array(
         z
@@ -148,6 +179,17 @@ export const fleetSchema = z
     duplicates(fleet.autoScalingGroups, (g) => g.name, 'autoScalingGroups');
     duplicates(fleet.parameters, (p) => p.name, 'parameters');
     duplicates(fleet.topics, (t) => t.name, 'topics');
+    duplicates(fleet.instanceProfiles, (p) => p.name, 'instanceProfiles');
+    const profiles = new Set(fleet.instanceProfiles.map((p) => p.name));
+    fleet.launchTemplates.forEach((t, i) => {
+      const profile = t.instanceProfile;
+      if (profile === undefined || profile.startsWith('arn:')) return;
+      if (!profiles.has(profile))
+        issue(
+          ['launchTemplates', i, 'instanceProfile'],
+          `"${profile}" is not the name of an instance profile declared under instanceProfiles`,
+        );
+    });
     const imageIds = new Set(fleet.images.map((i) => i.imageId));
     fleet.launchTemplates.forEach((t, i) => {
       if (!imageIds.has(t.imageId))
@@ -250,13 +292,24 @@ export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<v
       ...(image.tags ? { tags: image.tags } : {}),
     });
   }
+  for (const profile of fleet.instanceProfiles) {
+    addInstanceProfile(account, {
+      name: profile.name,
+      path: profile.path,
+      ...(profile.roleName ? { role: { name: profile.roleName, path: profile.rolePath } } : {}),
+    });
+  }
   const templateIds = new Map<string, string>();
   for (const template of fleet.launchTemplates) {
+    const profile = template.instanceProfile;
     const created = addLaunchTemplate(account, {
       ...(template.launchTemplateId ? { launchTemplateId: template.launchTemplateId } : {}),
       name: template.name,
       imageId: template.imageId,
       instanceType: template.instanceType,
+      ...(profile
+        ? { data: { IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile } } }
+        : {}),
     });
     templateIds.set(template.name, created.launchTemplateId);
     templateIds.set(created.launchTemplateId, created.launchTemplateId);

@@ -202,6 +202,25 @@ export interface PublishedMessage {
   readonly publishedAt: Date;
 }
 
+/** An IAM role, as far as an instance profile shows it. */
+export interface Role {
+  readonly roleName: string;
+  readonly roleId: string;
+  readonly path: string;
+  readonly arn: string;
+  readonly createDate: Date;
+}
+
+/** An IAM instance profile: what a launch template's IamInstanceProfile names; it holds at most one role. */
+export interface InstanceProfile {
+  readonly instanceProfileName: string;
+  readonly instanceProfileId: string;
+  readonly path: string;
+  readonly arn: string;
+  readonly createDate: Date;
+  readonly roles: readonly Role[];
+}
+
 export interface AccountState {
   readonly images: Map<string, Image>;
   readonly snapshots: Map<string, Snapshot>;
@@ -213,6 +232,8 @@ export interface AccountState {
   readonly parameters: Map<string, Parameter>;
   readonly topics: Map<string, Topic>;
   readonly published: PublishedMessage[];
+  /** IAM is global: one set of instance profiles per account, by name. */
+  readonly instanceProfiles: Map<string, InstanceProfile>;
 }
 
 export const emptyState = (): AccountState => ({
@@ -225,4 +246,5 @@ export const emptyState = (): AccountState => ({
   parameters: new Map(),
   topics: new Map(),
   published: [],
+  instanceProfiles: new Map(),
 });

@@ -1,5 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -62,6 +63,7 @@ export async function deployToLocalAccount(
     ssm: new SSMClient(clientConfig),
     sns,
     sfn: new SFNClient(clientConfig),
+    iam: new IAMClient(clientConfig),
     now: () => account.now(),
     logSink: options.logSink ?? (() => undefined),
   };

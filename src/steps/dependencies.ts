@@ -1,5 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -16,6 +17,8 @@ export interface StepDependencies {
   readonly autoscaling: AutoScalingClient;
   readonly ssm: SSMClient;
   readonly sns: SNSClient;
+  /** IAM, for preflight's instance profile check (preflight.ts creates its own in Lambda). */
+  readonly iam?: IAMClient;
   /** Step Functions, for preflight's "one rollout at a time" check. Without it the check is skipped. */
   readonly sfn?: SFNClient;
   /** Default: wall-clock time. Local mode passes the local account's virtual clock. */

@@ -1,6 +1,15 @@
+import { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { describeGroups, describeRefreshes } from '../adapters/autoscaling.ts';
-import { describeDefaultVersion, describeImage, imageOwnedBy, type ImageFacts } from '../adapters/ec2.ts';
+import {
+  describeDefaultVersion,
+  describeImage,
+  describeTemplateVersion,
+  imageOwnedBy,
+  type ImageFacts,
+  type TemplateVersion,
+} from '../adapters/ec2.ts';
+import { describeInstanceProfile, type InstanceProfileFacts } from '../adapters/iam.ts';
 import { listRunningExecutions } from '../adapters/sfn.ts';
 import { getParameterValue } from '../adapters/ssm.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
@@ -15,9 +24,11 @@ import {
 } from '../core/rollout.ts';
 import {
   AutoScalingGroupNotFoundError,
+  AwsCallError,
   GroupTemplateMismatchError,
   ImageNotAvailableError,
   ImageNotFoundError,
+  InstanceRoleNotPassableError,
   NoRollbackTargetError,
   RefreshInProgressError,
   RollbackImageNotAvailableError,
@@ -71,8 +82,10 @@ export function createPreflight(deps: StepDependencies): (event: unknown) => Pro
     }
 
     const templates: TemplateRecord[] = [];
+    const defaults: TemplateVersion[] = [];
     for (const launchTemplateId of config.launchTemplateIds) {
       const current = await describeDefaultVersion(ec2, launchTemplateId);
+      defaults.push(current);
       templates.push({
         launchTemplateId,
         ...(current.launchTemplateName ? { launchTemplateName: current.launchTemplateName } : {}),
@@ -118,6 +131,8 @@ export function createPreflight(deps: StepDependencies): (event: unknown) => Pro
         previousLaunchTemplateVersion: spec.version ?? '$Default',
       });
     }
+
+    await refuseUnpassableInstanceRoles(deps, defaults, groups);
 
     for (const name of config.autoScalingGroupNames) {
       const running = (await describeRefreshes(autoscaling, name)).find((r) =>
@@ -172,6 +187,63 @@ export function createPreflight(deps: StepDependencies): (event: unknown) => Pro
   };
 }
 
+/**
+ * Every launch template version the rollout will point a group at must carry an instance profile whose role the
+ * pipeline may pass: the new versions (copies of each template's default), and, for a rollback and for giving
+ * each group its own setting back, the version each group launches today. Auto Scaling checks iam:PassRole on
+ * that role when a group is pointed at the template; without it the refresh fails with AccessDenied after the
+ * parameter and templates have already changed.
+ */
+async function refuseUnpassableInstanceRoles(
+  deps: StepDependencies,
+  defaults: readonly TemplateVersion[],
+  groups: readonly GroupRecord[],
+): Promise<void> {
+  const versions = new Map<string, { version: TemplateVersion; launchedBy: string }>();
+  for (const version of defaults) {
+    versions.set(`${version.launchTemplateId}:$Default`, {
+      version,
+      launchedBy: 'its default version, which the rollout copies',
+    });
+  }
+  for (const group of groups) {
+    const setting = group.previousLaunchTemplateVersion;
+    const key = `${group.launchTemplateId}:${setting}`;
+    if (versions.has(key)) continue;
+    const version = await describeTemplateVersion(deps.ec2, group.launchTemplateId, setting);
+    if (version)
+      versions.set(key, {
+        version,
+        launchedBy: `version ${setting}, which group ${group.autoScalingGroupName} launches`,
+      });
+  }
+
+  const passable = new Set(deps.config.instanceRoleArns);
+  const profiles = new Map<string, InstanceProfileFacts>();
+  for (const { version, launchedBy } of versions.values()) {
+    const reference = version.instanceProfile;
+    if (!reference) continue;
+    const shown = reference.arn ?? reference.name ?? '';
+    if (!deps.iam) {
+      throw new AwsCallError(
+        `launch template ${version.launchTemplateId} has instance profile ${shown}, and preflight was given no IAM client to read its role`,
+      );
+    }
+    let profile = profiles.get(shown);
+    if (!profile) {
+      profile = await describeInstanceProfile(deps.iam, reference);
+      profiles.set(shown, profile);
+    }
+    for (const roleArn of profile.roleArns) {
+      if (passable.has(roleArn)) continue;
+      const allowed = deps.config.instanceRoleArns;
+      throw new InstanceRoleNotPassableError(
+        `launch template ${version.launchTemplateId} (${launchedBy}) launches with instance profile ${profile.arn}, whose role ${roleArn} is not in instanceRoleArns (${allowed.length > 0 ? allowed.join(', ') : 'none listed'}); Auto Scaling would refuse to refresh the group without iam:PassRole on it. Add "${roleArn}" to instanceRoleArns in the configuration and deploy again`,
+      );
+    }
+  }
+}
+
 /** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */
 async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promise<boolean> {
   const owners = deps.config.trustedImageOwners;
@@ -207,5 +279,11 @@ async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string, ima
   }
 }
 
-/** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> => createPreflight(lambdaDependencies())(event);
+let containerIam: IAMClient | undefined;
+
+/** The Lambda entry point; preflight alone reads IAM (instance profiles), so its client lives here. */
+export const handler = (event: unknown): Promise<Rollout> =>
+  createPreflight({
+    ...lambdaDependencies(),
+    iam: (containerIam ??= new IAMClient({ maxAttempts: 6, retryMode: 'standard' })),
+  })(event);

@@ -5,7 +5,7 @@ import {
   describeTemplateVersion,
   setDefaultVersion,
 } from '../adapters/ec2.ts';
-import { getParameterValue, putParameterValue } from '../adapters/ssm.ts';
+import { getParameter, getParameterValue, putParameterValue } from '../adapters/ssm.ts';
 import { planParameterRollback, previousParameterName } from '../core/parameter-plan.ts';
 import { caughtErrorSchema, rolloutSchema, type RollbackRecord } from '../core/rollout.ts';
 import { planTemplateRollback, rollbackVersionDescription } from '../core/template-plan.ts';
@@ -130,15 +130,22 @@ export function createRollbackAmi(deps: StepDependencies): (event: unknown) => P
 
     let parameter: RollbackRecord['parameter'] = 'unchanged';
     try {
+      const current = await getParameter(ssm, parameterName);
       const write = planParameterRollback({
         parameterName,
         rollbackTargetImageId,
-        ...optionalValue(await getParameterValue(ssm, parameterName)),
+        ...optionalValue(current?.value),
       });
       if (write) {
-        await putParameterValue(ssm, write.name, write.value);
+        // The parameter keeps its DataType (aws:ec2:image stays aws:ec2:image, checked by SSM with
+        // ec2:DescribeImages); a parameter that is gone is recreated as its -previous twin is typed.
+        const dataType =
+          current?.dataType ??
+          (await getParameter(ssm, previousParameterName(parameterName)))?.dataType ??
+          'text';
+        await putParameterValue(ssm, write.name, write.value, dataType);
         parameter = 'restored';
-        log.info('parameter-restored', { parameter: write.name, value: write.value });
+        log.info('parameter-restored', { parameter: write.name, value: write.value, dataType });
       }
     } catch (error) {
       failures.push(error);

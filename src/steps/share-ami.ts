@@ -1,5 +1,5 @@
 import { describeImage, protectImage, shareImage, shareSnapshot } from '../adapters/ec2.ts';
-import { getParameterValue, putParameterValue } from '../adapters/ssm.ts';
+import { getParameter, putParameterValue } from '../adapters/ssm.ts';
 import { planParameterSwitch, previousParameterName } from '../core/parameter-plan.ts';
 import { rolloutEventSchema, type Rollout } from '../core/rollout.ts';
 import { ImageNotFoundError, ImageShareError, RollbackImageNotAvailableError } from '../errors.ts';
@@ -36,24 +36,30 @@ export function createShareAmi(deps: StepDependencies): (event: unknown) => Prom
       }
       log.info('image-shared', targets);
       // Organizations and OUs launch a shared AMI without snapshot permissions; accounts get them for copies.
+      // One account per call: IAM bounds this role's ModifySnapshotAttribute by ec2:Add/userId, a
+      // single-valued key, so each call names exactly one account the policy can check.
       for (const snapshotId of image.snapshotIds) {
-        await shareSnapshot(ec2, snapshotId, targets.accountIds);
+        for (const accountId of targets.accountIds) await shareSnapshot(ec2, snapshotId, [accountId]);
         if (targets.accountIds.length > 0)
           log.info('snapshot-shared', { snapshotId, accountIds: targets.accountIds });
       }
     }
 
     const parameterName = config.amiParameterName;
+    const current = await getParameter(ssm, parameterName);
+    const previous = await getParameter(ssm, previousParameterName(parameterName));
     const plan = planParameterSwitch({
       parameterName,
       imageId,
       rollbackTargetImageId: rollout.rollbackTargetImageId,
-      ...optional('parameterValue', await getParameterValue(ssm, parameterName)),
-      ...optional(
-        'previousParameterValue',
-        await getParameterValue(ssm, previousParameterName(parameterName)),
-      ),
+      ...optional('parameterValue', current?.value),
+      ...optional('previousParameterValue', previous?.value),
     });
+    // Each write keeps its parameter's DataType; a parameter created here takes its sibling's.
+    const dataTypes = new Map([
+      [parameterName, current?.dataType ?? previous?.dataType ?? 'text'],
+      [previousParameterName(parameterName), previous?.dataType ?? current?.dataType ?? 'text'],
+    ]);
 
     const target = await describeImage(ec2, plan.rollbackTargetImageId);
     if (!target || target.state !== 'available') {
@@ -81,8 +87,9 @@ export function createShareAmi(deps: StepDependencies): (event: unknown) => Prom
     }
 
     for (const write of plan.writes) {
-      const version = await putParameterValue(ssm, write.name, write.value);
-      log.info('parameter-written', { parameter: write.name, value: write.value, version });
+      const dataType = dataTypes.get(write.name) ?? 'text';
+      const version = await putParameterValue(ssm, write.name, write.value, dataType);
+      log.info('parameter-written', { parameter: write.name, value: write.value, dataType, version });
     }
     if (plan.writes.length === 0) log.info('parameters-already-current', { parameter: parameterName });
     return { ...rollout, rollbackTargetImageId: plan.rollbackTargetImageId };

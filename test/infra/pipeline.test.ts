@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
@@ -64,15 +66,42 @@ function roleStatements(roleLogicalId: string): Statement[] {
 }
 
 function actionsOf(step: StepFunctionName | 'StartRollout'): Map<string, Statement[]> {
-  const fn = step === 'StartRollout' ? pipeline.startFunction : pipeline.functions[step];
-  if (!fn?.role) throw new Error(`no role for ${step}`);
+  const role = pipeline.rolePolicies[step]?.role;
+  if (!role) throw new Error(`no role for ${step}`);
   const byAction = new Map<string, Statement[]>();
-  for (const statement of roleStatements(stack.getLogicalId(fn.role.node.defaultChild as never))) {
+  for (const statement of roleStatements(stack.getLogicalId(role.node.defaultChild as never))) {
     for (const action of [statement.Action].flat()) {
       byAction.set(action, [...(byAction.get(action) ?? []), statement]);
     }
   }
   return byAction;
+}
+
+/**
+ * The actions docs/iam.md lists per function ("Permissions by function"), split by whether the row says the
+ * grant depends on the configuration ("only with ...").
+ */
+function documentedActions(): Map<string, { always: Set<string>; conditional: Set<string> }> {
+  const text = readFileSync('docs/iam.md', 'utf8');
+  const section = text.slice(
+    text.indexOf('## Permissions by function'),
+    text.indexOf('## Implied permissions'),
+  );
+  const rows = section.split('\n').filter((line) => line.startsWith('|') && !/^\|\s*-/.test(line));
+  const byFunction = new Map<string, { always: Set<string>; conditional: Set<string> }>();
+  let current = '';
+  for (const row of rows.slice(1)) {
+    const [name = '', actions = ''] = row
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+    if (name) current = name;
+    const entry = byFunction.get(current) ?? { always: new Set<string>(), conditional: new Set<string>() };
+    const into = /only with/.test(actions) ? entry.conditional : entry.always;
+    for (const [, action] of actions.matchAll(/`([a-z0-9-]+:[A-Za-z]+)`/g)) into.add(action!);
+    byFunction.set(current, entry);
+  }
+  return byFunction;
 }
 
 /** A policy Resource as text, `{Ref: AWS::Partition}` as aws, several resources joined by a space. */
@@ -88,7 +117,7 @@ const resolved = (value: unknown): string => {
   return Array.isArray(value) ? value.map(one).join(' ') : one(value);
 };
 
-/** What each function may do, besides writing its own logs and X-Ray traces: the IAM table of the README. */
+/** What each function may do with the example configuration, besides writing its own logs and X-Ray traces. */
 const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
   Preflight: [
     'ec2:DescribeImages',
@@ -97,6 +126,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'autoscaling:DescribeInstanceRefreshes',
     'ssm:GetParameter',
     'states:ListExecutions',
+    'iam:GetInstanceProfile',
   ],
   ShareAmi: [
     'ec2:DescribeImages',
@@ -123,6 +153,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
   CheckRefreshStatus: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
   RollbackAmi: [
     'ec2:DescribeLaunchTemplateVersions',
+    'ec2:DescribeImages',
     'ec2:CreateLaunchTemplateVersion',
     'ec2:ModifyLaunchTemplate',
     'ssm:GetParameter',
@@ -241,8 +272,24 @@ describe('AmiRolloutPipeline template', () => {
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
+  it("lets CloudWatch Logs use the key for the pipeline's own log groups and no other", () => {
+    const key = resources[logicalId(pipeline.key)]!;
+    const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+    const logsStatement = statements.find((st) =>
+      JSON.stringify((st as { Principal?: unknown }).Principal ?? '').includes('logs.'),
+    );
+    const condition = logsStatement?.Condition as { ArnEquals: Record<string, unknown> };
+    const groupNames = ofType('AWS::Logs::LogGroup')
+      .map(([, g]) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${String(g.Properties.LogGroupName)}`)
+      .sort();
+    expect(Object.keys(condition)).toEqual(['ArnEquals']);
+    expect(resolved(condition.ArnEquals['kms:EncryptionContext:aws:logs:arn']).split(' ').sort()).toEqual(
+      groupNames,
+    );
+  });
+
   it('lets the state machine invoke exactly the step functions', () => {
-    const role = pipeline.stateMachine.role;
+    const role = pipeline.rolePolicies['StateMachine']!.role;
     const invoke = roleStatements(stack.getLogicalId(role.node.defaultChild as never)).filter(
       (s) => s.Action === 'lambda:InvokeFunction',
     );
@@ -295,7 +342,17 @@ describe('AmiRolloutPipeline template', () => {
         'detail-type': ['EC2 Image Builder Image State Change'],
         detail: { state: { status: ['AVAILABLE'] } },
       },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(pipeline.startFunction!), 'Arn'] } })],
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(pipeline.startFunction!), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(pipeline.triggerDeadLetterQueue!), 'Arn'] } },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'ami-rollout-StartRollout',
@@ -315,6 +372,23 @@ describe('AmiRolloutPipeline template', () => {
         expect(actions).toEqual([...expectedActions[step], ...everyFunctionMay].sort());
       });
     }
+
+    it('matches the table in docs/iam.md: every grant documented, every unconditional one granted', () => {
+      const documented = documentedActions();
+      for (const step of [...stepFunctionNames, 'StartRollout' as const]) {
+        const doc = documented.get(step);
+        expect(doc, `docs/iam.md has no row for ${step}`).toBeDefined();
+        const granted = [...actionsOf(step).keys()].filter((a) => !everyFunctionMay.includes(a));
+        expect(
+          [...doc!.always].filter((a) => !granted.includes(a)),
+          `${step}: documented, not granted`,
+        ).toEqual([]);
+        expect(
+          granted.filter((a) => !doc!.always.has(a) && !doc!.conditional.has(a)),
+          `${step}: granted, not documented`,
+        ).toEqual([]);
+      }
+    });
 
     it('allows "*" only for actions AWS does not scope, and RunInstances only from the configured templates', () => {
       for (const step of [...stepFunctionNames, 'StartRollout' as const]) {
@@ -371,27 +445,41 @@ describe('AmiRolloutPipeline template', () => {
       }
     });
 
-    it('scopes the parameter reads and writes to {param} and {param}-previous', () => {
-      const parameters = [config.amiParameterName, `${config.amiParameterName}-previous`]
-        .map((name) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`)
-        .join(' ');
+    it('scopes the parameter reads and writes to {param} and {param}-previous, RollbackAmi writing {param} only', () => {
+      const arn = (name: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
+      const parameters = [arn(config.amiParameterName), arn(`${config.amiParameterName}-previous`)].join(' ');
       for (const [step, action] of [
         ['Preflight', 'ssm:GetParameter'],
         ['ShareAmi', 'ssm:PutParameter'],
-        ['RollbackAmi', 'ssm:PutParameter'],
+        ['RollbackAmi', 'ssm:GetParameter'],
       ] as const) {
         expect(resolved(actionsOf(step).get(action)?.[0]?.Resource), `${step} ${action}`).toBe(parameters);
       }
+      expect(resolved(actionsOf('RollbackAmi').get('ssm:PutParameter')?.[0]?.Resource)).toBe(
+        arn(config.amiParameterName),
+      );
     });
 
-    it('scopes image and snapshot sharing to images and snapshots of the region', () => {
+    it('shares snapshots only with the configured accounts and never publicly, images only of the region', () => {
       const share = actionsOf('ShareAmi');
       expect(resolved(share.get('ec2:ModifyImageAttribute')?.[0]?.Resource)).toBe(
         `arn:aws:ec2:${REGION}::image/*`,
       );
-      expect(resolved(share.get('ec2:ModifySnapshotAttribute')?.[0]?.Resource)).toBe(
-        `arn:aws:ec2:${REGION}::snapshot/*`,
+      const [snapshot] = share.get('ec2:ModifySnapshotAttribute') ?? [];
+      expect(resolved(snapshot?.Resource)).toBe(`arn:aws:ec2:${REGION}::snapshot/*`);
+      expect(snapshot?.Condition).toEqual({
+        StringEquals: { 'ec2:Add/userId': config.shareWithAccountIds },
+        Null: { 'ec2:Add/group': 'true' },
+      });
+    });
+
+    it('reads only instance profiles of the account, and passes no role unless the configuration lists one', () => {
+      expect(resolved(actionsOf('Preflight').get('iam:GetInstanceProfile')?.[0]?.Resource)).toBe(
+        `arn:aws:iam::${ACCOUNT}:instance-profile/*`,
       );
+      for (const step of [...stepFunctionNames, 'StartRollout' as const]) {
+        expect(actionsOf(step).has('iam:PassRole'), step).toBe(false);
+      }
     });
 
     it('scopes publishing to the topic and the start function to its state machine', () => {
@@ -444,6 +532,51 @@ describe('AmiRolloutPipeline template', () => {
   });
 });
 
+describe('cdk-nag acknowledgments cover only the statements they name', () => {
+  const nagFindings = (mutate: (p: AmiRolloutPipeline) => void): { ruleName: string; paths: string[] }[] => {
+    const dir = mkdtempSync(join(tmpdir(), 'ami-rollout-nag-'));
+    const app = new App({ outdir: dir, context: skipBundling });
+    const s = new Stack(app, 'Nag', { env: { account: ACCOUNT, region: REGION } });
+    const p = new AmiRolloutPipeline(s, 'Pipeline', { config });
+    mutate(p);
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    try {
+      app.synth();
+    } catch {
+      // A policy validation failure throws after writing the report, which is what this reads.
+    }
+    const report = JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        violations: {
+          ruleName: string;
+          violatingConstructs: { constructPath: string }[];
+        }[];
+      }[];
+    };
+    return (report.pluginReports[0]?.violations ?? []).map((v) => ({
+      ruleName: v.ruleName,
+      paths: v.violatingConstructs.map((c) => c.constructPath),
+    }));
+  };
+
+  it('reports a mutation on "*" added to a role that already holds acknowledged "*" statements', () => {
+    expect(nagFindings(() => undefined)).toEqual([]);
+    const findings = nagFindings((p) => {
+      for (const owner of ['Preflight', 'TriggerInstanceRefresh', 'ShareAmi']) {
+        p.rolePolicies[owner]!.role.addToPrincipalPolicy(
+          new PolicyStatement({ actions: ['ec2:TerminateInstances'], resources: ['*'] }),
+        );
+      }
+    });
+    expect(findings.map((f) => f.ruleName)).toEqual(['AwsSolutions-IAM5[Resource::*]']);
+    expect(findings[0]?.paths.sort()).toEqual([
+      'Nag/Pipeline/PreflightRole/DefaultPolicy/Resource',
+      'Nag/Pipeline/ShareAmiRole/DefaultPolicy/Resource',
+      'Nag/Pipeline/TriggerInstanceRefreshRole/DefaultPolicy/Resource',
+    ]);
+  });
+});
+
 describe('AmiRolloutPipeline options', () => {
   const synth = (props: Partial<ConstructorParameters<typeof AmiRolloutPipeline>[2]>, input: object = {}) => {
     const app = new App({ context: skipBundling });
@@ -480,6 +613,42 @@ describe('AmiRolloutPipeline options', () => {
         ]),
       },
     });
+  });
+
+  it("passes the configuration's instanceRoleArns (and the deprecated prop's) to EC2 only, and hands preflight both", () => {
+    const fromConfig = `arn:aws:iam::${ACCOUNT}:role/app/web-instance`;
+    const fromProp = `arn:aws:iam::${ACCOUNT}:role/api-instance`;
+    const t = synth(
+      { imageBuilderTrigger: false, instanceRoleArns: [fromProp] },
+      { instanceRoleArns: [fromConfig] },
+    );
+    const passers = new Set<string>();
+    for (const [, policy] of Object.entries(t.findResources('AWS::IAM::Policy'))) {
+      const document = (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
+        .PolicyDocument;
+      for (const statement of document.Statement.filter((st) => st.Action === 'iam:PassRole')) {
+        expect(statement.Resource).toEqual([fromConfig, fromProp]);
+        expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } });
+        passers.add(JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles));
+      }
+    }
+    // The two that create launch template versions and the two that point groups at them.
+    expect(passers.size).toBe(4);
+    const preflight = Object.values(t.findResources('AWS::Lambda::Function')).find(
+      (f) =>
+        (f as { Properties: { FunctionName: string } }).Properties.FunctionName === 'ami-rollout-Preflight',
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(JSON.stringify(preflight.Properties.Environment.Variables.AMI_ROLLOUT_CONFIG)).toContain(
+      `\\"instanceRoleArns\\":[\\"${fromConfig}\\",\\"${fromProp}\\"]`,
+    );
+  });
+
+  it('grants no image or snapshot sharing when the configuration shares with no one', () => {
+    const t = synth({ imageBuilderTrigger: false }, { shareWithAccountIds: [] });
+    const actions = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(actions).not.toContain('ec2:ModifyImageAttribute');
+    expect(actions).not.toContain('ec2:ModifySnapshotAttribute');
+    expect(actions).toContain('ec2:EnableImageDeregistrationProtection');
   });
 
   it('fails when stateMachineName or an instance role ARN is malformed, naming the value', () => {

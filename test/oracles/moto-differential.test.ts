@@ -19,6 +19,14 @@ import {
   CreateImageCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  IAMClient,
+  type GetInstanceProfileCommandOutput,
+} from '@aws-sdk/client-iam';
+import {
   CreateTopicCommand,
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
@@ -44,6 +52,8 @@ import {
   type LocalAccount,
 } from '../../src/local-account/index.ts';
 import { addImage } from '../../src/local-account/seed.ts';
+import { addInstanceProfile } from '../../src/local-account/services/iam.ts';
+import { getParameter, putParameterValue } from '../../src/adapters/ssm.ts';
 import { missing, resetMoto, startMoto, type RunningMoto } from '../support/tools.ts';
 
 /** One step's observable answer: the output members, or the error's code and HTTP status (and message). */
@@ -55,6 +65,7 @@ interface Clients {
   readonly ssm: SSMClient;
   readonly sns: SNSClient;
   readonly ec2: EC2Client;
+  readonly iam: IAMClient;
 }
 
 interface ErrorLike {
@@ -109,6 +120,7 @@ const clientsFor = (config: object): Clients => ({
   ssm: new SSMClient({ ...config, maxAttempts: 1 }),
   sns: new SNSClient({ ...config, maxAttempts: 1 }),
   ec2: new EC2Client({ ...config, maxAttempts: 1 }),
+  iam: new IAMClient({ ...config, maxAttempts: 1 }),
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -213,6 +225,72 @@ async function ssmScenario({ ssm }: Clients): Promise<Steps> {
   await step('delete', outcome(ssm.send(new DeleteParameterCommand({ Name: name }))));
   await step('delete again', outcome(ssm.send(new DeleteParameterCommand({ Name: name }))));
   await step('get after delete', outcome(ssm.send(new GetParameterCommand({ Name: name }))));
+  return steps;
+}
+
+/**
+ * The adapter's writes (src/adapters/ssm.ts, as ShareAmi and RollbackAmi make them) keep an aws:ec2:image
+ * parameter's DataType across overwrites. They send DataType on every write: moto resets it to `text` on an
+ * overwrite that leaves it out (asserted below), and the PutParameter reference documents only the default.
+ */
+async function dataTypeScenario({ ssm }: Clients, images: readonly [string, string, string]): Promise<Steps> {
+  const name = '/diff/golden-ami';
+  const steps: Steps = [];
+  const step = async (label: string, result: Promise<Outcome>) => steps.push([label, await result]);
+  const typed = (output: GetParameterCommandOutput) => ({
+    Value: output.Parameter?.Value,
+    Version: output.Parameter?.Version,
+    DataType: output.Parameter?.DataType,
+    Type: output.Parameter?.Type,
+  });
+  await step(
+    'create as aws:ec2:image',
+    outcome(
+      ssm.send(
+        new PutParameterCommand({ Name: name, Value: images[0], Type: 'String', DataType: 'aws:ec2:image' }),
+      ),
+    ),
+  );
+  for (const [label, image] of [
+    ['overwrite through the adapter', images[1]],
+    ['overwrite through the adapter again', images[2]],
+  ] as const) {
+    const current = await getParameter(ssm, name);
+    await step(
+      label,
+      outcome(putParameterValue(ssm, name, image, current?.dataType ?? 'text').then((v) => ({ v }))),
+    );
+    await step(`get after ${label}`, outcome(ssm.send(new GetParameterCommand({ Name: name })), typed));
+  }
+  return steps;
+}
+
+/** GetInstanceProfile as preflight reads it; ids and dates are each implementation's own. */
+async function iamScenario({ iam }: Clients): Promise<Steps> {
+  const steps: Steps = [];
+  const step = async (label: string, result: Promise<Outcome>) => steps.push([label, await result]);
+  const profile = (output: GetInstanceProfileCommandOutput) => {
+    const p = output.InstanceProfile;
+    return {
+      Path: p?.Path,
+      InstanceProfileName: p?.InstanceProfileName,
+      Arn: p?.Arn,
+      Roles: (p?.Roles ?? []).map((r) => ({ RoleName: r.RoleName, Path: r.Path, Arn: r.Arn })),
+    };
+  };
+  await step(
+    'get a profile with a role',
+    outcome(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'diff-web' })), profile),
+  );
+  await step(
+    'get a profile without a role',
+    outcome(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'diff-empty' })), profile),
+  );
+  /** Message not compared: moto says "Instance profile diff-nope not found"; AWS "Instance Profile ... cannot be found." */
+  await step(
+    'get an unknown profile',
+    outcome(iam.send(new GetInstanceProfileCommand({ InstanceProfileName: 'diff-nope' }))),
+  );
   return steps;
 }
 
@@ -527,6 +605,58 @@ describe.skipIf(noMoto)('moto and the local account answer the same calls alike'
       ok: { Value: 'ami-00000002', Version: 2 },
     });
     expectSame(local, await ssmScenario(motoClients));
+  });
+
+  it('SSM: an aws:ec2:image parameter keeps its DataType when the adapter overwrites it', async () => {
+    const { Images } = await motoClients.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const motoImages = (Images ?? []).flatMap((i) => (i.ImageId ? [i.ImageId] : [])).slice(0, 3);
+    if (motoImages.length < 3) throw new Error('moto lists fewer than three Amazon images');
+    const localImages = ['golden-1', 'golden-2', 'golden-3'].map(
+      (name) => addImage(account, { name }).imageId,
+    );
+    const local = await dataTypeScenario(localClients, localImages as [string, string, string]);
+    expect(new Map(local).get('get after overwrite through the adapter again')).toEqual({
+      ok: { Value: localImages[2], Version: 3, DataType: 'aws:ec2:image', Type: 'String' },
+    });
+    const reference = await dataTypeScenario(motoClients, motoImages as [string, string, string]);
+    expectSame(
+      local,
+      reference,
+      new Map(
+        localImages.flatMap((image, i) => [
+          [image, `<image-${i}>`],
+          [motoImages[i]!, `<image-${i}>`],
+        ]),
+      ),
+    );
+    // Why the adapter sends DataType: moto turns an overwrite without it into text.
+    await motoClients.ssm.send(
+      new PutParameterCommand({ Name: '/diff/golden-ami', Value: motoImages[0], Overwrite: true }),
+    );
+    const { Parameter } = await motoClients.ssm.send(new GetParameterCommand({ Name: '/diff/golden-ami' }));
+    expect(Parameter?.DataType).toBe('text');
+  });
+
+  it('IAM: GetInstanceProfile of profiles with and without a role, and of an unknown one', async () => {
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    await motoClients.iam.send(
+      new CreateRoleCommand({ RoleName: 'diff-web-role', Path: '/app/', AssumeRolePolicyDocument: trust }),
+    );
+    await motoClients.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'diff-web' }));
+    await motoClients.iam.send(
+      new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'diff-web', RoleName: 'diff-web-role' }),
+    );
+    await motoClients.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'diff-empty' }));
+    addInstanceProfile(account, { name: 'diff-web', role: { name: 'diff-web-role', path: '/app/' } });
+    addInstanceProfile(account, { name: 'diff-empty' });
+    const local = await iamScenario(localClients);
+    expect(new Map(local).get('get an unknown profile')).toEqual({
+      error: { code: 'NoSuchEntityException', status: 404 },
+    });
+    expectSame(local, await iamScenario(motoClients));
   });
 
   it('SNS: create topics, list them, publish, subscribe, and their errors', async () => {

@@ -3,6 +3,7 @@
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { parseConfig } from '../../src/config/load.ts';
@@ -93,6 +94,7 @@ export async function harness(
     autoscaling: new AutoScalingClient(clientConfig),
     ssm: new SSMClient(clientConfig),
     sns: new SNSClient(clientConfig),
+    iam: new IAMClient(clientConfig),
     now: () => account.now(),
     logSink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
   };

@@ -1,7 +1,10 @@
-import { StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import { StartInstanceRefreshCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateVersionCommand } from '@aws-sdk/client-ec2';
+import type { FleetFile } from '../../src/local-account/index.ts';
 import { describe, expect, it } from 'vitest';
 import { createPreflight } from '../../src/steps/preflight.ts';
 import {
+  ACCOUNT,
   BACKEND_TEMPLATE,
   FOREIGN_IMAGE,
   harness,
@@ -202,5 +205,104 @@ describe('preflight', () => {
     const h = await harness();
     h.account.faults.add({ kind: 'throttle', operation: 'autoscaling:DescribeAutoScalingGroups', calls: 50 });
     await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'TransientAwsError', /Throttling/);
+  });
+});
+
+describe('preflight: instance profiles the pipeline must pass', () => {
+  const webRole = `arn:aws:iam::${ACCOUNT}:role/app/web-role`;
+  /** The web template launches with instance profile web-instance, which holds role app/web-role. */
+  const withProfile =
+    (instanceProfile = 'web-instance') =>
+    (f: FleetFile): FleetFile => ({
+      ...f,
+      instanceProfiles: [{ name: 'web-instance', roleName: 'web-role', rolePath: '/app/' }],
+      launchTemplates: (f.launchTemplates ?? []).map((t) =>
+        t.launchTemplateId === WEB_TEMPLATE ? { ...t, instanceProfile } : t,
+      ),
+    });
+
+  it("fails when a template's instance profile role is not in instanceRoleArns, naming the template, role and key", async () => {
+    const h = await harness({ fleet: withProfile() });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'InstanceRoleNotPassableError',
+      new RegExp(
+        `launch template ${WEB_TEMPLATE} \\(its default version.*instance profile arn:aws:iam::${ACCOUNT}:instance-profile/web-instance, whose role ${webRole} is not in instanceRoleArns \\(none listed\\).*Add "${webRole}" to instanceRoleArns`,
+      ),
+    );
+    expect(h.account.calls.some((c) => c.service === 'iam' && c.action === 'GetInstanceProfile')).toBe(true);
+  });
+
+  it('passes when the role is listed, whether the template names the profile or its ARN', async () => {
+    for (const reference of ['web-instance', `arn:aws:iam::${ACCOUNT}:instance-profile/web-instance`]) {
+      const h = await harness({
+        fleet: withProfile(reference),
+        config: (c) => ({ ...c, instanceRoleArns: [webRole] }),
+      });
+      await expect(createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE })).resolves.toMatchObject({
+        imageId: NEW_IMAGE,
+      });
+    }
+  });
+
+  it('fails when another role is listed: the ARN must match, path included', async () => {
+    const h = await harness({
+      fleet: withProfile(),
+      config: (c) => ({ ...c, instanceRoleArns: [`arn:aws:iam::${ACCOUNT}:role/web-role`] }),
+    });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'InstanceRoleNotPassableError',
+      /is not in instanceRoleArns \(arn:aws:iam::111122223333:role\/web-role\)/,
+    );
+  });
+
+  it('checks the version a group launches when it is not the default (a rollback returns the group to it)', async () => {
+    const h = await harness({
+      fleet: (f) => ({
+        ...f,
+        instanceProfiles: [{ name: 'web-instance', roleName: 'web-role', rolePath: '/app/' }],
+      }),
+    });
+    await h.deps.ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: WEB_TEMPLATE,
+        SourceVersion: '1',
+        LaunchTemplateData: { IamInstanceProfile: { Name: 'web-instance' } },
+      }),
+    );
+    await h.deps.autoscaling.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'web',
+        LaunchTemplate: { LaunchTemplateId: WEB_TEMPLATE, Version: '2' },
+      }),
+    );
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'InstanceRoleNotPassableError',
+      new RegExp(`launch template ${WEB_TEMPLATE} \\(version 2, which group web launches\\)`),
+    );
+  });
+
+  it('fails when the instance profile a template names does not exist', async () => {
+    const h = await harness({
+      fleet: withProfile(`arn:aws:iam::${ACCOUNT}:instance-profile/ghost`),
+      config: (c) => ({ ...c, instanceRoleArns: [webRole] }),
+    });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'InstanceProfileNotFoundError',
+      /instance profile arn:aws:iam::111122223333:instance-profile\/ghost does not exist/,
+    );
+  });
+
+  it('reads no instance profile when no template has one', async () => {
+    const h = await harness();
+    await createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE });
+    expect(h.account.calls.filter((c) => c.service === 'iam')).toEqual([]);
   });
 });

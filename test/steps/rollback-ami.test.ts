@@ -124,4 +124,17 @@ describe('rollback_ami', () => {
     expect(h.account.state.launchTemplates.get(BACKEND_TEMPLATE)?.defaultVersion).toBe(1);
     expect(parameterValue(h)).toBe(OLD_IMAGE);
   });
+
+  it('puts an aws:ec2:image parameter back as aws:ec2:image', async () => {
+    const h = await harness({
+      fleet: (f) => ({ ...f, parameters: [{ name: PARAM, value: OLD_IMAGE, dataType: 'aws:ec2:image' }] }),
+    });
+    const rollout = await forward(h);
+    await createRollbackAmi(h.deps)({ rollout });
+    const latest = h.account.state.parameters.get(PARAM)!.versions.at(-1)!;
+    expect([latest.value, latest.dataType]).toEqual([OLD_IMAGE, 'aws:ec2:image']);
+    expect(h.logs.find((l) => l.action === 'parameter-restored')).toMatchObject({
+      dataType: 'aws:ec2:image',
+    });
+  });
 });

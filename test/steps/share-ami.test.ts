@@ -172,4 +172,33 @@ describe('share_ami', () => {
       name: 'InvalidEventError',
     });
   });
+
+  it('keeps an aws:ec2:image parameter typed, and creates {param}-previous with the same type', async () => {
+    const h = await harness({
+      fleet: (f) => ({ ...f, parameters: [{ name: PARAM, value: OLD_IMAGE, dataType: 'aws:ec2:image' }] }),
+    });
+    await createShareAmi(h.deps)({ rollout: await preflighted(h) });
+    for (const name of [PARAM, `${PARAM}-previous`]) {
+      const versions = h.account.state.parameters.get(name)!.versions;
+      expect(versions.map((v) => [v.value, v.dataType]).at(-1), name).toEqual([
+        name === PARAM ? NEW_IMAGE : OLD_IMAGE,
+        'aws:ec2:image',
+      ]);
+    }
+  });
+
+  it('shares each snapshot with one account per call (ec2:Add/userId names one account)', async () => {
+    const h = await harness({
+      config: (c) => ({ ...c, shareWithAccountIds: ['444455556666', '777788889999'] }),
+    });
+    const before = h.account.calls.length;
+    await createShareAmi(h.deps)({ rollout: await preflighted(h) });
+    const snapshotCalls = h.account.calls
+      .slice(before)
+      .filter((c) => c.action === 'ModifySnapshotAttribute' && !c.errorCode);
+    expect(snapshotCalls).toHaveLength(2);
+    expect([
+      ...h.account.state.snapshots.get('snap-0a1b2c3d4e5f60002')!.createVolumePermissions.userIds,
+    ]).toEqual(['444455556666', '777788889999']);
+  });
 });
