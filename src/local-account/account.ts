@@ -3,9 +3,11 @@ import { FaultInjector } from './faults.ts';
 import { IdGenerator } from './ids.ts';
 import { VirtualClock } from './clock.ts';
 import { Input } from './protocols/input.ts';
+import { parseJsonObject } from './protocols/json.ts';
+import { REQUEST_BODY_LIMIT_BYTES, requestTooLarge } from './protocols/limits.ts';
 import { LambdaRegistry } from './step-functions/lambdas.ts';
 import { expandQuery, parseForm, queryError, queryResponse } from './protocols/query.ts';
-import type { ServiceDefinition } from './services/service.ts';
+import type { Protocol, ServiceDefinition } from './services/service.ts';
 import { emptyState, type AccountState } from './state.ts';
 
 /** A request as it arrives on the wire (from the HTTP server, or from the in-process SDK handler). */
@@ -82,42 +84,62 @@ export class LocalAccount {
     return this.clock.date();
   }
 
-  /** Answers one wire request. Never throws: every failure becomes the service's error response. */
+  /**
+   * Answers one wire request. Never throws: every failure becomes the service's error response. The protocol
+   * layer's bounds (protocols/limits.ts) hold here, for the HTTP server and the in-process handler alike.
+   */
   handle(request: WireRequest): WireResponse {
+    const bytes = Buffer.byteLength(request.body);
+    if (bytes > REQUEST_BODY_LIMIT_BYTES) return this.refuse(request, requestTooLarge(bytes));
     const target = request.headers['x-amz-target'];
     if (target) return this.handleJson(target, request);
     return this.handleQuery(request);
   }
 
-  private handleJson(target: string, request: WireRequest): WireResponse {
-    const [prefix, action = ''] = target.split('.');
-    const service = this.services.find((s) => s.protocol === 'json' && s.targetPrefix === prefix);
+  /**
+   * Answers `request` with `error`, in the shape of the service its headers address (the JSON target, or the
+   * service its signature names), without reading its body or running anything: for a request refused before it
+   * reaches a service (too large, or sent by a web page). Nothing is recorded: no service saw it.
+   */
+  refuse(
+    request: Pick<WireRequest, 'headers'>,
+    error: AwsApiError | ((protocol: Protocol) => AwsApiError),
+  ): WireResponse {
     const requestId = this.ids.uuid('request');
-    const contentType = `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`;
+    const target = request.headers['x-amz-target'];
+    const scope = signingName(request.headers);
+    const service = target ? this.jsonService(target) : this.services.find((s) => s.name === scope);
+    const protocol = target ? 'json' : (service?.protocol ?? 'query');
+    const answer = typeof error === 'function' ? error(protocol) : error;
+    return protocol === 'json'
+      ? jsonErrorResponse(service, answer, requestId)
+      : queryErrorResponse(service, answer, requestId);
+  }
+
+  private jsonService(target: string): ServiceDefinition | undefined {
+    const prefix = target.split('.')[0];
+    return this.services.find((s) => s.protocol === 'json' && s.targetPrefix === prefix);
+  }
+
+  private handleJson(target: string, request: WireRequest): WireResponse {
+    const action = target.split('.')[1] ?? '';
+    const service = this.jsonService(target);
+    const requestId = this.ids.uuid('request');
     const fail = (error: AwsApiError, name = service?.name ?? 'unknown'): WireResponse => {
       this.record(name, action, error.code);
-      return {
-        status: error.httpStatus,
-        headers: {
-          'content-type': contentType,
-          'x-amzn-requestid': requestId,
-          'x-amzn-errortype': error.code,
-        },
-        body: JSON.stringify({ __type: error.code, message: error.message }),
-      };
+      return jsonErrorResponse(service, error, requestId);
     };
     if (!service) return fail(new AwsApiError('UnknownOperationException', `No service answers ${target}.`));
     try {
-      let parsed: unknown = {};
-      if (request.body.trim() !== '') parsed = JSON.parse(request.body);
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw new AwsApiError('SerializationException', 'The request body must be a JSON object.');
-      }
-      const result = this.dispatch(service, action, new Input(parsed as Record<string, unknown>), requestId);
+      const input = new Input(parseJsonObject(request.body));
+      const result = this.dispatch(service, action, input, requestId);
       this.record(service.name, action);
       return {
         status: 200,
-        headers: { 'content-type': contentType, 'x-amzn-requestid': requestId },
+        headers: {
+          'content-type': `application/x-amz-json-${service.jsonVersion ?? '1.1'}`,
+          'x-amzn-requestid': requestId,
+        },
         body: JSON.stringify(result ?? {}, epochSeconds),
       };
     } catch (error) {
@@ -128,20 +150,22 @@ export class LocalAccount {
 
   private handleQuery(request: WireRequest): WireResponse {
     const query = request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '';
-    const form = parseForm(request.method === 'GET' ? query : request.body);
+    const scope = signingName(request.headers);
+    let form: Map<string, string>;
+    try {
+      const signed = this.services.find((s) => s.name === scope);
+      form = parseForm(request.method === 'GET' ? query : request.body, malformedParameter(signed));
+    } catch (error) {
+      return this.refuse(request, toApiError(error));
+    }
     const action = form.get('Action') ?? '';
     const version = form.get('Version');
-    const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(
-      request.headers['authorization'] ?? '',
-    )?.[1];
     const service =
       this.services.find(
         (s) => s.protocol !== 'json' && s.apiVersion === version && (!scope || s.name === scope),
       ) ?? this.services.find((s) => s.protocol !== 'json' && s.apiVersion === version);
     const requestId = this.ids.uuid('request');
     const dialect = service?.protocol === 'ec2' ? 'ec2' : 'query';
-    const xmlns = service?.xmlns ?? '';
-    const headers = { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId };
     try {
       if (!service) {
         throw new AwsApiError(
@@ -149,17 +173,22 @@ export class LocalAccount {
           `No service here answers Action=${action} Version=${version ?? '(none)'}.`,
         );
       }
-      const result = this.dispatch(service, action, new Input(expandQuery(form)), requestId);
+      const members = expandQuery(form, {
+        invalid: malformedParameter(service),
+        // EC2 refuses a parameter it does not know; the other query services pass over it.
+        ...(dialect === 'ec2' ? { unknown: unknownParameter } : {}),
+      });
+      const result = this.dispatch(service, action, new Input(members), requestId);
       this.record(service.name, action);
-      return { status: 200, headers, body: queryResponse(dialect, action, xmlns, result, requestId) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId },
+        body: queryResponse(dialect, action, service.xmlns ?? '', result, requestId),
+      };
     } catch (error) {
       const apiError = toApiError(error);
       this.record(service?.name ?? 'unknown', action, apiError.code);
-      return {
-        status: apiError.httpStatus,
-        headers,
-        body: queryError(dialect, xmlns, apiError.code, apiError.message, apiError.fault, requestId),
-      };
+      return queryErrorResponse(service, apiError, requestId);
     }
   }
 
@@ -181,6 +210,50 @@ export class LocalAccount {
 function epochSeconds(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const original = this[key];
   return original instanceof Date ? original.getTime() / 1000 : value;
+}
+
+/** EC2 calls a malformed parameter InvalidParameterValue; the other query services, ValidationError. */
+const malformedParameter =
+  (service: ServiceDefinition | undefined) =>
+  (message: string): AwsApiError =>
+    new AwsApiError(service?.protocol === 'ec2' ? 'InvalidParameterValue' : 'ValidationError', message);
+
+/** EC2's answer to a parameter it does not know (github.com/aws/aws-cli/issues/21). */
+const unknownParameter = (name: string): AwsApiError =>
+  new AwsApiError('UnknownParameter', `The parameter ${name} is not recognized`);
+
+/** The service name in a SigV4 `Authorization` header's credential scope (`.../us-east-1/ec2/aws4_request`). */
+function signingName(headers: WireRequest['headers']): string | undefined {
+  return /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(headers['authorization'] ?? '')?.[1];
+}
+
+function jsonErrorResponse(
+  service: ServiceDefinition | undefined,
+  error: AwsApiError,
+  requestId: string,
+): WireResponse {
+  return {
+    status: error.httpStatus,
+    headers: {
+      'content-type': `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`,
+      'x-amzn-requestid': requestId,
+      'x-amzn-errortype': error.code,
+    },
+    body: JSON.stringify({ __type: error.code, message: error.message }),
+  };
+}
+
+function queryErrorResponse(
+  service: ServiceDefinition | undefined,
+  error: AwsApiError,
+  requestId: string,
+): WireResponse {
+  const dialect = service?.protocol === 'ec2' ? 'ec2' : 'query';
+  return {
+    status: error.httpStatus,
+    headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId },
+    body: queryError(dialect, service?.xmlns ?? '', error.code, error.message, error.fault, requestId),
+  };
 }
 
 function toApiError(error: unknown): AwsApiError {

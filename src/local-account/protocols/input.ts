@@ -15,6 +15,8 @@ export class Input {
     let value: unknown = this.raw;
     for (const key of path.split('.')) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+      // Own members only: an inherited `constructor` or `toString` is not something the caller sent.
+      if (!Object.hasOwn(value, key)) return undefined;
       value = (value as Record<string, unknown>)[key];
     }
     return value;

@@ -8,53 +8,143 @@
  *   `<ResponseMetadata>`, errors are `<ErrorResponse><Error>`.
  */
 
+import { AwsApiError } from '../errors.ts';
+import { LIST_INDEX_LIMIT, NESTING_LIMIT, PARAMETER_LIMIT } from './limits.ts';
+
 export type QueryDialect = 'ec2' | 'query';
 
-/** Splits a form-encoded body into its flat `key -> value` pairs. */
-export function parseForm(body: string): Map<string, string> {
+/**
+ * Splits a form-encoded body into its flat `key -> value` pairs, as URLSearchParams reads them. Refuses, with
+ * `invalid`, more than PARAMETER_LIMIT pairs, counted before any is decoded.
+ */
+export function parseForm(
+  body: string,
+  invalid: (message: string) => Error = (message) => new AwsApiError('ValidationError', message),
+): Map<string, string> {
   const pairs = new Map<string, string>();
-  for (const [key, value] of new URLSearchParams(body)) pairs.set(key, value);
+  if (body === '') return pairs;
+  const parts = body.split('&');
+  if (parts.length > PARAMETER_LIMIT) {
+    throw invalid(
+      `The request has ${parts.length} parameters; the local account reads at most ${PARAMETER_LIMIT} in one ` +
+        'request: send fewer.',
+    );
+  }
+  for (const part of parts) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    pairs.set(
+      decodeFormComponent(eq < 0 ? part : part.slice(0, eq)),
+      eq < 0 ? '' : decodeFormComponent(part.slice(eq + 1)),
+    );
+  }
   return pairs;
+}
+
+/** `+` is a space and `%XX` a byte of UTF-8; a malformed escape is read as URLSearchParams reads it. */
+function decodeFormComponent(text: string): string {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return new URLSearchParams(`k=${text}`).get('k') ?? '';
+  }
+}
+
+/** A structure member or a list being built: keyed by member name, or by 1-based index. */
+class StructureNode {
+  readonly members = new Map<string, unknown>();
+}
+class ListNode {
+  readonly items = new Map<number, unknown>();
+}
+
+const LIST_MARKERS: ReadonlySet<string> = new Set(['member', 'entry', 'item']);
+const INDEX = /^\d+$/;
+/** What every member name in the AWS models looks like: `__proto__`, `a-b` or `` are not parameters. */
+const MEMBER_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+export interface QueryReading {
+  /** The error for a malformed parameter (an index out of range, nesting too deep). */
+  readonly invalid: (message: string) => Error;
+  /**
+   * The error for a key segment that is no member name, for services that refuse unknown parameters (EC2's
+   * UnknownParameter); without it, such a key is kept as plain data that no operation reads.
+   */
+  readonly unknown?: (name: string) => Error;
 }
 
 /**
  * Turns flat query keys into a nested value: `A.B.1.C=x` -> `{ A: { B: [ { C: 'x' } ] } }`. List markers
  * (`member`, `entry`, `item`) are dropped, numeric segments (1-based) index arrays.
+ *
+ * Built from Maps and returned as null-prototype objects, so no key (`__proto__.Owner.1`, `constructor`) can
+ * reach an object's prototype. Lists are Maps of index until the end, so a huge index costs nothing: an index
+ * past LIST_INDEX_LIMIT, or a key nested deeper than NESTING_LIMIT, is refused with `invalid` (each dialect's
+ * code for a malformed parameter) before anything is built.
  */
-export function expandQuery(flat: Map<string, string>): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
+export function expandQuery(
+  flat: Map<string, string>,
+  reading: QueryReading = { invalid: (message) => new AwsApiError('ValidationError', message) },
+): Record<string, unknown> {
+  const { invalid, unknown } = reading;
+  const root = new StructureNode();
   for (const [key, value] of flat) {
-    if (key === 'Action' || key === 'Version') continue;
-    const segments = key.split('.').filter((s) => s !== 'member' && s !== 'entry' && s !== 'item');
-    let node: Record<string, unknown> | unknown[] = root;
-    segments.forEach((segment, i) => {
-      const last = i === segments.length - 1;
-      const index = /^\d+$/.test(segment) ? Number(segment) - 1 : undefined;
-      const nextIsIndex = !last && /^\d+$/.test(segments[i + 1]!);
-      const container = node as Record<string | number, unknown>;
-      const slot = index ?? segment;
-      if (last) {
-        container[slot] = value;
+    // Action and Version choose the operation; X-Amz-* are SigV4 query-string signing, not parameters.
+    if (key === 'Action' || key === 'Version' || key.startsWith('X-Amz-')) continue;
+    const segments = key.split('.').filter((s) => !LIST_MARKERS.has(s));
+    if (segments.length > NESTING_LIMIT) {
+      throw invalid(
+        `The parameter name '${key.slice(0, 200)}' nests ${segments.length} members deep: no AWS parameter ` +
+          `nests more than ${NESTING_LIMIT}.`,
+      );
+    }
+    const slots = segments.map((segment) => {
+      if (!INDEX.test(segment)) {
+        if (unknown && !MEMBER_NAME.test(segment)) throw unknown(segment.slice(0, 200));
+        return segment;
+      }
+      const index = Number(segment);
+      if (index < 1 || index > LIST_INDEX_LIMIT) {
+        throw invalid(
+          `The list index ${segment.slice(0, 20)} in parameter '${key.slice(0, 200)}' is out of range: ` +
+            `list members are numbered from 1, and a list takes at most ${LIST_INDEX_LIMIT} members.`,
+        );
+      }
+      return index;
+    });
+    let node: StructureNode | ListNode = root;
+    slots.forEach((slot, i) => {
+      const children: Map<string | number, unknown> = node instanceof ListNode ? node.items : node.members;
+      if (i === slots.length - 1) {
+        children.set(slot, value);
         return;
       }
-      let child = container[slot];
-      if (child === undefined || typeof child !== 'object' || child === null) {
-        child = nextIsIndex ? [] : {};
-        container[slot] = child;
+      // A later key that needs a different kind of container replaces an earlier value, as a later leaf does.
+      const wanted = typeof slots[i + 1] === 'number' ? ListNode : StructureNode;
+      let child = children.get(slot);
+      if (!(child instanceof wanted)) {
+        child = new wanted();
+        children.set(slot, child);
       }
-      node = child as Record<string, unknown> | unknown[];
+      node = child as StructureNode | ListNode;
     });
   }
-  return compactArrays(root) as Record<string, unknown>;
+  return finish(root) as Record<string, unknown>;
 }
 
-/** Sparse arrays (`Name.2` without `Name.1`) become dense, in index order. */
-function compactArrays(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compactArrays);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compactArrays(v)]));
+/** Structures become null-prototype objects; lists become dense arrays in index order (`Name.2` alone is one item). */
+function finish(node: unknown): unknown {
+  if (node instanceof ListNode) {
+    return [...node.items.entries()].sort(([a], [b]) => a - b).map(([, item]) => finish(item));
   }
-  return value;
+  if (node instanceof StructureNode) {
+    const value = Object.create(null) as Record<string, unknown>;
+    for (const [name, member] of node.members) value[name] = finish(member);
+    return value;
+  }
+  return node;
 }
 
 const escapeXml = (text: string): string =>

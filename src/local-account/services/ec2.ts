@@ -14,6 +14,8 @@ import {
   ok,
   readFilters,
   readTags,
+  tagLimitExceeded,
+  TAGS_PER_RESOURCE_LIMIT,
 } from './ec2/common.ts';
 import { imageOperations } from './ec2/images.ts';
 import { launchTemplateOperations } from './ec2/launch-templates.ts';
@@ -213,6 +215,11 @@ function tagOperations(account: LocalAccount): Record<string, Operation> {
       const targets = readResources(input);
       const tags = readTags(input);
       if (tags.length === 0) throw missingParameter('Tag');
+      // Checked for every resource before any is tagged, so a refused call changes nothing.
+      for (const target of targets) {
+        const keys = new Set([...target.keys(), ...tags.map(([key]) => key)]);
+        if (keys.size > TAGS_PER_RESOURCE_LIMIT) throw tagLimitExceeded();
+      }
       for (const target of targets) for (const [key, value] of tags) target.set(key, value);
       return ok;
     },

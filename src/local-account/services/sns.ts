@@ -258,7 +258,8 @@ function readAttributes(input: Input, path: string): Map<string, string> {
 
 /** `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue`, validated like SNS does. */
 function readMessageAttributes(input: Input): PublishedMessage['messageAttributes'] {
-  const attributes: Record<string, { dataType: string; value: string }> = {};
+  // Null-prototype: an attribute may be named `__proto__` (SNS's name rules allow it), and is then just an attribute.
+  const attributes = Object.create(null) as Record<string, { dataType: string; value: string }>;
   for (const entry of input.objects('MessageAttributes')) {
     const name = entry.optString('Name') ?? '';
     if (

@@ -1,6 +1,7 @@
 import type { LocalAccount } from '../account.ts';
 import { AwsApiError } from '../errors.ts';
 import type { Input } from '../protocols/input.ts';
+import { parseJsonDocument } from '../protocols/json.ts';
 import { LocalExecution } from '../step-functions/execution.ts';
 import type { ServiceDefinition } from './service.ts';
 
@@ -36,6 +37,9 @@ export function stepFunctionsOf(account: LocalAccount): StepFunctionsState {
 
 const NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
+/** StartExecution's `input`: at most 262,144 bytes of UTF-8 (botocore: SensitiveData, max 262144, in bytes). */
+const MAX_INPUT_BYTES = 262_144;
+
 /**
  * Step Functions (JSON 1.0): enough of the API to create a state machine and run, watch and stop executions.
  * Executions run the definition in aws-local-stepfunctions, with Lambda tasks bound to local code.
@@ -61,18 +65,20 @@ export function statesService(account: LocalAccount): ServiceDefinition {
   const checkDefinition = (text: string): void => {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseJsonDocument(text);
     } catch (error) {
       throw new AwsApiError(
         'InvalidDefinition',
         `Invalid State Machine Definition: '${(error as Error).message}'`,
       );
     }
-    const definition = parsed as { StartAt?: unknown; States?: Record<string, unknown> };
+    const definition = (parsed ?? {}) as { StartAt?: unknown; States?: unknown };
+    // Own members only: a StartAt of `toString` or `__proto__` names no state, whatever `in` would say.
     if (
       typeof definition.StartAt !== 'string' ||
-      !definition.States ||
-      !(definition.StartAt in definition.States)
+      definition.States === null ||
+      typeof definition.States !== 'object' ||
+      !Object.hasOwn(definition.States, definition.StartAt)
     ) {
       throw new AwsApiError(
         'InvalidDefinition',
@@ -181,8 +187,15 @@ export function statesService(account: LocalAccount): ServiceDefinition {
         const name = input.optString('name') ?? account.ids.uuid('execution');
         const executionInput = input.optString('input') ?? '{}';
         if (!NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+        if (Buffer.byteLength(executionInput) > MAX_INPUT_BYTES) {
+          throw new AwsApiError(
+            'ValidationException',
+            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have " +
+              `length less than or equal to ${MAX_INPUT_BYTES}`,
+          );
+        }
         try {
-          const parsed: unknown = JSON.parse(executionInput);
+          const parsed: unknown = parseJsonDocument(executionInput);
           if (parsed === null || typeof parsed !== 'object') throw new Error('must be a JSON object');
         } catch (error) {
           throw new AwsApiError(

@@ -95,16 +95,21 @@ const toResponse: Direction = {
       : value,
 };
 
+/** `table[key]` when the table itself holds it: a caller's key such as `constructor` must not find Object's. */
+const own = <T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+
 function rename(value: unknown, context: string, direction: Direction): unknown {
   if (Array.isArray(value)) return value.map((item) => rename(item, context, direction));
   if (value === null || typeof value !== 'object' || value instanceof Date) return value;
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, child]) => {
-      const renamed = direction.renames[context]?.[key] ?? direction.fallback(key);
-      const converted = rename(child, direction.memberOf(key, renamed), direction);
-      return [renamed, direction.wrap ? direction.wrap(context, key, converted) : converted];
-    }),
-  );
+  // Null-prototype, like the request it came from: stored data keeps whatever member names the caller sent.
+  const renamedValue = Object.create(null) as Record<string, unknown>;
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    const renamed = own(own(direction.renames, context), key) ?? direction.fallback(key);
+    const converted = rename(child, direction.memberOf(key, renamed), direction);
+    renamedValue[renamed] = direction.wrap ? direction.wrap(context, key, converted) : converted;
+  }
+  return renamedValue;
 }
 
 /**
