@@ -1,4 +1,4 @@
-import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListStateMachines, SFNClient } from '@aws-sdk/client-sfn';
 import { awsErrorCode } from '../adapters/aws-error.ts';
 import type { Output } from './usage.ts';
 
@@ -113,14 +113,11 @@ export async function describeTarget(sfn: SFNClient, target: AwsTarget): Promise
 export async function findStateMachine(sfn: SFNClient, target: AwsTarget): Promise<string> {
   const wanted = target.stateMachine ?? DEFAULT_STATE_MACHINE_NAME;
   if (wanted.startsWith('arn:')) return wanted;
-  let nextToken: string | undefined;
   try {
-    do {
-      const page = await sfn.send(new ListStateMachinesCommand({ maxResults: 1000, nextToken }));
+    for await (const page of paginateListStateMachines({ client: sfn, pageSize: 1000 }, {})) {
       const found = page.stateMachines?.find((m) => m.name === wanted);
       if (found?.stateMachineArn) return found.stateMachineArn;
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
   } catch (error) {
     throw await explainAwsError(error, sfn, target, 'ListStateMachines');
   }

@@ -1,4 +1,4 @@
-import { ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, type ExecutionListItem } from '@aws-sdk/client-sfn';
 import { formatDuration } from '../../execution/progress.ts';
 import { integerOption, parseCommandLine } from '../args.ts';
 import { awsOptions, awsOptionsUsage, connect, explainAwsError, reportAwsErrors } from '../aws.ts';
@@ -50,19 +50,15 @@ export const historyCommand: Command = {
       const { target, sfn, stateMachineArn } = await connect(values);
 
       const listed: ExecutionListItem[] = [];
-      let nextToken: string | undefined;
       try {
-        do {
-          const page = await sfn.send(
-            new ListExecutionsCommand({
-              stateMachineArn,
-              maxResults: Math.min(1000, limit - listed.length),
-              nextToken,
-            }),
-          );
+        // A token belongs to its request: every page asks for the same size, and the list is cut at the limit.
+        for await (const page of paginateListExecutions(
+          { client: sfn, pageSize: Math.min(1000, limit) },
+          { stateMachineArn },
+        )) {
           listed.push(...(page.executions ?? []));
-          nextToken = page.nextToken;
-        } while (nextToken && listed.length < limit);
+          if (listed.length >= limit) break;
+        }
       } catch (error) {
         throw await explainAwsError(error, sfn, target, 'ListExecutions', stateMachineArn);
       }
