@@ -1,5 +1,6 @@
 import { paginateListStateMachines, SFNClient } from '@aws-sdk/client-sfn';
 import { awsErrorCode } from '../adapters/aws-error.ts';
+import { DEFAULT_STATE_MACHINE_NAME } from './aws-options.ts';
 import type { Output } from './usage.ts';
 
 /**
@@ -7,23 +8,6 @@ import type { Output } from './usage.ts';
  * credentials resolved as the AWS CLI resolves them), finding the state machine, and turning the failures a
  * user will meet into one line with the fix.
  */
-
-/** The name `ami-rollout deploy` gives the state machine, and the default of --state-machine. */
-export const DEFAULT_STATE_MACHINE_NAME = 'ami-rollout';
-
-/** parseCommandLine options every AWS command takes. */
-export const awsOptions = {
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'state-machine': { type: 'string' },
-} as const;
-
-/** The --help lines for awsOptions. */
-export const awsOptionsUsage = `  --endpoint URL        Step Functions endpoint, e.g. a local account (default: AWS_ENDPOINT_URL, else AWS)
-  --region REGION       default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
-  --profile NAME        named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)
-  --state-machine ARN   the rollout state machine, by ARN or name (default: the one named ami-rollout)`;
 
 export interface AwsTarget {
   /** Endpoint URL (a local account). Default: AWS_ENDPOINT_URL(_SFN), else AWS. */

@@ -3,9 +3,11 @@ import {
   type DescribeExecutionCommandOutput,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { executionArnFor } from '../adapters/sfn.ts';
+import { rolloutExecutionName } from '../core/start-decision.ts';
 import { followExecution, historySince } from '../execution/follow.ts';
 import { RolloutProgress, formatDuration, renderLive, type GroupProgress } from '../execution/progress.ts';
-import { rolloutResult, type RolloutResult } from '../rehearsal/report.ts';
+import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 import { explainAwsError, type AwsTarget } from './aws.ts';
 import type { Output } from './usage.ts';
 
@@ -16,6 +18,13 @@ import type { Output } from './usage.ts';
 
 /** Where a rollout is: still going, or how it ended. STOPPED is an execution someone stopped. */
 export type RolloutState = RolloutResult | 'RUNNING' | 'STOPPED';
+
+/** The execution ARN for what the user typed: an ARN, an AMI id (its rollout), or an execution name. */
+export function executionArnOf(stateMachineArn: string, given: string): string {
+  if (given.startsWith('arn:')) return given;
+  const name = /^ami-[0-9a-f]{8,17}$/.test(given) ? rolloutExecutionName(given) : given;
+  return executionArnFor(stateMachineArn, name);
+}
 
 export function rolloutState(
   described: Pick<DescribeExecutionCommandOutput, 'status' | 'error'>,

@@ -12,9 +12,9 @@ import {
 import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { RolloutConfig } from '../config/schema.ts';
+import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 
-/** How a rollout ended, for people (and exit codes): it went through, it was put back, or something else. */
-export type RolloutResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+export { rolloutResult, type RolloutResult };
 
 /** The `--json` document of `ami-rollout rehearse`. */
 export interface RolloutReport {
@@ -43,13 +43,6 @@ export interface RolloutReport {
   readonly simulatedSeconds: number;
   readonly stateTransitions: number;
   readonly historyEvents: number;
-}
-
-export function rolloutResult(
-  described: Pick<DescribeExecutionCommandOutput, 'status' | 'error'>,
-): RolloutResult {
-  if (described.status === 'SUCCEEDED') return 'SUCCEEDED';
-  return described.error === 'RolloutRolledBack' ? 'ROLLED_BACK' : 'FAILED';
 }
 
 export interface ReportClients {

@@ -59,8 +59,9 @@ describe('ami-rollout emulator', () => {
     child = undefined;
   });
 
-  it('serves the example fleet on 127.0.0.1 and says how to point the AWS CLI at it', async () => {
-    child = spawn(process.execPath, ['bin/ami-rollout.mjs', 'emulator', '--port', '0', '--speed', '0']);
+  it('serves the example fleet on 127.0.0.1 (npm run emulator) and says how to point the AWS CLI at it', async () => {
+    // Through npm, as a new user starts it; the emulator stops by itself once npm is gone.
+    child = spawn('npm', ['run', '--silent', 'emulator', '--', '--port', '0', '--speed', '0']);
     let printed = '';
     const endpoint = await new Promise<string>((resolve, reject) => {
       child!.stdout.on('data', (chunk: Buffer) => {

@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { loadConfig } from '../../config/load.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
 import { UsageError } from '../usage.ts';
@@ -38,6 +36,7 @@ const cdkEnv = (): NodeJS.ProcessEnv => ({
 
 /** The AWS SDK's default credential chain (environment, profile, SSO, container, instance), as cdk uses it. */
 async function checkCredentials(): Promise<string | undefined> {
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
   const client = new SFNClient({});
   try {
     const credentials = await client.config.credentials();
@@ -52,7 +51,6 @@ async function checkCredentials(): Promise<string | undefined> {
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'deploy the pipeline to AWS with the AWS CDK (--synth: template only, offline)',
   usage,
   async run(args, output) {
     const separator = args.indexOf('--');
@@ -74,6 +72,7 @@ export const deployCommand: Command = {
       );
     }
     // A bad configuration is reported here, field by field, before cdk starts.
+    const { loadConfig } = await import('../../config/load.ts');
     await loadConfig(configFile);
 
     const cdk = `${projectRoot}node_modules/.bin/cdk`;

@@ -1,14 +1,8 @@
-import { paginateListExecutions, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import { formatDuration } from '../../execution/progress.ts';
 import { integerOption, parseCommandLine } from '../args.ts';
-import { awsOptions, awsOptionsUsage, connect, explainAwsError, reportAwsErrors } from '../aws.ts';
-import {
-  describeRollout,
-  durationSeconds,
-  imageOf,
-  rolloutState,
-  type RolloutState,
-} from '../execution-view.ts';
+import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
+import type { RolloutState } from '../execution-view.ts';
 import type { Command } from '../main.ts';
 
 const usage = `Usage: ami-rollout history [--limit N] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
@@ -37,16 +31,18 @@ export interface RolloutHistoryEntry {
 
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'list past rollouts: image, result, duration',
   usage,
-  run: (args, output) =>
-    reportAwsErrors('history', output, async () => {
-      const { values } = parseCommandLine(args, {
-        ...awsOptions,
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-      });
-      const limit = integerOption('limit', values.limit, 20, 1, 1000);
+  async run(args, output) {
+    const { values } = parseCommandLine(args, {
+      ...awsOptions,
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const limit = integerOption('limit', values.limit, 20, 1, 1000);
+    const [{ paginateListExecutions }, { connect, explainAwsError, reportAwsErrors }, view] =
+      await Promise.all([import('@aws-sdk/client-sfn'), import('../aws.ts'), import('../execution-view.ts')]);
+    const { describeRollout, durationSeconds, imageOf, rolloutState } = view;
+    return reportAwsErrors('history', output, async () => {
       const { target, sfn, stateMachineArn } = await connect(values);
 
       const listed: ExecutionListItem[] = [];
@@ -109,5 +105,6 @@ export const historyCommand: Command = {
       output.out(line(header));
       for (const row of rows) output.out(line(row));
       return 0;
-    }),
+    });
+  },
 };

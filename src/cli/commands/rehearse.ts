@@ -1,10 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { loadConfig } from '../../config/load.ts';
 import { RolloutProgress, formatDuration, renderLive } from '../../execution/progress.ts';
-import { readFleetFile } from '../../local-account/index.ts';
-import { defaultImageToRollOut, fleetForConfig } from '../../rehearsal/fleet-for-config.ts';
 import type { RolloutReport } from '../../rehearsal/report.ts';
-import { rehearse } from '../../rehearsal/rehearse.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
 import { UsageError, type Output } from '../usage.ts';
@@ -31,7 +27,6 @@ const EXIT = { SUCCEEDED: 0, ROLLED_BACK: 3, FAILED: 1 } as const;
 
 export const rehearseCommand: Command = {
   name: 'rehearse',
-  summary: 'rehearse a rollout on a local AWS account, in virtual time (no AWS needed)',
   usage,
   async run(args, output) {
     const { values } = parseCommandLine(args, {
@@ -41,6 +36,13 @@ export const rehearseCommand: Command = {
       fail: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     });
+    const [{ loadConfig }, { readFleetFile }, { defaultImageToRollOut, fleetForConfig }, { rehearse }] =
+      await Promise.all([
+        import('../../config/load.ts'),
+        import('../../local-account/index.ts'),
+        import('../../rehearsal/fleet-for-config.ts'),
+        import('../../rehearsal/rehearse.ts'),
+      ]);
     const config = await loadConfig(values.config ?? exampleConfigPath);
     const exampleFleet = values.fleet ? undefined : await readFleetFile(exampleFleetPath);
     const fleet = values.fleet ? await readFleetFile(values.fleet) : fleetForConfig(config, exampleFleet);
