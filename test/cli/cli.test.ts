@@ -52,6 +52,21 @@ describe('ami-rollout CLI', () => {
   });
 });
 
+describe('ami-rollout in a pipeline', () => {
+  it('exits quietly with code 0 when the reader of its output goes away (ami-rollout rehearse | head)', async () => {
+    const child = spawn(process.execPath, ['bin/ami-rollout.mjs', 'rehearse'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader is gone before the first line is written: every write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});
+
 describe('ami-rollout emulator', () => {
   let child: ChildProcessWithoutNullStreams | undefined;
   afterEach(() => {
