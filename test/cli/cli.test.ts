@@ -41,6 +41,15 @@ describe('ami-rollout CLI', () => {
     expect(err).toMatch(/--speed fast: must be a number from 0 to 1000000/);
   });
 
+  it.each([
+    [['emulator', '--speed', '-1'], '--speed -1: must be a number from 0 to 1000000'],
+    [['history', '--limit', '-5'], '--limit -5: must be a whole number from 1 to 1000'],
+  ])('fails naming the flag and its range for a negative number: %j', async (argv, message) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(1);
+    expect(err.split('\n')[0]).toBe(`ami-rollout ${argv[0]}: ${message}.`);
+  });
+
   it('fails with exit code 1 listing what is wrong in a broken fleet file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ami-rollout-'));
     const path = join(dir, 'fleet.json');
