@@ -57,7 +57,7 @@ describe('ami-rollout CLI', () => {
     const { code, err } = await run('emulator', '--fleet', path, '--port', '0');
     expect(code).toBe(1);
     expect(err).toContain(`${path} is not a valid fleet file`);
-    expect(err).toContain('images[0].imageId: must be an AMI id');
+    expect(err).toContain('images[0].imageId: "ami-nope" must be an AMI id');
   });
 });
 

@@ -53,7 +53,9 @@ describe('ami-rollout deploy', () => {
   it('reports a bad configuration file before anything else', async () => {
     const output = capture();
     expect(await main(['deploy', '--config', 'test/does-not-exist.json'], output)).toBe(1);
-    expect(output.errors.join('\n')).toContain('cannot read the configuration file');
+    expect(output.errors.join('\n')).toMatch(
+      /configuration file .*test\/does-not-exist.json does not exist: check the path/,
+    );
   });
 
   it('fails on a malformed stack name, naming it', async () => {
