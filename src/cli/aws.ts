@@ -1,7 +1,7 @@
 import { paginateListStateMachines, SFNClient } from '@aws-sdk/client-sfn';
 import { awsErrorCode } from '../adapters/aws-error.ts';
 import { DEFAULT_STATE_MACHINE_NAME } from './aws-options.ts';
-import type { Output } from './usage.ts';
+import { UsageError, type Output } from './usage.ts';
 
 /**
  * What the commands that talk to a deployed state machine share: the SFN client (region, profile and
@@ -26,11 +26,32 @@ export interface Connection {
   readonly stateMachineArn: string;
 }
 
+/** The region a local account's client signs for when none is set anywhere: the local account's default. */
+export const LOCAL_ACCOUNT_DEFAULT_REGION = 'us-east-1';
+
 /** What every AWS command starts with: the target from its flags, a client, and the rollout state machine. */
-export async function connect(values: Parameters<typeof awsTargetFrom>[0]): Promise<Connection> {
-  const target = awsTargetFrom(values);
-  const sfn = createSfnClient(target);
+export async function connect(
+  values: Parameters<typeof awsTargetFrom>[0],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connection> {
+  let target = awsTargetFrom(values);
+  let sfn = createSfnClient(target, env);
+  // As with credentials: a local account needs no region set up, so a fresh shell can talk to the emulator.
+  if (isLocalAccountEndpoint(target.endpoint) && !target.region && !(await hasRegion(sfn))) {
+    sfn.destroy();
+    target = { ...target, region: LOCAL_ACCOUNT_DEFAULT_REGION };
+    sfn = createSfnClient(target, env);
+  }
   return { target, sfn, stateMachineArn: await findStateMachine(sfn, target) };
+}
+
+/** True when the SDK's region chain (AWS_REGION, the profile) gives the client a region. */
+async function hasRegion(sfn: SFNClient): Promise<boolean> {
+  try {
+    return Boolean(await sfn.config.region());
+  } catch {
+    return false;
+  }
 }
 
 export function awsTargetFrom(values: {
@@ -39,6 +60,11 @@ export function awsTargetFrom(values: {
   profile?: string;
   'state-machine'?: string;
 }): AwsTarget {
+  if (values.endpoint !== undefined && !isHttpUrl(values.endpoint)) {
+    throw new UsageError(
+      `--endpoint ${values.endpoint}: must be an http:// or https:// URL, such as http://127.0.0.1:4566 for a local account.`,
+    );
+  }
   return {
     ...(values.endpoint ? { endpoint: values.endpoint } : {}),
     ...(values.region ? { region: values.region } : {}),
@@ -68,10 +94,25 @@ export function createSfnClient(target: AwsTarget, env: NodeJS.ProcessEnv = proc
  * credentials were given at all, dummy ones are used rather than asking the user to `aws configure`.
  */
 function usesLocalAccountCredentials(target: AwsTarget, env: NodeJS.ProcessEnv): boolean {
-  if (!target.endpoint || target.profile || env['AWS_PROFILE'] || env['AWS_ACCESS_KEY_ID']) return false;
+  if (target.profile || env['AWS_PROFILE'] || env['AWS_ACCESS_KEY_ID']) return false;
+  return isLocalAccountEndpoint(target.endpoint);
+}
+
+/** An endpoint on this machine (127.0.0.1, localhost or [::1]): a local account. */
+function isLocalAccountEndpoint(endpoint: string | undefined): boolean {
+  if (!endpoint) return false;
   try {
-    const host = new URL(target.endpoint).hostname;
+    const host = new URL(endpoint).hostname;
     return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
   } catch {
     return false;
   }

@@ -359,10 +359,38 @@ describe('ami-rollout AWS commands: errors a user meets get one line with the fi
   });
 
   it('fails when there is no region', async () => {
-    const { code, err } = await run('history', '--endpoint', 'http://127.0.0.1:9');
+    // Resolved before anything is sent: this address (TEST-NET-1) is never contacted.
+    const { code, err } = await run('history', '--endpoint', 'http://192.0.2.1:9');
     expect(code).toBe(1);
     expect(err).toMatch(/^ami-rollout history: no AWS region: pass --region, set AWS_REGION/);
   });
+
+  it('needs neither a region nor credentials for a local account on this machine (a fresh shell)', async () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const { endpoint, close } = await deployedAccount();
+    try {
+      const { code, out, err } = await run('history', '--endpoint', endpoint);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toContain(
+        'No rollouts yet on arn:aws:states:us-east-1:111122223333:stateMachine:ami-rollout',
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  it.each(['not-a-url', 'ftp://127.0.0.1:21', '127.0.0.1:4566'])(
+    'fails naming the flag when --endpoint %s is not an http(s) URL',
+    async (endpoint) => {
+      const { code, err } = await run('status', '--endpoint', endpoint, '--region', 'us-east-1');
+      expect(code).toBe(1);
+      expect(err.split('\n')[0]).toBe(
+        `ami-rollout status: --endpoint ${endpoint}: must be an http:// or https:// URL, such as http://127.0.0.1:4566 for a local account.`,
+      );
+    },
+  );
 
   it('fails naming the denied action and the principal when AWS says AccessDenied', async () => {
     // A Step Functions endpoint that denies everything, as AWS answers over JSON 1.0.
