@@ -147,8 +147,15 @@ export async function findStateMachine(sfn: SFNClient, target: AwsTarget): Promi
     throw await explainAwsError(error, sfn, target, 'ListStateMachines');
   }
   throw new AwsCommandError(
-    `no state machine named ${wanted} in ${await describeTarget(sfn, target)}: deploy it with \`ami-rollout deploy\` (or pass --state-machine ARN)`,
+    `no state machine named ${wanted} in ${await describeTarget(sfn, target)}: ${deployHint(target)} (or pass --state-machine ARN)`,
   );
+}
+
+/** How the pipeline gets where the target points: `deploy` for AWS; the emulator deploys it from --config. */
+function deployHint(target: AwsTarget): string {
+  return isLocalAccountEndpoint(target.endpoint)
+    ? 'start the emulator with --config FILE to deploy the pipeline onto it'
+    : 'deploy it with `ami-rollout deploy --config FILE`';
 }
 
 /** The SDK error behind ours (our adapters wrap SDK errors as `cause`). */
@@ -223,7 +230,7 @@ export async function explainAwsError(
   }
   if (code === 'StateMachineDoesNotExist') {
     return say(
-      `state machine ${target.stateMachine ?? subject ?? ''} does not exist in ${await where()}: check --state-machine, or deploy it with \`ami-rollout deploy\``,
+      `state machine ${target.stateMachine ?? subject ?? ''} does not exist in ${await where()}: check --state-machine, or ${deployHint(target)}`,
     );
   }
   if (code === 'InvalidArn') {

@@ -71,14 +71,17 @@ export async function describeRollout(
   }
 }
 
-/** The `--json` document of `status` (and of `start --watch --json`). */
+/**
+ * The `--json` document of `status` (and of `start --watch --json`). `status` is how the rollout stands, as in
+ * `rehearse --json` and `history --json`; times are ISO 8601 strings, and durations say their unit.
+ */
 export interface RolloutStatus {
   readonly executionArn: string;
   readonly name: string;
   readonly imageId?: string;
-  readonly state: RolloutState;
-  /** The Step Functions status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
-  readonly status: string;
+  readonly status: RolloutState;
+  /** The Step Functions execution status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
+  readonly executionStatus: string;
   readonly startDate?: string;
   readonly stopDate?: string;
   readonly durationSeconds?: number;
@@ -100,8 +103,8 @@ export function rolloutStatus(
     executionArn: described.executionArn ?? '',
     name: described.name ?? '',
     ...(imageId ? { imageId } : {}),
-    state: rolloutState(described),
-    status: described.status ?? 'UNKNOWN',
+    status: rolloutState(described),
+    executionStatus: described.status ?? 'UNKNOWN',
     ...(described.startDate ? { startDate: described.startDate.toISOString() } : {}),
     ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
     ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
@@ -166,10 +169,10 @@ export function headline(status: RolloutStatus): string {
   const image = status.imageId ? ` of ${status.imageId}` : '';
   const took = status.durationSeconds !== undefined ? formatDuration(status.durationSeconds) : '?';
   const verdict =
-    status.state === 'RUNNING'
+    status.status === 'RUNNING'
       ? `RUNNING for ${took}${status.step ? `, now in ${status.step}` : ''}`
-      : `${status.state} after ${took}`;
-  const why = status.state !== 'SUCCEEDED' && status.error ? ` (${status.error})` : '';
+      : `${status.status} after ${took}`;
+  const why = status.status !== 'SUCCEEDED' && status.error ? ` (${status.error})` : '';
   return `Rollout ${status.name}${image}: ${verdict}${why}`;
 }
 
@@ -179,7 +182,7 @@ export function printStatus(output: Output, status: RolloutStatus, withGroups = 
   output.out(`  execution ${status.executionArn}`);
   if (status.startDate)
     output.out(`  started ${status.startDate}${status.stopDate ? `, ended ${status.stopDate}` : ''}`);
-  if (status.cause && status.state !== 'SUCCEEDED')
+  if (status.cause && status.status !== 'SUCCEEDED')
     output.out(`  cause: ${status.cause.split('\n')[0]!.slice(0, 300)}`);
   if (withGroups && status.groups.length > 0)
     for (const line of renderLive({ groups: [...status.groups], rollingBack: false }).slice(1))

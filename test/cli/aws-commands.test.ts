@@ -118,13 +118,20 @@ describe('ami-rollout start, status and history against a local account', () => 
     const { code, out } = await run('status', NEW_IMAGE, '--json', ...at());
     expect(code).toBe(0);
     const status = JSON.parse(out) as {
-      state: string;
+      status: string;
+      executionStatus: string;
       imageId: string;
       name: string;
       durationSeconds: number;
       groups: { name: string; phase: string }[];
     };
-    expect(status).toMatchObject({ state: 'SUCCEEDED', imageId: NEW_IMAGE, name: `rollout-${NEW_IMAGE}` });
+    expect(status).toMatchObject({
+      status: 'SUCCEEDED',
+      executionStatus: 'SUCCEEDED',
+      imageId: NEW_IMAGE,
+      name: `rollout-${NEW_IMAGE}`,
+    });
+    expect(status).not.toHaveProperty('state');
     expect(status.durationSeconds).toBeGreaterThan(60);
     expect(status.groups.map((g) => [g.name, g.phase])).toEqual([
       ['web', 'done'],
@@ -147,7 +154,7 @@ describe('ami-rollout start, status and history against a local account', () => 
 
     const json = await run('history', '--json', ...at());
     expect(JSON.parse(json.out)).toEqual([
-      expect.objectContaining({ name: `rollout-${NEW_IMAGE}`, imageId: NEW_IMAGE, state: 'SUCCEEDED' }),
+      expect.objectContaining({ name: `rollout-${NEW_IMAGE}`, imageId: NEW_IMAGE, status: 'SUCCEEDED' }),
     ]);
   });
 
@@ -220,7 +227,7 @@ describe('ami-rollout start and status for a rollout that is rolled back', () =>
 
     const history = await run('history', '--json', ...at());
     expect(JSON.parse(history.out)).toEqual([
-      expect.objectContaining({ imageId: NEW_IMAGE, state: 'ROLLED_BACK', error: 'RolloutRolledBack' }),
+      expect.objectContaining({ imageId: NEW_IMAGE, status: 'ROLLED_BACK', error: 'RolloutRolledBack' }),
     ]);
   });
 
@@ -229,6 +236,12 @@ describe('ami-rollout start and status for a rollout that is rolled back', () =>
     expect(code).toBe(3);
     expect(out).toMatch(/^Rollout rollout-\S+ of \S+: ROLLED_BACK after/);
     expect(out).toMatch(/ {2}api +\[[#.]+\] +\d+% {2}(failed|rolled-back)/);
+    // The rollout never reached worker: said as rehearse says it, not "waiting".
+    expect(out).toMatch(/ {2}worker +\[\.+\] +0% {2}not reached \(untouched\)$/m);
+    const json = JSON.parse((await run('status', '--json', ...at())).out) as {
+      groups: { name: string; phase: string }[];
+    };
+    expect(json.groups.find((g) => g.name === 'worker')?.phase).toBe('untouched');
   });
 });
 
@@ -317,7 +330,7 @@ describe('ami-rollout start and status while a rollout runs', () => {
     release();
     const { code, out } = await watching;
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ state: 'SUCCEEDED', imageId: NEW_IMAGE });
+    expect(JSON.parse(out)).toMatchObject({ status: 'SUCCEEDED', imageId: NEW_IMAGE });
   });
 });
 
@@ -328,7 +341,7 @@ describe('ami-rollout AWS commands: errors a user meets get one line with the fi
       const { code, err } = await run('status', '--endpoint', running.endpoint, '--region', 'us-east-1');
       expect(code).toBe(1);
       expect(err).toBe(
-        `ami-rollout status: no state machine named ami-rollout in us-east-1 at ${running.endpoint}: deploy it with \`ami-rollout deploy\` (or pass --state-machine ARN)`,
+        `ami-rollout status: no state machine named ami-rollout in us-east-1 at ${running.endpoint}: start the emulator with --config FILE to deploy the pipeline onto it (or pass --state-machine ARN)`,
       );
     } finally {
       await running.close();

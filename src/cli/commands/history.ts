@@ -15,13 +15,14 @@ Options:
   --json                print one JSON document
 ${awsOptionsUsage}`;
 
-/** One row of `history` (and an element of its `--json` array). */
+/** One row of `history` (and an element of its `--json` array): named as in `status --json`. */
 export interface RolloutHistoryEntry {
   readonly name: string;
   readonly executionArn: string;
   readonly imageId?: string;
-  readonly state: RolloutState;
-  readonly status: string;
+  readonly status: RolloutState;
+  /** The Step Functions execution status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
+  readonly executionStatus: string;
   readonly startDate?: string;
   readonly stopDate?: string;
   /** Absent while the rollout runs. */
@@ -69,8 +70,8 @@ export const historyCommand: Command = {
             name: described.name ?? item.name ?? '',
             executionArn: described.executionArn ?? item.executionArn ?? '',
             ...(imageId ? { imageId } : {}),
-            state,
-            status: described.status ?? item.status ?? 'UNKNOWN',
+            status: state,
+            executionStatus: described.status ?? item.status ?? 'UNKNOWN',
             ...(described.startDate ? { startDate: described.startDate.toISOString() } : {}),
             ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
             ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
@@ -91,7 +92,7 @@ export const historyCommand: Command = {
       const rows = entries.map((e) => [
         e.name,
         e.imageId ?? '?',
-        e.state,
+        e.status,
         e.startDate?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
         e.durationSeconds !== undefined ? formatDuration(e.durationSeconds) : 'running',
       ]);

@@ -69,7 +69,7 @@ export const startCommand: Command = {
           return 0;
         }
         const described = await describeRollout(sfn, target, executionArn);
-        if (json) output.out(JSON.stringify({ ...started, state: rolloutState(described) }, null, 2));
+        if (json) output.out(JSON.stringify({ ...started, status: rolloutState(described) }, null, 2));
         return exitCodeFor(rolloutState(described));
       }
       const watched = await watchRollout(sfn, target, executionArn, output, {
@@ -82,7 +82,7 @@ export const startCommand: Command = {
         output.out('');
         printStatus(output, status);
       }
-      return exitCodeFor(status.state);
+      return exitCodeFor(status.status);
     });
   },
 };

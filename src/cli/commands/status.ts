@@ -78,7 +78,7 @@ export const statusCommand: Command = {
         const status = rolloutStatus(described, await progressSoFar(sfn, target, executionArn));
         if (values.json) output.out(JSON.stringify(status, null, 2));
         else printStatus(output, status);
-        return exitCodeFor(status.state);
+        return exitCodeFor(status.status);
       }
       if (!values.json) {
         output.out(headline(rolloutStatus(described, await progressSoFar(sfn, target, executionArn))));
@@ -94,7 +94,7 @@ export const statusCommand: Command = {
         output.out('');
         printStatus(output, status);
       }
-      return exitCodeFor(status.state);
+      return exitCodeFor(status.status);
     });
   },
 };
