@@ -1,7 +1,7 @@
 import {
   CancelInstanceRefreshCommand,
-  DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
+  paginateDescribeAutoScalingGroups,
   StartInstanceRefreshCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingClient,
@@ -24,15 +24,14 @@ export async function describeGroups(
   names: readonly string[],
 ): Promise<Map<string, GroupFacts>> {
   const found = new Map<string, GroupFacts>();
-  // The API takes at most 50 names per call (and pages within that).
+  // The API describes at most 50 names per call by default, and pages within them.
   for (let start = 0; start < names.length; start += 50) {
     const chunk = names.slice(start, start + 50);
-    let nextToken: string | undefined;
-    do {
-      try {
-        const page = await autoscaling.send(
-          new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: chunk, NextToken: nextToken }),
-        );
+    try {
+      for await (const page of paginateDescribeAutoScalingGroups(
+        { client: autoscaling },
+        { AutoScalingGroupNames: chunk },
+      )) {
         for (const group of page.AutoScalingGroups ?? []) {
           const name = group.AutoScalingGroupName;
           if (!name) continue;
@@ -54,11 +53,10 @@ export async function describeGroups(
               : {}),
           });
         }
-        nextToken = page.NextToken;
-      } catch (error) {
-        throw translateAwsError(error, `DescribeAutoScalingGroups ${chunk.join(',')}`);
       }
-    } while (nextToken);
+    } catch (error) {
+      throw translateAwsError(error, `DescribeAutoScalingGroups ${chunk.join(',')}`);
+    }
   }
   return found;
 }
@@ -90,7 +88,10 @@ function toFacts(refresh: InstanceRefresh): RefreshFacts | undefined {
   };
 }
 
-/** The group's refreshes, newest first (one page of up to 100 covers every one that can still be running). */
+/**
+ * The group's refreshes, newest first: one page of up to 100. No caller needs more: a group runs one refresh at a
+ * time, so the one that can still be running is the newest, and the few a rollout starts are among the newest.
+ */
 export async function describeRefreshes(
   autoscaling: AutoScalingClient,
   autoScalingGroupName: string,

@@ -10,7 +10,12 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export function parseCommandLine<T extends Options>(args: string[], options: T, maxPositionals = 0) {
   const parse = () => {
     try {
-      return parseArgs({ args, options, strict: true, allowPositionals: maxPositionals > 0 });
+      return parseArgs({
+        args: withNegativeNumbersAttached(args, options),
+        options,
+        strict: true,
+        allowPositionals: maxPositionals > 0,
+      });
     } catch (error) {
       const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
       throw new UsageError(message.replace(/\. To specify a positional argument.*$/, '.'));
@@ -20,6 +25,28 @@ export function parseCommandLine<T extends Options>(args: string[], options: T, 
   if (parsed.positionals.length > maxPositionals)
     throw new UsageError(`unexpected argument '${parsed.positionals[maxPositionals]}'.`);
   return parsed;
+}
+
+/**
+ * `--speed -1` as `--speed=-1`: parseArgs takes a value that starts with a dash for an option and calls it
+ * ambiguous, while the person meant a (negative) number, which the option's own check then names with its range.
+ */
+function withNegativeNumbersAttached(args: readonly string[], options: Options): string[] {
+  const result: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      result.push(`${arg}=${next}`);
+      i++;
+    } else result.push(arg);
+    if (arg === '--') {
+      result.push(...args.slice(i + 1));
+      break;
+    }
+  }
+  return result;
 }
 
 /** A number within [min, max] (a whole one unless `fractions`), or a usage error naming the flag and the range. */

@@ -1,29 +1,13 @@
-import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListStateMachines, SFNClient } from '@aws-sdk/client-sfn';
 import { awsErrorCode } from '../adapters/aws-error.ts';
-import type { Output } from './usage.ts';
+import { DEFAULT_STATE_MACHINE_NAME } from './aws-options.ts';
+import { UsageError, type Output } from './usage.ts';
 
 /**
  * What the commands that talk to a deployed state machine share: the SFN client (region, profile and
  * credentials resolved as the AWS CLI resolves them), finding the state machine, and turning the failures a
  * user will meet into one line with the fix.
  */
-
-/** The name `ami-rollout deploy` gives the state machine, and the default of --state-machine. */
-export const DEFAULT_STATE_MACHINE_NAME = 'ami-rollout';
-
-/** parseCommandLine options every AWS command takes. */
-export const awsOptions = {
-  endpoint: { type: 'string' },
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'state-machine': { type: 'string' },
-} as const;
-
-/** The --help lines for awsOptions. */
-export const awsOptionsUsage = `  --endpoint URL        Step Functions endpoint, e.g. a local account (default: AWS_ENDPOINT_URL, else AWS)
-  --region REGION       default: AWS_REGION, AWS_DEFAULT_REGION, then the profile's region
-  --profile NAME        named profile from ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE)
-  --state-machine ARN   the rollout state machine, by ARN or name (default: the one named ami-rollout)`;
 
 export interface AwsTarget {
   /** Endpoint URL (a local account). Default: AWS_ENDPOINT_URL(_SFN), else AWS. */
@@ -42,11 +26,32 @@ export interface Connection {
   readonly stateMachineArn: string;
 }
 
+/** The region a local account's client signs for when none is set anywhere: the local account's default. */
+export const LOCAL_ACCOUNT_DEFAULT_REGION = 'us-east-1';
+
 /** What every AWS command starts with: the target from its flags, a client, and the rollout state machine. */
-export async function connect(values: Parameters<typeof awsTargetFrom>[0]): Promise<Connection> {
-  const target = awsTargetFrom(values);
-  const sfn = createSfnClient(target);
+export async function connect(
+  values: Parameters<typeof awsTargetFrom>[0],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Connection> {
+  let target = awsTargetFrom(values);
+  let sfn = createSfnClient(target, env);
+  // As with credentials: a local account needs no region set up, so a fresh shell can talk to the emulator.
+  if (isLocalAccountEndpoint(target.endpoint) && !target.region && !(await hasRegion(sfn))) {
+    sfn.destroy();
+    target = { ...target, region: LOCAL_ACCOUNT_DEFAULT_REGION };
+    sfn = createSfnClient(target, env);
+  }
   return { target, sfn, stateMachineArn: await findStateMachine(sfn, target) };
+}
+
+/** True when the SDK's region chain (AWS_REGION, the profile) gives the client a region. */
+async function hasRegion(sfn: SFNClient): Promise<boolean> {
+  try {
+    return Boolean(await sfn.config.region());
+  } catch {
+    return false;
+  }
 }
 
 export function awsTargetFrom(values: {
@@ -55,6 +60,11 @@ export function awsTargetFrom(values: {
   profile?: string;
   'state-machine'?: string;
 }): AwsTarget {
+  if (values.endpoint !== undefined && !isHttpUrl(values.endpoint)) {
+    throw new UsageError(
+      `--endpoint ${values.endpoint}: must be an http:// or https:// URL, such as http://127.0.0.1:4566 for a local account.`,
+    );
+  }
   return {
     ...(values.endpoint ? { endpoint: values.endpoint } : {}),
     ...(values.region ? { region: values.region } : {}),
@@ -84,10 +94,25 @@ export function createSfnClient(target: AwsTarget, env: NodeJS.ProcessEnv = proc
  * credentials were given at all, dummy ones are used rather than asking the user to `aws configure`.
  */
 function usesLocalAccountCredentials(target: AwsTarget, env: NodeJS.ProcessEnv): boolean {
-  if (!target.endpoint || target.profile || env['AWS_PROFILE'] || env['AWS_ACCESS_KEY_ID']) return false;
+  if (target.profile || env['AWS_PROFILE'] || env['AWS_ACCESS_KEY_ID']) return false;
+  return isLocalAccountEndpoint(target.endpoint);
+}
+
+/** An endpoint on this machine (127.0.0.1, localhost or [::1]): a local account. */
+function isLocalAccountEndpoint(endpoint: string | undefined): boolean {
+  if (!endpoint) return false;
   try {
-    const host = new URL(target.endpoint).hostname;
+    const host = new URL(endpoint).hostname;
     return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
   } catch {
     return false;
   }
@@ -113,20 +138,24 @@ export async function describeTarget(sfn: SFNClient, target: AwsTarget): Promise
 export async function findStateMachine(sfn: SFNClient, target: AwsTarget): Promise<string> {
   const wanted = target.stateMachine ?? DEFAULT_STATE_MACHINE_NAME;
   if (wanted.startsWith('arn:')) return wanted;
-  let nextToken: string | undefined;
   try {
-    do {
-      const page = await sfn.send(new ListStateMachinesCommand({ maxResults: 1000, nextToken }));
+    for await (const page of paginateListStateMachines({ client: sfn, pageSize: 1000 }, {})) {
       const found = page.stateMachines?.find((m) => m.name === wanted);
       if (found?.stateMachineArn) return found.stateMachineArn;
-      nextToken = page.nextToken;
-    } while (nextToken);
+    }
   } catch (error) {
     throw await explainAwsError(error, sfn, target, 'ListStateMachines');
   }
   throw new AwsCommandError(
-    `no state machine named ${wanted} in ${await describeTarget(sfn, target)}: deploy it with \`ami-rollout deploy\` (or pass --state-machine ARN)`,
+    `no state machine named ${wanted} in ${await describeTarget(sfn, target)}: ${deployHint(target)} (or pass --state-machine ARN)`,
   );
+}
+
+/** How the pipeline gets where the target points: `deploy` for AWS; the emulator deploys it from --config. */
+function deployHint(target: AwsTarget): string {
+  return isLocalAccountEndpoint(target.endpoint)
+    ? 'start the emulator with --config FILE to deploy the pipeline onto it'
+    : 'deploy it with `ami-rollout deploy --config FILE`';
 }
 
 /** The SDK error behind ours (our adapters wrap SDK errors as `cause`). */
@@ -201,7 +230,7 @@ export async function explainAwsError(
   }
   if (code === 'StateMachineDoesNotExist') {
     return say(
-      `state machine ${target.stateMachine ?? subject ?? ''} does not exist in ${await where()}: check --state-machine, or deploy it with \`ami-rollout deploy\``,
+      `state machine ${target.stateMachine ?? subject ?? ''} does not exist in ${await where()}: check --state-machine, or ${deployHint(target)}`,
     );
   }
   if (code === 'InvalidArn') {

@@ -3,9 +3,11 @@ import {
   type DescribeExecutionCommandOutput,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { executionArnFor } from '../adapters/sfn.ts';
+import { rolloutExecutionName } from '../core/start-decision.ts';
 import { followExecution, historySince } from '../execution/follow.ts';
 import { RolloutProgress, formatDuration, renderLive, type GroupProgress } from '../execution/progress.ts';
-import { rolloutResult, type RolloutResult } from '../rehearsal/report.ts';
+import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 import { explainAwsError, type AwsTarget } from './aws.ts';
 import type { Output } from './usage.ts';
 
@@ -16,6 +18,13 @@ import type { Output } from './usage.ts';
 
 /** Where a rollout is: still going, or how it ended. STOPPED is an execution someone stopped. */
 export type RolloutState = RolloutResult | 'RUNNING' | 'STOPPED';
+
+/** The execution ARN for what the user typed: an ARN, an AMI id (its rollout), or an execution name. */
+export function executionArnOf(stateMachineArn: string, given: string): string {
+  if (given.startsWith('arn:')) return given;
+  const name = /^ami-[0-9a-f]{8,17}$/.test(given) ? rolloutExecutionName(given) : given;
+  return executionArnFor(stateMachineArn, name);
+}
 
 export function rolloutState(
   described: Pick<DescribeExecutionCommandOutput, 'status' | 'error'>,
@@ -62,14 +71,17 @@ export async function describeRollout(
   }
 }
 
-/** The `--json` document of `status` (and of `start --watch --json`). */
+/**
+ * The `--json` document of `status` (and of `start --watch --json`). `status` is how the rollout stands, as in
+ * `rehearse --json` and `history --json`; times are ISO 8601 strings, and durations say their unit.
+ */
 export interface RolloutStatus {
   readonly executionArn: string;
   readonly name: string;
   readonly imageId?: string;
-  readonly state: RolloutState;
-  /** The Step Functions status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
-  readonly status: string;
+  readonly status: RolloutState;
+  /** The Step Functions execution status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
+  readonly executionStatus: string;
   readonly startDate?: string;
   readonly stopDate?: string;
   readonly durationSeconds?: number;
@@ -91,8 +103,8 @@ export function rolloutStatus(
     executionArn: described.executionArn ?? '',
     name: described.name ?? '',
     ...(imageId ? { imageId } : {}),
-    state: rolloutState(described),
-    status: described.status ?? 'UNKNOWN',
+    status: rolloutState(described),
+    executionStatus: described.status ?? 'UNKNOWN',
     ...(described.startDate ? { startDate: described.startDate.toISOString() } : {}),
     ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
     ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
@@ -157,10 +169,10 @@ export function headline(status: RolloutStatus): string {
   const image = status.imageId ? ` of ${status.imageId}` : '';
   const took = status.durationSeconds !== undefined ? formatDuration(status.durationSeconds) : '?';
   const verdict =
-    status.state === 'RUNNING'
+    status.status === 'RUNNING'
       ? `RUNNING for ${took}${status.step ? `, now in ${status.step}` : ''}`
-      : `${status.state} after ${took}`;
-  const why = status.state !== 'SUCCEEDED' && status.error ? ` (${status.error})` : '';
+      : `${status.status} after ${took}`;
+  const why = status.status !== 'SUCCEEDED' && status.error ? ` (${status.error})` : '';
   return `Rollout ${status.name}${image}: ${verdict}${why}`;
 }
 
@@ -170,7 +182,7 @@ export function printStatus(output: Output, status: RolloutStatus, withGroups = 
   output.out(`  execution ${status.executionArn}`);
   if (status.startDate)
     output.out(`  started ${status.startDate}${status.stopDate ? `, ended ${status.stopDate}` : ''}`);
-  if (status.cause && status.state !== 'SUCCEEDED')
+  if (status.cause && status.status !== 'SUCCEEDED')
     output.out(`  cause: ${status.cause.split('\n')[0]!.slice(0, 300)}`);
   if (withGroups && status.groups.length > 0)
     for (const line of renderLive({ groups: [...status.groups], rollingBack: false }).slice(1))

@@ -1,28 +1,47 @@
-import { ConfigError } from '../errors.ts';
-import { FleetFileError } from '../local-account/fleet.ts';
-import { deployCommand } from './commands/deploy.ts';
-import { emulatorCommand } from './commands/emulator.ts';
-import { historyCommand } from './commands/history.ts';
-import { rehearseCommand } from './commands/rehearse.ts';
-import { startCommand } from './commands/start.ts';
-import { statusCommand } from './commands/status.ts';
 import { consoleOutput, UsageError, type Output } from './usage.ts';
 
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   /** Resolves to the process exit code. */
   run(args: string[], output: Output): Promise<number>;
 }
 
-const commands: readonly Command[] = [
-  rehearseCommand,
-  emulatorCommand,
-  startCommand,
-  statusCommand,
-  historyCommand,
-  deployCommand,
+/**
+ * The commands, each loaded only when it runs: `--help` and `--version` load none of them (and so none of the
+ * AWS SDK, zod or the local account), and a command loads only what it uses.
+ */
+const commands: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
+  {
+    name: 'rehearse',
+    summary: 'rehearse a rollout on a local AWS account, in virtual time (no AWS needed)',
+    load: async () => (await import('./commands/rehearse.ts')).rehearseCommand,
+  },
+  {
+    name: 'emulator',
+    summary: 'serve a local AWS account with a simulated fleet (no AWS needed)',
+    load: async () => (await import('./commands/emulator.ts')).emulatorCommand,
+  },
+  {
+    name: 'start',
+    summary: 'start the rollout of an AMI on the deployed state machine (--watch to follow it)',
+    load: async () => (await import('./commands/start.ts')).startCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show a rollout (default: the newest), or follow it with --watch',
+    load: async () => (await import('./commands/status.ts')).statusCommand,
+  },
+  {
+    name: 'history',
+    summary: 'list past rollouts: image, result, duration',
+    load: async () => (await import('./commands/history.ts')).historyCommand,
+  },
+  {
+    name: 'deploy',
+    summary: 'deploy the pipeline to AWS with the AWS CDK (--synth: template only, offline)',
+    load: async () => (await import('./commands/deploy.ts')).deployCommand,
+  },
 ];
 
 const help = (): string =>
@@ -37,6 +56,9 @@ const help = (): string =>
     "Run 'ami-rollout <command> --help' for a command's options, 'ami-rollout --version' for the version.",
   ].join('\n');
 
+/** Errors whose message is already the one line (or list) a person needs: printed without a stack. */
+const explainedErrors = new Set(['ConfigError', 'FleetFileError']);
+
 /** The CLI: returns the exit code (0 ok, 1 bad input or unexpected error; commands may add their own). */
 export async function main(argv: string[], output: Output = consoleOutput): Promise<number> {
   const [name, ...rest] = argv;
@@ -48,13 +70,14 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
     output.out(`ami-rollout ${await packageVersion()}`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     output.err(
       `ami-rollout: unknown command '${name}'. Commands: ${commands.map((c) => c.name).join(', ')}. See 'ami-rollout --help'.`,
     );
     return 1;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     output.out(command.usage);
     return 0;
@@ -67,7 +90,8 @@ export async function main(argv: string[], output: Output = consoleOutput): Prom
       output.err(`See 'ami-rollout ${command.name} --help'.`);
       return 1;
     }
-    if (error instanceof FleetFileError || error instanceof ConfigError) {
+    // By name, not instanceof: importing their classes here would load zod and the local account for --help.
+    if (error instanceof Error && explainedErrors.has(error.name)) {
       output.err(`ami-rollout ${command.name}: ${error.message}`);
       return 1;
     }

@@ -15,3 +15,20 @@ export const consoleOutput: Output = {
   err: (line) => process.stderr.write(`${line}\n`),
   ...(process.stdout.isTTY ? { terminal: { write: (text: string) => void process.stdout.write(text) } } : {}),
 };
+
+/**
+ * When the reader of the output goes away (`ami-rollout rehearse | head -3`), the next write fails with EPIPE:
+ * stop at once, quietly, with exit code 0. The reader chose to stop reading, which is not a failure, so a script
+ * under `set -o pipefail` does not fail because `head` had enough. Any other write error stays an error.
+ */
+export function exitQuietlyWhenOutputCloses(
+  streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr],
+  exit: (code: number) => void = (code) => process.exit(code),
+): void {
+  for (const stream of streams) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      exit(0);
+    });
+  }
+}

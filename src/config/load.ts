@@ -1,12 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { formatIssue, plainIssueMessage } from './issues.ts';
+import { parseJsonText, readJsonFile } from './json-file.ts';
 import { rolloutConfigSchema, type RolloutConfig } from './schema.ts';
 
 /** Validates a parsed configuration object; `source` names the file (or variable) in messages. */
 export function parseConfig(value: unknown, source = 'configuration'): RolloutConfig {
-  const result = rolloutConfigSchema.safeParse(value, { reportInput: true });
-  if (result.success) return result.data;
+  const result = rolloutConfigSchema.safeParse(value, { reportInput: true, error: plainIssueMessage });
+  if (result.success) {
+    // $schema is for editors: it is no part of the configuration the pipeline deploys with.
+    const { $schema: _editorSchema, ...config } = result.data;
+    return config;
+  }
   const issues = result.error.issues.map(formatIssue);
   throw new ConfigError(`${source} is invalid:\n  - ${issues.join('\n  - ')}`, issues, {
     cause: result.error,
@@ -15,21 +19,12 @@ export function parseConfig(value: unknown, source = 'configuration'): RolloutCo
 
 /** Reads and validates a JSON configuration file such as examples/rollout.config.json. */
 export async function loadConfig(path: string): Promise<RolloutConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read the configuration file ${path}: ${(error as Error).message}`, [], {
-      cause: error,
-    });
+  const read = await readJsonFile(path);
+  if (!read.ok) {
+    const fix = read.kind === 'empty' ? ' (examples/rollout.config.json is one)' : '';
+    throw new ConfigError(`configuration file ${path} ${read.problem}${fix}`, [read.problem]);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, [], { cause: error });
-  }
-  return parseConfig(value, path);
+  return parseConfig(read.value, path);
 }
 
 /** Environment variable a Lambda reads its configuration from (JSON text), set by the CDK app. */
@@ -39,35 +34,7 @@ export const CONFIG_ENV = 'AMI_ROLLOUT_CONFIG';
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env): RolloutConfig {
   const text = env[CONFIG_ENV];
   if (!text) throw new ConfigError(`${CONFIG_ENV} is not set; set it to the rollout configuration as JSON`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`${CONFIG_ENV} is not valid JSON: ${(error as Error).message}`, [], {
-      cause: error,
-    });
-  }
-  return parseConfig(value, CONFIG_ENV);
-}
-
-function formatIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.reduce<string>(
-    (text, key) =>
-      typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
-    '',
-  );
-  const where = path || '(top level)';
-  if (issue.code === 'unrecognized_keys') {
-    return `${where}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove it or check its spelling`;
-  }
-  if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return `${where}: is required (${issue.expected})`;
-    return `${where}: ${JSON.stringify(issue.input)} must be ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected}`;
-  }
-  const shown = isScalar(issue.input) ? `${JSON.stringify(issue.input)} ` : '';
-  return `${where}: ${shown}${issue.message}`;
-}
-
-function isScalar(value: unknown): value is string | number | boolean {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+  const read = parseJsonText(text);
+  if (!read.ok) throw new ConfigError(`${CONFIG_ENV} ${read.problem}`, [read.problem]);
+  return parseConfig(read.value, CONFIG_ENV);
 }

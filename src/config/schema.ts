@@ -168,6 +168,10 @@ const MAX_REFRESH_TIMEOUT_MINUTES = 10_080;
 
 export const rolloutConfigSchema = z
   .object({
+    $schema: z
+      .string()
+      .optional()
+      .describe('The JSON Schema an editor checks this file with (schemas/config.schema.json); ignored.'),
     /** The SSM parameter holding the current image; the rollback target lives at `{param}-previous`. */
     amiParameterName: parameterName,
     launchTemplateIds: nonEmptyUniqueList(launchTemplateIdSchema, 'launch template id'),

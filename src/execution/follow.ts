@@ -14,21 +14,25 @@ export interface FollowOptions {
 }
 
 /**
- * Every history event after `afterId`, oldest first. Reads newest first and stops at the first event already
- * seen, so each poll costs the new events only, however long the history has grown (AWS pages are opaque, and a
- * forward read would start from event 1 every time).
+ * Every history event after `afterId`, each once, oldest first. Reads newest first and stops at the first event
+ * already seen, so each poll costs the new events only, however long the history has grown (AWS pages are
+ * opaque, and a forward read would start from event 1 every time).
+ *
+ * The history of a running execution grows while it is read. A token that counts from the newest event (as the
+ * local account's do) then shifts, and the next page repeats events of the one before: the pages are merged by
+ * event id, which grows by one per event, so nothing is handed over twice or out of order.
  */
 export async function historySince(
   sfn: SFNClient,
   executionArn: string,
   afterId: number,
 ): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
+  const byId = new Map<number, HistoryEvent>();
   let nextToken: string | undefined;
   // Small pages between two polls, when only a few events are new (each carries the whole state); large ones
   // for a first read of a long history. The size stays the same within one read: a token belongs to its request.
   const maxResults = afterId === 0 ? 1000 : 25;
-  do {
+  read: do {
     const page = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
@@ -39,12 +43,13 @@ export async function historySince(
       }),
     );
     for (const event of page.events ?? []) {
-      if ((event.id ?? 0) <= afterId) return events.reverse();
-      events.push(event);
+      const id = event.id ?? 0;
+      if (id <= afterId) break read;
+      byId.set(id, event);
     }
     nextToken = page.nextToken;
   } while (nextToken);
-  return events.reverse();
+  return [...byId.values()].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
 }
 
 /**

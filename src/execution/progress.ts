@@ -3,12 +3,17 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 /** What a person watching a rollout wants to see, rebuilt from the execution's history events. */
 export interface GroupProgress {
   readonly name: string;
-  phase: 'waiting' | 'refreshing' | 'done' | 'failed' | 'rolling-back' | 'rolled-back';
-  status?: string;
+  /** `waiting` until the rollout reaches the group; `untouched` when it ended without reaching it. */
+  phase: 'waiting' | 'untouched' | 'refreshing' | 'done' | 'failed' | 'rolling-back' | 'rolled-back';
+  /** The status of the group's instance refresh, as Auto Scaling gives it (InProgress, Successful, ...). */
+  refreshStatus?: string;
   percentage: number;
-  /** Virtual seconds from the start of the execution when the group's current phase began and ended. */
-  startedAt?: number;
-  endedAt?: number;
+  /** When the group's current phase began (its refresh, or its rollback refresh), ISO 8601. */
+  startedAt?: string;
+  /** When that phase ended, ISO 8601. */
+  endedAt?: string;
+  /** How long that phase took. */
+  durationSeconds?: number;
 }
 
 export interface ProgressView {
@@ -84,24 +89,29 @@ export class RolloutProgress {
           );
           break;
         case 'ExecutionSucceeded':
-          this.view.ended = 'SUCCEEDED';
+          this.end('SUCCEEDED');
           break;
         case 'ExecutionFailed':
-          this.view.ended = 'FAILED';
+          this.end('FAILED');
           lines.push(`${clock}  execution failed: ${event.executionFailedEventDetails?.error ?? ''}`);
           break;
         case 'ExecutionAborted':
-          this.view.ended = 'ABORTED';
+          this.end('ABORTED');
           lines.push(`${clock}  execution stopped`);
           break;
         case 'ExecutionTimedOut':
-          this.view.ended = 'TIMED_OUT';
+          this.end('TIMED_OUT');
           break;
         default:
           break;
       }
     }
     return lines;
+  }
+
+  private end(how: NonNullable<ProgressView['ended']>): void {
+    this.view.ended = how;
+    for (const group of this.view.groups) if (group.phase === 'waiting') group.phase = 'untouched';
   }
 
   private taskOutput(
@@ -131,31 +141,34 @@ export class RolloutProgress {
     if (!refresh?.autoScalingGroupName || !(step?.startsWith('Trigger') || step?.startsWith('Check')))
       return [];
     const group = this.group(refresh.autoScalingGroupName);
-    const seconds = at !== undefined && this.start !== undefined ? (at - this.start) / 1000 : undefined;
-    const before = `${group.phase} ${group.status ?? ''} ${group.percentage}`;
+    const before = `${group.phase} ${group.refreshStatus ?? ''} ${group.percentage}`;
     const starting = step.startsWith('Trigger');
     if (
       starting &&
       (group.phase === 'waiting' || group.phase === 'done' || group.phase === 'failed') &&
-      seconds !== undefined
+      at !== undefined
     ) {
-      group.startedAt = seconds;
+      group.startedAt = new Date(at).toISOString();
       delete group.endedAt;
+      delete group.durationSeconds;
     }
-    group.status = refresh.status;
+    if (refresh.status !== undefined) group.refreshStatus = refresh.status;
+    else delete group.refreshStatus;
     group.percentage = refresh.percentageComplete ?? (starting ? 0 : group.percentage);
     if (refresh.outcome === 'SUCCEEDED') group.phase = rollback ? 'rolled-back' : 'done';
     else if (refresh.outcome === 'FAILED') group.phase = 'failed';
     else group.phase = rollback ? 'rolling-back' : 'refreshing';
     if (
       (group.phase === 'done' || group.phase === 'failed' || group.phase === 'rolled-back') &&
-      seconds !== undefined
-    )
-      group.endedAt = seconds;
-    if (before === `${group.phase} ${group.status ?? ''} ${group.percentage}`) return [];
+      at !== undefined
+    ) {
+      group.endedAt = new Date(at).toISOString();
+      if (group.startedAt !== undefined) group.durationSeconds = (at - Date.parse(group.startedAt)) / 1000;
+    }
+    if (before === `${group.phase} ${group.refreshStatus ?? ''} ${group.percentage}`) return [];
     const what = rollback ? 'rollback refresh' : 'refresh';
     return [
-      `${clock}  ${group.name}: ${what} ${group.status ?? 'Pending'} ${group.percentage}%${refresh.nativeRollback ? ' (Auto Scaling rolled it back itself)' : ''}`,
+      `${clock}  ${group.name}: ${what} ${group.refreshStatus ?? 'Pending'} ${group.percentage}%${refresh.nativeRollback ? ' (Auto Scaling rolled it back itself)' : ''}`,
     ];
   }
 
@@ -197,12 +210,9 @@ export function renderLive(view: ProgressView, width = 24): string[] {
   for (const g of view.groups) {
     const filled = Math.round((g.percentage / 100) * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-    const took =
-      g.startedAt !== undefined && g.endedAt !== undefined
-        ? `  ${formatDuration(g.endedAt - g.startedAt)}`
-        : '';
+    const took = g.durationSeconds !== undefined ? `  ${formatDuration(g.durationSeconds)}` : '';
     lines.push(
-      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${g.phase === 'waiting' && view.ended ? 'not reached (untouched)' : g.phase}${g.status ? ` (${g.status})` : ''}${took}`,
+      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${g.phase === 'untouched' ? 'not reached (untouched)' : g.phase}${g.refreshStatus ? ` (${g.refreshStatus})` : ''}${took}`,
     );
   }
   return lines;

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
+import { formatIssue, plainIssueMessage } from '../config/issues.ts';
+import { readJsonFile } from '../config/json-file.ts';
 import type { LocalAccount } from './account.ts';
 import { faultSchema } from './faults.ts';
 import { inProcessClientConfig } from './in-process.ts';
@@ -28,7 +29,10 @@ const iamPath = z
 /** The fleet file: what a local account holds when it starts. */
 export const fleetSchema = z
   .object({
-    $schema: z.string().optional(),
+    $schema: z
+      .string()
+      .optional()
+      .describe('The JSON Schema an editor checks this file with (schemas/fleet.schema.json); ignored.'),
     accountId: accountId.default('123456789012').describe('The local account id. Default 123456789012.'),
     region: z
       .string()
@@ -233,44 +237,30 @@ export class FleetFileError extends Error {
   constructor(
     readonly source: string,
     readonly problems: readonly string[],
+    /** The message, when it is not a list of fields (a file that cannot be read or is not JSON). */
+    message = `${source} is not a valid fleet file:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
   ) {
-    super(`${source} is not a valid fleet file:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(message);
   }
 }
 
-/** Validates a fleet; the error lists every problem with the path of the bad field (`autoScalingGroups[1].minSize`). */
+/**
+ * Validates a fleet; the error lists every problem with the path of the bad field, the bad value and the fix
+ * (`autoScalingGroups[1].minSize: -1 must be 0 or more`), worded as the rollout configuration's are.
+ */
 export function parseFleet(value: unknown, source = 'fleet'): Fleet {
-  const result = fleetSchema.safeParse(value);
+  const result = fleetSchema.safeParse(value, { reportInput: true, error: plainIssueMessage });
   if (result.success) return result.data;
-  throw new FleetFileError(
-    source,
-    result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
-  );
+  throw new FleetFileError(source, result.error.issues.map(formatIssue));
 }
 
 export async function readFleetFile(path: string): Promise<Fleet> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new FleetFileError(path, [
-      `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the path`,
-    ]);
+  const read = await readJsonFile(path);
+  if (!read.ok) {
+    const fix = read.kind === 'empty' ? ' (examples/fleet.json is one)' : '';
+    throw new FleetFileError(path, [read.problem], `fleet file ${path} ${read.problem}${fix}`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new FleetFileError(path, [`is not JSON: ${(error as Error).message}`]);
-  }
-  return parseFleet(json, path);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(top level)';
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
+  return parseFleet(read.value, path);
 }
 
 /**

@@ -1,19 +1,20 @@
 import {
-  DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
+  paginateDescribeAutoScalingGroups,
   type AutoScalingClient,
+  type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import {
-  DescribeInstancesCommand,
   DescribeLaunchTemplateVersionsCommand,
+  paginateDescribeInstances,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { RolloutConfig } from '../config/schema.ts';
+import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 
-/** How a rollout ended, for people (and exit codes): it went through, it was put back, or something else. */
-export type RolloutResult = 'SUCCEEDED' | 'ROLLED_BACK' | 'FAILED';
+export { rolloutResult, type RolloutResult };
 
 /** The `--json` document of `ami-rollout rehearse`. */
 export interface RolloutReport {
@@ -42,13 +43,6 @@ export interface RolloutReport {
   readonly simulatedSeconds: number;
   readonly stateTransitions: number;
   readonly historyEvents: number;
-}
-
-export function rolloutResult(
-  described: Pick<DescribeExecutionCommandOutput, 'status' | 'error'>,
-): RolloutResult {
-  if (described.status === 'SUCCEEDED') return 'SUCCEEDED';
-  return described.error === 'RolloutRolledBack' ? 'ROLLED_BACK' : 'FAILED';
 }
 
 export interface ReportClients {
@@ -94,12 +88,10 @@ export async function collectReport(input: {
     });
   }
 
-  const { AutoScalingGroups = [] } = await clients.autoscaling.send(
-    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [...config.autoScalingGroupNames] }),
-  );
+  const groups = await describeAutoScalingGroups(clients.autoscaling, config.autoScalingGroupNames);
   const autoScalingGroups: RolloutReport['autoScalingGroups'] = [];
   for (const name of config.autoScalingGroupNames) {
-    const group = AutoScalingGroups.find((g) => g.AutoScalingGroupName === name);
+    const group = groups.get(name);
     const { InstanceRefreshes = [] } = await clients.autoscaling.send(
       new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }),
     );
@@ -108,12 +100,14 @@ export async function collectReport(input: {
       .map((i) => i.InstanceId!);
     const instanceImageIds: Record<string, number> = {};
     if (inService.length > 0) {
-      const { Reservations = [] } = await clients.ec2.send(
-        new DescribeInstancesCommand({ InstanceIds: inService }),
-      );
-      for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
-        const image = instance.ImageId ?? 'unknown';
-        instanceImageIds[image] = (instanceImageIds[image] ?? 0) + 1;
+      for await (const { Reservations = [] } of paginateDescribeInstances(
+        { client: clients.ec2 },
+        { InstanceIds: inService },
+      )) {
+        for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
+          const image = instance.ImageId ?? 'unknown';
+          instanceImageIds[image] = (instanceImageIds[image] ?? 0) + 1;
+        }
       }
     }
     autoScalingGroups.push({
@@ -158,6 +152,27 @@ export async function collectReport(input: {
     stateTransitions: history.filter((e) => e.type?.endsWith('StateEntered')).length,
     historyEvents: history.length,
   };
+}
+
+/**
+ * The named groups, every page: the API describes at most 50 names per call by default and pages within them,
+ * so a fleet of 150 groups takes several calls.
+ */
+async function describeAutoScalingGroups(
+  autoscaling: AutoScalingClient,
+  names: readonly string[],
+): Promise<Map<string, AutoScalingGroup>> {
+  const found = new Map<string, AutoScalingGroup>();
+  for (let start = 0; start < names.length; start += 50) {
+    for await (const { AutoScalingGroups = [] } of paginateDescribeAutoScalingGroups(
+      { client: autoscaling },
+      { AutoScalingGroupNames: names.slice(start, start + 50) },
+    )) {
+      for (const group of AutoScalingGroups)
+        if (group.AutoScalingGroupName) found.set(group.AutoScalingGroupName, group);
+    }
+  }
+  return found;
 }
 
 /**

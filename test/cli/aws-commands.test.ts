@@ -118,13 +118,20 @@ describe('ami-rollout start, status and history against a local account', () => 
     const { code, out } = await run('status', NEW_IMAGE, '--json', ...at());
     expect(code).toBe(0);
     const status = JSON.parse(out) as {
-      state: string;
+      status: string;
+      executionStatus: string;
       imageId: string;
       name: string;
       durationSeconds: number;
       groups: { name: string; phase: string }[];
     };
-    expect(status).toMatchObject({ state: 'SUCCEEDED', imageId: NEW_IMAGE, name: `rollout-${NEW_IMAGE}` });
+    expect(status).toMatchObject({
+      status: 'SUCCEEDED',
+      executionStatus: 'SUCCEEDED',
+      imageId: NEW_IMAGE,
+      name: `rollout-${NEW_IMAGE}`,
+    });
+    expect(status).not.toHaveProperty('state');
     expect(status.durationSeconds).toBeGreaterThan(60);
     expect(status.groups.map((g) => [g.name, g.phase])).toEqual([
       ['web', 'done'],
@@ -147,7 +154,7 @@ describe('ami-rollout start, status and history against a local account', () => 
 
     const json = await run('history', '--json', ...at());
     expect(JSON.parse(json.out)).toEqual([
-      expect.objectContaining({ name: `rollout-${NEW_IMAGE}`, imageId: NEW_IMAGE, state: 'SUCCEEDED' }),
+      expect.objectContaining({ name: `rollout-${NEW_IMAGE}`, imageId: NEW_IMAGE, status: 'SUCCEEDED' }),
     ]);
   });
 
@@ -220,7 +227,7 @@ describe('ami-rollout start and status for a rollout that is rolled back', () =>
 
     const history = await run('history', '--json', ...at());
     expect(JSON.parse(history.out)).toEqual([
-      expect.objectContaining({ imageId: NEW_IMAGE, state: 'ROLLED_BACK', error: 'RolloutRolledBack' }),
+      expect.objectContaining({ imageId: NEW_IMAGE, status: 'ROLLED_BACK', error: 'RolloutRolledBack' }),
     ]);
   });
 
@@ -229,6 +236,12 @@ describe('ami-rollout start and status for a rollout that is rolled back', () =>
     expect(code).toBe(3);
     expect(out).toMatch(/^Rollout rollout-\S+ of \S+: ROLLED_BACK after/);
     expect(out).toMatch(/ {2}api +\[[#.]+\] +\d+% {2}(failed|rolled-back)/);
+    // The rollout never reached worker: said as rehearse says it, not "waiting".
+    expect(out).toMatch(/ {2}worker +\[\.+\] +0% {2}not reached \(untouched\)$/m);
+    const json = JSON.parse((await run('status', '--json', ...at())).out) as {
+      groups: { name: string; phase: string }[];
+    };
+    expect(json.groups.find((g) => g.name === 'worker')?.phase).toBe('untouched');
   });
 });
 
@@ -317,7 +330,7 @@ describe('ami-rollout start and status while a rollout runs', () => {
     release();
     const { code, out } = await watching;
     expect(code).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ state: 'SUCCEEDED', imageId: NEW_IMAGE });
+    expect(JSON.parse(out)).toMatchObject({ status: 'SUCCEEDED', imageId: NEW_IMAGE });
   });
 });
 
@@ -328,7 +341,7 @@ describe('ami-rollout AWS commands: errors a user meets get one line with the fi
       const { code, err } = await run('status', '--endpoint', running.endpoint, '--region', 'us-east-1');
       expect(code).toBe(1);
       expect(err).toBe(
-        `ami-rollout status: no state machine named ami-rollout in us-east-1 at ${running.endpoint}: deploy it with \`ami-rollout deploy\` (or pass --state-machine ARN)`,
+        `ami-rollout status: no state machine named ami-rollout in us-east-1 at ${running.endpoint}: start the emulator with --config FILE to deploy the pipeline onto it (or pass --state-machine ARN)`,
       );
     } finally {
       await running.close();
@@ -359,10 +372,38 @@ describe('ami-rollout AWS commands: errors a user meets get one line with the fi
   });
 
   it('fails when there is no region', async () => {
-    const { code, err } = await run('history', '--endpoint', 'http://127.0.0.1:9');
+    // Resolved before anything is sent: this address (TEST-NET-1) is never contacted.
+    const { code, err } = await run('history', '--endpoint', 'http://192.0.2.1:9');
     expect(code).toBe(1);
     expect(err).toMatch(/^ami-rollout history: no AWS region: pass --region, set AWS_REGION/);
   });
+
+  it('needs neither a region nor credentials for a local account on this machine (a fresh shell)', async () => {
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const { endpoint, close } = await deployedAccount();
+    try {
+      const { code, out, err } = await run('history', '--endpoint', endpoint);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(out).toContain(
+        'No rollouts yet on arn:aws:states:us-east-1:111122223333:stateMachine:ami-rollout',
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  it.each(['not-a-url', 'ftp://127.0.0.1:21', '127.0.0.1:4566'])(
+    'fails naming the flag when --endpoint %s is not an http(s) URL',
+    async (endpoint) => {
+      const { code, err } = await run('status', '--endpoint', endpoint, '--region', 'us-east-1');
+      expect(code).toBe(1);
+      expect(err.split('\n')[0]).toBe(
+        `ami-rollout status: --endpoint ${endpoint}: must be an http:// or https:// URL, such as http://127.0.0.1:4566 for a local account.`,
+      );
+    },
+  );
 
   it('fails naming the denied action and the principal when AWS says AccessDenied', async () => {
     // A Step Functions endpoint that denies everything, as AWS answers over JSON 1.0.

@@ -41,6 +41,15 @@ describe('ami-rollout CLI', () => {
     expect(err).toMatch(/--speed fast: must be a number from 0 to 1000000/);
   });
 
+  it.each([
+    [['emulator', '--speed', '-1'], '--speed -1: must be a number from 0 to 1000000'],
+    [['history', '--limit', '-5'], '--limit -5: must be a whole number from 1 to 1000'],
+  ])('fails naming the flag and its range for a negative number: %j', async (argv, message) => {
+    const { code, err } = await run(...argv);
+    expect(code).toBe(1);
+    expect(err.split('\n')[0]).toBe(`ami-rollout ${argv[0]}: ${message}.`);
+  });
+
   it('fails with exit code 1 listing what is wrong in a broken fleet file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ami-rollout-'));
     const path = join(dir, 'fleet.json');
@@ -48,7 +57,22 @@ describe('ami-rollout CLI', () => {
     const { code, err } = await run('emulator', '--fleet', path, '--port', '0');
     expect(code).toBe(1);
     expect(err).toContain(`${path} is not a valid fleet file`);
-    expect(err).toContain('images[0].imageId: must be an AMI id');
+    expect(err).toContain('images[0].imageId: "ami-nope" must be an AMI id');
+  });
+});
+
+describe('ami-rollout in a pipeline', () => {
+  it('exits quietly with code 0 when the reader of its output goes away (ami-rollout rehearse | head)', async () => {
+    const child = spawn(process.execPath, ['bin/ami-rollout.mjs', 'rehearse'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The reader is gone before the first line is written: every write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
 
@@ -59,8 +83,9 @@ describe('ami-rollout emulator', () => {
     child = undefined;
   });
 
-  it('serves the example fleet on 127.0.0.1 and says how to point the AWS CLI at it', async () => {
-    child = spawn(process.execPath, ['bin/ami-rollout.mjs', 'emulator', '--port', '0', '--speed', '0']);
+  it('serves the example fleet on 127.0.0.1 (npm run emulator) and says how to point the AWS CLI at it', async () => {
+    // Through npm, as a new user starts it; the emulator stops by itself once npm is gone.
+    child = spawn('npm', ['run', '--silent', 'emulator', '--', '--port', '0', '--speed', '0']);
     let printed = '';
     const endpoint = await new Promise<string>((resolve, reject) => {
       child!.stdout.on('data', (chunk: Buffer) => {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parameterLine } from '../../src/cli/commands/rehearse.ts';
 import { main } from '../../src/cli/main.ts';
 import type { RolloutReport } from '../../src/rehearsal/report.ts';
 
@@ -89,8 +90,34 @@ describe('ami-rollout rehearse', () => {
     expect(code).toBe(3);
     expect(out).toContain(`Rehearsing the rollout of ${NEW_IMAGE} to web, api, worker`);
     expect(out).toMatch(new RegExp(`Rollout of ${NEW_IMAGE} FAILED and was ROLLED BACK in .* simulated`));
-    expect(out).toContain(`parameter /ami-rollout/golden-ami = ${PREVIOUS_IMAGE}`);
+    // Not "(previous: X)" beside the same X: after a rollback {param}-previous holds what the parameter holds.
+    expect(out).toContain(
+      `  parameter /ami-rollout/golden-ami = ${PREVIOUS_IMAGE} (the image it held before the rollout)\n`,
+    );
     expect(() => JSON.parse(out) as unknown).toThrow();
+  });
+
+  it('says what the parameter holds after each kind of ending', () => {
+    const report = (status: RolloutReport['status'], value: string): RolloutReport => ({
+      status,
+      executionArn: 'arn',
+      ami: NEW_IMAGE,
+      previousAmi: PREVIOUS_IMAGE,
+      parameter: { name: '/p', value, previousValue: PREVIOUS_IMAGE },
+      launchTemplates: [],
+      autoScalingGroups: [],
+      notifications: [],
+      simulatedSeconds: 0,
+      stateTransitions: 0,
+      historyEvents: 0,
+    });
+    expect(parameterLine(report('SUCCEEDED', NEW_IMAGE))).toBe(
+      `/p = ${NEW_IMAGE} (was ${PREVIOUS_IMAGE}, kept in /p-previous for a rollback)`,
+    );
+    expect(parameterLine(report('ROLLED_BACK', PREVIOUS_IMAGE))).toBe(
+      `/p = ${PREVIOUS_IMAGE} (the image it held before the rollout)`,
+    );
+    expect(parameterLine(report('FAILED', NEW_IMAGE))).toBe(`/p = ${NEW_IMAGE} (still the new image)`);
   });
 
   it('exits 1 naming a --fail group that is not in the rollout, before rehearsing anything', async () => {

@@ -39,6 +39,8 @@ describe('rollout configuration', () => {
   it('loads examples/rollout.config.json', async () => {
     const config = await loadConfig(join(import.meta.dirname, '../../examples/rollout.config.json'));
     expect(config.autoScalingGroupNames).toEqual(['web', 'api', 'worker']);
+    // The editor's $schema is no part of what the pipeline is deployed with.
+    expect(config).not.toHaveProperty('$schema');
   });
 
   it('fails when a required field is missing, naming it', () => {

@@ -81,5 +81,27 @@ describe('formatting', () => {
       },
     ]);
     expect(renderLive(progress.view, 10)[2]).toBe('  worker   [..........]   0%  not reached (untouched)');
+    expect(progress.view.groups.map((g) => [g.name, g.phase])).toEqual([
+      ['web', 'failed'],
+      ['worker', 'untouched'],
+    ]);
+  });
+
+  it('gives each group its refresh status, and when its refresh started and ended, in ISO 8601', () => {
+    const progress = new RolloutProgress(['web']);
+    progress.apply([
+      { id: ++id, timestamp: at(0), type: 'ExecutionStarted' },
+      exited(60, 'TriggerInstanceRefresh', refresh('web', 'Pending', 'IN_PROGRESS', 0)),
+      exited(660, 'CheckRefreshStatus', refresh('web', 'Successful', 'SUCCEEDED', 100)),
+    ]);
+    expect(progress.view.groups[0]).toEqual({
+      name: 'web',
+      phase: 'done',
+      refreshStatus: 'Successful',
+      percentage: 100,
+      startedAt: '2026-01-01T00:01:00.000Z',
+      endedAt: '2026-01-01T00:11:00.000Z',
+      durationSeconds: 600,
+    });
   });
 });

@@ -37,7 +37,7 @@ describe('parseFleet', () => {
 
   it('fails naming the bad field and the fix for a malformed image id', () => {
     expect(problems({ ...minimal, images: [{ imageId: 'ami-XYZ', name: 'x' }] })).toContain(
-      'images[0].imageId: must be an AMI id: ami- and 8 or 17 hex digits',
+      'images[0].imageId: "ami-XYZ" must be an AMI id: ami- and 8 or 17 hex digits',
     );
   });
 
@@ -80,7 +80,7 @@ describe('parseFleet', () => {
 
   it('says when the file cannot be read or is not JSON', async () => {
     await expect(readFleetFile('does/not/exist.json')).rejects.toThrow(
-      /cannot be read \(ENOENT\): check the path/,
+      'fleet file does/not/exist.json does not exist: check the path',
     );
   });
 });

@@ -2,8 +2,6 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { loadConfig } from '../../config/load.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
 import { UsageError } from '../usage.ts';
@@ -11,7 +9,7 @@ import { UsageError } from '../usage.ts';
 /** The repository root, where cdk.json, src/infra/app.ts and the locally installed aws-cdk live. */
 const projectRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-const usage = `Usage: ami-rollout deploy [--config FILE] [--stack-name NAME] [--image-pipeline ARN]
+const usage = `Usage: ami-rollout deploy --config FILE [--stack-name NAME] [--image-pipeline ARN]
                           [--instance-role ARN]... [--no-trigger] [--synth] [-- CDK_OPTIONS...]
 
 Deploys the pipeline (one Lambda per step, the state machine, the encrypted notification topic and the Image
@@ -20,7 +18,8 @@ cdk deploy --app src/infra/app.ts -c config=FILE. Needs AWS credentials and a bo
 (npx cdk bootstrap); --synth writes the template to cdk.out instead, offline.
 
 Options:
-  --config FILE          rollout configuration (default: examples/rollout.config.json)
+  --config FILE          rollout configuration: required to deploy (with --synth, default:
+                         examples/rollout.config.json, to see the template before writing one)
   --stack-name NAME      CloudFormation stack (default AmiRollout)
   --image-pipeline ARN   only images from this Image Builder pipeline start a rollout (default: any image)
   --instance-role ARN    a role the launch templates' instance profiles carry (repeatable)
@@ -38,6 +37,7 @@ const cdkEnv = (): NodeJS.ProcessEnv => ({
 
 /** The AWS SDK's default credential chain (environment, profile, SSO, container, instance), as cdk uses it. */
 async function checkCredentials(): Promise<string | undefined> {
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
   const client = new SFNClient({});
   try {
     const credentials = await client.config.credentials();
@@ -52,7 +52,6 @@ async function checkCredentials(): Promise<string | undefined> {
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'deploy the pipeline to AWS with the AWS CDK (--synth: template only, offline)',
   usage,
   async run(args, output) {
     const separator = args.indexOf('--');
@@ -66,7 +65,16 @@ export const deployCommand: Command = {
       'no-trigger': { type: 'boolean' },
       synth: { type: 'boolean' },
     });
+    // A deploy changes an AWS account: it must say which fleet it is for. A synth changes nothing, so it may
+    // show the example's template to someone who has no configuration yet.
+    if (values.config === undefined && !values.synth) {
+      throw new UsageError(
+        '--config FILE is required to deploy: the rollout configuration for your fleet (examples/rollout.config.json describes the example fleet). Use --synth to only write the template.',
+      );
+    }
     const configFile = resolve(values.config ?? `${projectRoot}examples/rollout.config.json`);
+    if (values.config === undefined)
+      output.out(`No --config given: synthesizing the example configuration, ${configFile}`);
     const stackName = values['stack-name'];
     if (stackName !== undefined && !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
       throw new UsageError(
@@ -74,6 +82,7 @@ export const deployCommand: Command = {
       );
     }
     // A bad configuration is reported here, field by field, before cdk starts.
+    const { loadConfig } = await import('../../config/load.ts');
     await loadConfig(configFile);
 
     const cdk = `${projectRoot}node_modules/.bin/cdk`;

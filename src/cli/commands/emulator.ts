@@ -1,6 +1,3 @@
-import { loadConfig } from '../../config/load.ts';
-import { createLocalAccountFromFleet, readFleetFile, serve } from '../../local-account/index.ts';
-import { deployToLocalAccount } from '../../rehearsal/pipeline.ts';
 import { integerOption, numberOption, parseCommandLine } from '../args.ts';
 import { exampleConfigPath, exampleFleetPath } from '../examples.ts';
 import type { Command } from '../main.ts';
@@ -23,7 +20,6 @@ Options:
 
 export const emulatorCommand: Command = {
   name: 'emulator',
-  summary: 'serve a local AWS account with a simulated fleet (no AWS needed)',
   usage,
   async run(args, output) {
     const { values } = parseCommandLine(args, {
@@ -34,6 +30,12 @@ export const emulatorCommand: Command = {
     });
     const port = integerOption('port', values.port, 4566, 0, 65535);
     const speed = numberOption('speed', values.speed, 1, 0, 1_000_000);
+    const [{ loadConfig }, { createLocalAccountFromFleet, readFleetFile, serve }, { deployToLocalAccount }] =
+      await Promise.all([
+        import('../../config/load.ts'),
+        import('../../local-account/index.ts'),
+        import('../../rehearsal/pipeline.ts'),
+      ]);
     const fleetPath = values.fleet ?? exampleFleetPath;
     const fleet = await readFleetFile(fleetPath);
     const configPath = values.config ?? (values.fleet === undefined ? exampleConfigPath : undefined);

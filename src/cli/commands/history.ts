@@ -1,14 +1,8 @@
-import { ListExecutionsCommand, type ExecutionListItem } from '@aws-sdk/client-sfn';
+import type { ExecutionListItem } from '@aws-sdk/client-sfn';
 import { formatDuration } from '../../execution/progress.ts';
 import { integerOption, parseCommandLine } from '../args.ts';
-import { awsOptions, awsOptionsUsage, connect, explainAwsError, reportAwsErrors } from '../aws.ts';
-import {
-  describeRollout,
-  durationSeconds,
-  imageOf,
-  rolloutState,
-  type RolloutState,
-} from '../execution-view.ts';
+import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
+import type { RolloutState } from '../execution-view.ts';
 import type { Command } from '../main.ts';
 
 const usage = `Usage: ami-rollout history [--limit N] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
@@ -21,13 +15,14 @@ Options:
   --json                print one JSON document
 ${awsOptionsUsage}`;
 
-/** One row of `history` (and an element of its `--json` array). */
+/** One row of `history` (and an element of its `--json` array): named as in `status --json`. */
 export interface RolloutHistoryEntry {
   readonly name: string;
   readonly executionArn: string;
   readonly imageId?: string;
-  readonly state: RolloutState;
-  readonly status: string;
+  readonly status: RolloutState;
+  /** The Step Functions execution status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED. */
+  readonly executionStatus: string;
   readonly startDate?: string;
   readonly stopDate?: string;
   /** Absent while the rollout runs. */
@@ -37,32 +32,30 @@ export interface RolloutHistoryEntry {
 
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'list past rollouts: image, result, duration',
   usage,
-  run: (args, output) =>
-    reportAwsErrors('history', output, async () => {
-      const { values } = parseCommandLine(args, {
-        ...awsOptions,
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-      });
-      const limit = integerOption('limit', values.limit, 20, 1, 1000);
+  async run(args, output) {
+    const { values } = parseCommandLine(args, {
+      ...awsOptions,
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const limit = integerOption('limit', values.limit, 20, 1, 1000);
+    const [{ paginateListExecutions }, { connect, explainAwsError, reportAwsErrors }, view] =
+      await Promise.all([import('@aws-sdk/client-sfn'), import('../aws.ts'), import('../execution-view.ts')]);
+    const { describeRollout, durationSeconds, imageOf, rolloutState } = view;
+    return reportAwsErrors('history', output, async () => {
       const { target, sfn, stateMachineArn } = await connect(values);
 
       const listed: ExecutionListItem[] = [];
-      let nextToken: string | undefined;
       try {
-        do {
-          const page = await sfn.send(
-            new ListExecutionsCommand({
-              stateMachineArn,
-              maxResults: Math.min(1000, limit - listed.length),
-              nextToken,
-            }),
-          );
+        // A token belongs to its request: every page asks for the same size, and the list is cut at the limit.
+        for await (const page of paginateListExecutions(
+          { client: sfn, pageSize: Math.min(1000, limit) },
+          { stateMachineArn },
+        )) {
           listed.push(...(page.executions ?? []));
-          nextToken = page.nextToken;
-        } while (nextToken && listed.length < limit);
+          if (listed.length >= limit) break;
+        }
       } catch (error) {
         throw await explainAwsError(error, sfn, target, 'ListExecutions', stateMachineArn);
       }
@@ -77,8 +70,8 @@ export const historyCommand: Command = {
             name: described.name ?? item.name ?? '',
             executionArn: described.executionArn ?? item.executionArn ?? '',
             ...(imageId ? { imageId } : {}),
-            state,
-            status: described.status ?? item.status ?? 'UNKNOWN',
+            status: state,
+            executionStatus: described.status ?? item.status ?? 'UNKNOWN',
             ...(described.startDate ? { startDate: described.startDate.toISOString() } : {}),
             ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
             ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
@@ -99,7 +92,7 @@ export const historyCommand: Command = {
       const rows = entries.map((e) => [
         e.name,
         e.imageId ?? '?',
-        e.state,
+        e.status,
         e.startDate?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
         e.durationSeconds !== undefined ? formatDuration(e.durationSeconds) : 'running',
       ]);
@@ -113,5 +106,6 @@ export const historyCommand: Command = {
       output.out(line(header));
       for (const row of rows) output.out(line(row));
       return 0;
-    }),
+    });
+  },
 };

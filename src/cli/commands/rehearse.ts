@@ -1,10 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { loadConfig } from '../../config/load.ts';
 import { RolloutProgress, formatDuration, renderLive } from '../../execution/progress.ts';
-import { readFleetFile } from '../../local-account/index.ts';
-import { defaultImageToRollOut, fleetForConfig } from '../../rehearsal/fleet-for-config.ts';
 import type { RolloutReport } from '../../rehearsal/report.ts';
-import { rehearse } from '../../rehearsal/rehearse.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
 import { UsageError, type Output } from '../usage.ts';
@@ -31,7 +27,6 @@ const EXIT = { SUCCEEDED: 0, ROLLED_BACK: 3, FAILED: 1 } as const;
 
 export const rehearseCommand: Command = {
   name: 'rehearse',
-  summary: 'rehearse a rollout on a local AWS account, in virtual time (no AWS needed)',
   usage,
   async run(args, output) {
     const { values } = parseCommandLine(args, {
@@ -41,6 +36,13 @@ export const rehearseCommand: Command = {
       fail: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     });
+    const [{ loadConfig }, { readFleetFile }, { defaultImageToRollOut, fleetForConfig }, { rehearse }] =
+      await Promise.all([
+        import('../../config/load.ts'),
+        import('../../local-account/index.ts'),
+        import('../../rehearsal/fleet-for-config.ts'),
+        import('../../rehearsal/rehearse.ts'),
+      ]);
     const config = await loadConfig(values.config ?? exampleConfigPath);
     const exampleFleet = values.fleet ? undefined : await readFleetFile(exampleFleetPath);
     const fleet = values.fleet ? await readFleetFile(values.fleet) : fleetForConfig(config, exampleFleet);
@@ -130,9 +132,7 @@ function printSummary(
       `${report.stateTransitions} state transitions, ${report.historyEvents} history events`,
   );
   if (report.failureReason) output.out(`  why: ${report.failureReason}`);
-  output.out(
-    `  parameter ${report.parameter.name} = ${report.parameter.value ?? '(none)'} (previous: ${report.parameter.previousValue ?? '(none)'})`,
-  );
+  output.out(`  parameter ${parameterLine(report)}`);
   for (const t of report.launchTemplates)
     output.out(
       `  launch template ${t.id}: default version ${t.defaultVersion ?? '?'} -> ${t.imageId ?? '?'}`,
@@ -144,9 +144,7 @@ function printSummary(
       .join(', ');
     const timing = progress.view.groups.find((p) => p.name === g.name);
     const took =
-      timing?.startedAt !== undefined && timing.endedAt !== undefined
-        ? `, took ${formatDuration(timing.endedAt - timing.startedAt)}`
-        : '';
+      timing?.durationSeconds !== undefined ? `, took ${formatDuration(timing.durationSeconds)}` : '';
     output.out(
       `  group ${g.name.padEnd(width)}  last refresh ${g.refreshStatus ?? 'none'}${took}; instances: ${images || 'none'}`,
     );
@@ -156,4 +154,24 @@ function printSummary(
     output.out('');
     output.out(report.notifications.at(-1)!.message.replace(/^/gm, '    '));
   }
+}
+
+/**
+ * The parameter's value and what it is: the new image (and the one it replaced, kept for a rollback), or the
+ * image it held before the rollout. After a rollback `{param}-previous` holds the same image as the parameter,
+ * so "previous" alone would say nothing true.
+ */
+export function parameterLine(report: RolloutReport): string {
+  const { name, value, previousValue } = report.parameter;
+  const before = report.previousAmi;
+  const shown = `${name} = ${value ?? '(none)'}`;
+  if (value !== undefined && value === report.ami) {
+    if (report.status !== 'SUCCEEDED') return `${shown} (still the new image)`;
+    if (before === undefined || before === value) return `${shown} (the new image)`;
+    return previousValue === before
+      ? `${shown} (was ${before}, kept in ${name}-previous for a rollback)`
+      : `${shown} (was ${before})`;
+  }
+  if (value !== undefined && value === before) return `${shown} (the image it held before the rollout)`;
+  return shown;
 }

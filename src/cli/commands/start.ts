@@ -1,15 +1,6 @@
-import { imageIdSchema } from '../../config/schema.ts';
-import { startRollout, type StartRolloutResult } from '../../steps/start-rollout.ts';
+import type { StartRolloutResult } from '../../steps/start-rollout.ts';
 import { parseCommandLine } from '../args.ts';
-import { awsOptions, awsOptionsUsage, connect, explainAwsError, pollMsFor, reportAwsErrors } from '../aws.ts';
-import {
-  describeRollout,
-  exitCodeFor,
-  printStatus,
-  rolloutState,
-  rolloutStatus,
-  watchRollout,
-} from '../execution-view.ts';
+import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
 import type { Command } from '../main.ts';
 import { UsageError } from '../usage.ts';
 
@@ -30,21 +21,28 @@ rollout already ended, the exit code is that rollout's.`;
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'start the rollout of an AMI on the deployed state machine (--watch to follow it)',
   usage,
-  run: (args, output) =>
-    reportAwsErrors('start', output, async () => {
-      const { values } = parseCommandLine(args, {
-        ...awsOptions,
-        ami: { type: 'string' },
-        watch: { type: 'boolean' },
-        json: { type: 'boolean' },
-      });
-      if (!values.ami) throw new UsageError('--ami AMI_ID is required: the image to roll out.');
-      const checked = imageIdSchema.safeParse(values.ami);
-      if (!checked.success)
-        throw new UsageError(`--ami ${values.ami}: ${checked.error.issues[0]?.message ?? 'not an AMI id'}`);
-      const imageId = checked.data;
+  async run(args, output) {
+    const { values } = parseCommandLine(args, {
+      ...awsOptions,
+      ami: { type: 'string' },
+      watch: { type: 'boolean' },
+      json: { type: 'boolean' },
+    });
+    if (!values.ami) throw new UsageError('--ami AMI_ID is required: the image to roll out.');
+    const [{ imageIdSchema }, { startRollout }, aws, view] = await Promise.all([
+      import('../../config/schema.ts'),
+      import('../../steps/start-rollout.ts'),
+      import('../aws.ts'),
+      import('../execution-view.ts'),
+    ]);
+    const { connect, explainAwsError, pollMsFor, reportAwsErrors } = aws;
+    const { describeRollout, exitCodeFor, printStatus, rolloutState, rolloutStatus, watchRollout } = view;
+    const checked = imageIdSchema.safeParse(values.ami);
+    if (!checked.success)
+      throw new UsageError(`--ami ${values.ami}: ${checked.error.issues[0]?.message ?? 'not an AMI id'}`);
+    const imageId = checked.data;
+    return reportAwsErrors('start', output, async () => {
       const { target, sfn, stateMachineArn } = await connect(values);
 
       let started: StartRolloutResult;
@@ -71,7 +69,7 @@ export const startCommand: Command = {
           return 0;
         }
         const described = await describeRollout(sfn, target, executionArn);
-        if (json) output.out(JSON.stringify({ ...started, state: rolloutState(described) }, null, 2));
+        if (json) output.out(JSON.stringify({ ...started, status: rolloutState(described) }, null, 2));
         return exitCodeFor(rolloutState(described));
       }
       const watched = await watchRollout(sfn, target, executionArn, output, {
@@ -84,6 +82,7 @@ export const startCommand: Command = {
         output.out('');
         printStatus(output, status);
       }
-      return exitCodeFor(status.state);
-    }),
+      return exitCodeFor(status.status);
+    });
+  },
 };

@@ -1,25 +1,7 @@
-import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { executionArnFor } from '../../adapters/sfn.ts';
-import { rolloutExecutionName } from '../../core/start-decision.ts';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parseCommandLine } from '../args.ts';
-import {
-  awsOptions,
-  awsOptionsUsage,
-  type AwsTarget,
-  connect,
-  explainAwsError,
-  pollMsFor,
-  reportAwsErrors,
-} from '../aws.ts';
-import {
-  describeRollout,
-  exitCodeFor,
-  headline,
-  printStatus,
-  progressSoFar,
-  rolloutStatus,
-  watchRollout,
-} from '../execution-view.ts';
+import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
+import type { AwsTarget } from '../aws.ts';
 import type { Command } from '../main.ts';
 
 const usage = `Usage: ami-rollout status [EXECUTION] [--watch] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
@@ -34,20 +16,18 @@ ${awsOptionsUsage}
 
 Exit codes: 0 the rollout succeeded or is still running, 3 it failed and was rolled back, 1 anything else.`;
 
-/** The execution ARN for what the user typed: an ARN, an AMI id (its rollout), or an execution name. */
-export function executionArnOf(stateMachineArn: string, given: string): string {
-  if (given.startsWith('arn:')) return given;
-  const name = /^ami-[0-9a-f]{8,17}$/.test(given) ? rolloutExecutionName(given) : given;
-  return executionArnFor(stateMachineArn, name);
-}
-
 /** The newest execution of the state machine, if it has any. */
 async function newestExecution(
   sfn: SFNClient,
   target: AwsTarget,
   stateMachineArn: string,
 ): Promise<string | undefined> {
+  const [{ ListExecutionsCommand }, { explainAwsError }] = await Promise.all([
+    import('@aws-sdk/client-sfn'),
+    import('../aws.ts'),
+  ]);
   try {
+    // Newest first: the first of one page is the newest of them all.
     const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
     return executions[0]?.executionArn;
   } catch (error) {
@@ -57,15 +37,28 @@ async function newestExecution(
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show a rollout (default: the newest), or follow it with --watch',
   usage,
-  run: (args, output) =>
-    reportAwsErrors('status', output, async () => {
-      const { values, positionals } = parseCommandLine(
-        args,
-        { ...awsOptions, watch: { type: 'boolean' }, json: { type: 'boolean' } },
-        1,
-      );
+  async run(args, output) {
+    const { values, positionals } = parseCommandLine(
+      args,
+      { ...awsOptions, watch: { type: 'boolean' }, json: { type: 'boolean' } },
+      1,
+    );
+    const [{ connect, pollMsFor, reportAwsErrors }, view] = await Promise.all([
+      import('../aws.ts'),
+      import('../execution-view.ts'),
+    ]);
+    const {
+      describeRollout,
+      executionArnOf,
+      exitCodeFor,
+      headline,
+      printStatus,
+      progressSoFar,
+      rolloutStatus,
+      watchRollout,
+    } = view;
+    return reportAwsErrors('status', output, async () => {
       const { target, sfn, stateMachineArn } = await connect(values);
       const given = positionals[0];
       const executionArn = given
@@ -85,7 +78,7 @@ export const statusCommand: Command = {
         const status = rolloutStatus(described, await progressSoFar(sfn, target, executionArn));
         if (values.json) output.out(JSON.stringify(status, null, 2));
         else printStatus(output, status);
-        return exitCodeFor(status.state);
+        return exitCodeFor(status.status);
       }
       if (!values.json) {
         output.out(headline(rolloutStatus(described, await progressSoFar(sfn, target, executionArn))));
@@ -101,6 +94,7 @@ export const statusCommand: Command = {
         output.out('');
         printStatus(output, status);
       }
-      return exitCodeFor(status.state);
-    }),
+      return exitCodeFor(status.status);
+    });
+  },
 };
