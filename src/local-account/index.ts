@@ -1,6 +1,7 @@
 import { applyFleet, type Fleet } from './fleet.ts';
 import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './account.ts';
 import { autoScalingService } from './services/autoscaling.ts';
+import { cloudWatchService } from './services/cloudwatch.ts';
 import { ec2Service } from './services/ec2.ts';
 import { snsService } from './services/sns.ts';
 import { ssmService } from './services/ssm.ts';
@@ -10,6 +11,7 @@ export { LocalAccount } from './account.ts';
 export { inProcessClientConfig, InProcessHandler } from './in-process.ts';
 export { serve } from './server.ts';
 export { stepFunctionsOf } from './services/states.ts';
+export { cloudWatchOf } from './services/cloudwatch-alarms.ts';
 export {
   parseFleet,
   readFleetFile,
@@ -26,9 +28,10 @@ export const serviceFactories: readonly ServiceFactory[] = [
   ssmService,
   snsService,
   statesService,
+  cloudWatchService,
 ];
 
-/** An empty local account with EC2, Auto Scaling, SSM, SNS and Step Functions. */
+/** An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions and CloudWatch. */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
   return new LocalAccount(options, serviceFactories);
 }

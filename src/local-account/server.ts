@@ -20,14 +20,22 @@ export async function serve(account: LocalAccount, port = 4566): Promise<Running
     readBody(req)
       .then((body) => {
         const path = req.url ?? '/';
-        if (path.startsWith('/_local/')) return control(account, req.method ?? 'GET', path, body, res);
+        if (path.startsWith('/_local/'))
+          return control(account, req.method ?? 'GET', path, body.toString('utf8'), res);
         const headers: Record<string, string> = {};
         for (const [name, value] of Object.entries(req.headers)) {
           if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
         }
-        const reply = account.handle({ method: req.method ?? 'GET', path, headers, body });
-        res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
-        res.end(reply.body);
+        const reply = account.handle({
+          method: req.method ?? 'GET',
+          path,
+          headers,
+          body: body.toString('utf8'),
+          rawBody: body,
+        });
+        const payload = reply.binaryBody ?? reply.body;
+        res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
       })
       .catch((error: unknown) => {
         res.writeHead(500, { 'content-type': 'text/plain' });
@@ -51,11 +59,11 @@ export async function serve(account: LocalAccount, port = 4566): Promise<Running
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
