@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { LocalAccount } from './account.ts';
 import { faultSchema } from './faults.ts';
+import { cloudWatchOf } from './services/cloudwatch-alarms.ts';
 
 export interface RunningEmulator {
   readonly endpoint: string;
@@ -101,6 +102,12 @@ function control(
         if (group !== undefined && !account.state.autoScalingGroups.has(group)) {
           const groups = [...account.state.autoScalingGroups.keys()].join(', ') || 'none';
           return send(400, { error: `group: "${group}" is not a group of this account (groups: ${groups})` });
+        }
+        if (parsed.data.kind === 'alarm' && !cloudWatchOf(account).alarms.has(parsed.data.alarmName)) {
+          const alarms = [...cloudWatchOf(account).alarms.keys()].join(', ') || 'none';
+          return send(400, {
+            error: `alarmName: "${parsed.data.alarmName}" is not an alarm of this account (alarms: ${alarms}): create it with PutMetricAlarm first`,
+          });
         }
         return send(201, { fault: account.faults.add(parsed.data) });
       }
