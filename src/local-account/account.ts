@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { AwsApiError, invalidAction } from './errors.ts';
 import { FaultInjector } from './faults.ts';
 import { IdGenerator } from './ids.ts';
@@ -7,6 +8,7 @@ import { parseJsonObject } from './protocols/json.ts';
 import { REQUEST_BODY_LIMIT_BYTES, requestTooLarge } from './protocols/limits.ts';
 import { LambdaRegistry } from './step-functions/lambdas.ts';
 import { expandQuery, parseForm, queryError, queryResponse } from './protocols/query.ts';
+import { cborRoute, decodeCborRequest, encodeCborResponse, MAX_CBOR_BODY_BYTES } from './protocols/cbor.ts';
 import type { Protocol, ServiceDefinition } from './services/service.ts';
 import { emptyState, type AccountState } from './state.ts';
 
@@ -17,12 +19,16 @@ export interface WireRequest {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: string;
+  /** The body's bytes as received, when there are any: CBOR and gzip-encoded bodies are not text. */
+  readonly rawBody?: Uint8Array;
 }
 
 export interface WireResponse {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly body: string;
+  /** A binary body (CBOR). When set, it is what goes on the wire and `body` is empty. */
+  readonly binaryBody?: Uint8Array;
 }
 
 /** One call the account answered: the audit trail tests read to prove what a step did, or did not, change. */
@@ -51,6 +57,8 @@ export type ServiceFactory = (account: LocalAccount) => ServiceDefinition;
 export class LocalAccount {
   readonly accountId: string;
   readonly region: string;
+  /** The virtual time the account started at: faults' `atMinute` counts from it. */
+  readonly startTime: Date;
   readonly clock: VirtualClock;
   readonly state: AccountState = emptyState();
   readonly faults = new FaultInjector();
@@ -63,7 +71,8 @@ export class LocalAccount {
   constructor(options: LocalAccountOptions = {}, factories: readonly ServiceFactory[] = []) {
     this.accountId = options.accountId ?? '123456789012';
     this.region = options.region ?? 'us-east-1';
-    this.clock = new VirtualClock(options.startTime ?? Date.UTC(2026, 0, 1));
+    this.startTime = new Date(options.startTime ?? Date.UTC(2026, 0, 1));
+    this.clock = new VirtualClock(this.startTime);
     for (const factory of factories) this.addService(factory(this));
   }
 
@@ -89,8 +98,9 @@ export class LocalAccount {
    * layer's bounds (protocols/limits.ts) hold here, for the HTTP server and the in-process handler alike.
    */
   handle(request: WireRequest): WireResponse {
-    const bytes = Buffer.byteLength(request.body);
+    const bytes = request.rawBody?.byteLength ?? Buffer.byteLength(request.body);
     if (bytes > REQUEST_BODY_LIMIT_BYTES) return this.refuse(request, requestTooLarge(bytes));
+    if (request.headers['smithy-protocol']?.toLowerCase() === 'rpc-v2-cbor') return this.handleCbor(request);
     const target = request.headers['x-amz-target'];
     if (target) return this.handleJson(target, request);
     return this.handleQuery(request);
@@ -131,7 +141,7 @@ export class LocalAccount {
     };
     if (!service) return fail(new AwsApiError('UnknownOperationException', `No service answers ${target}.`));
     try {
-      const input = new Input(parseJsonObject(request.body));
+      const input = new Input(parseJsonObject(requestText(request)));
       const result = this.dispatch(service, action, input, requestId);
       this.record(service.name, action);
       return {
@@ -145,6 +155,45 @@ export class LocalAccount {
     } catch (error) {
       if (error instanceof SyntaxError) return fail(new AwsApiError('SerializationException', error.message));
       return fail(toApiError(error));
+    }
+  }
+
+  /** Smithy RPC v2 CBOR (CloudWatch's first protocol in botocore's model). */
+  private handleCbor(request: WireRequest): WireResponse {
+    const route = cborRoute(request.path);
+    const action = route?.operation ?? '';
+    const service = this.services.find((s) => s.rpcV2Cbor && s.targetPrefix === route?.service);
+    const requestId = this.ids.uuid('request');
+    const headers = {
+      'content-type': 'application/cbor',
+      'smithy-protocol': 'rpc-v2-cbor',
+      'x-amzn-requestid': requestId,
+    };
+    try {
+      if (!service) {
+        throw new AwsApiError(
+          'UnknownOperationException',
+          `No service answers ${request.path} over rpc-v2-cbor.`,
+          404,
+        );
+      }
+      const input = decodeCborRequest(requestBytes(request));
+      const result = this.dispatch(service, action, new Input(input), requestId);
+      this.record(service.name, action);
+      return { status: 200, headers, body: '', binaryBody: encodeCborResponse(result ?? {}) };
+    } catch (error) {
+      const apiError = toApiError(error);
+      this.record(service?.name ?? 'unknown', action, apiError.code);
+      const type = errorType(service, apiError);
+      return {
+        status: apiError.httpStatus,
+        headers: { ...headers, ...queryCompatibleHeader(service, apiError) },
+        body: '',
+        binaryBody: encodeCborResponse({
+          __type: service?.rpcV2Cbor ? `${service.rpcV2Cbor.namespace}#${type}` : type,
+          message: apiError.message,
+        }),
+      };
     }
   }
 
@@ -237,9 +286,10 @@ function jsonErrorResponse(
     headers: {
       'content-type': `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`,
       'x-amzn-requestid': requestId,
-      'x-amzn-errortype': error.code,
+      'x-amzn-errortype': errorType(service, error),
+      ...queryCompatibleHeader(service, error),
     },
-    body: JSON.stringify({ __type: error.code, message: error.message }),
+    body: JSON.stringify({ __type: errorType(service, error), message: error.message }),
   };
 }
 
@@ -254,6 +304,47 @@ function queryErrorResponse(
     headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId },
     body: queryError(dialect, service?.xmlns ?? '', error.code, error.message, error.fault, requestId),
   };
+/** The largest body a gzip-encoded request may inflate to (PutMetricData accepts compressed payloads). */
+const MAX_INFLATED_BYTES = 4 * MAX_CBOR_BODY_BYTES;
+
+/** The request's bytes, inflated when it is gzip-encoded (the SDK compresses large PutMetricData bodies). */
+function requestBytes(request: WireRequest): Uint8Array {
+  const raw = request.rawBody ?? Buffer.from(request.body, 'utf8');
+  const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+  if (encoding === undefined || encoding === '' || encoding === 'identity') return raw;
+  if (encoding !== 'gzip') {
+    throw new AwsApiError(
+      'UnsupportedMediaType',
+      `Content-Encoding ${encoding} is not supported: use gzip.`,
+      415,
+    );
+  }
+  try {
+    return gunzipSync(raw, { maxOutputLength: MAX_INFLATED_BYTES });
+  } catch (error) {
+    throw new AwsApiError(
+      'SerializationException',
+      `The gzip-encoded body could not be inflated (at most ${MAX_INFLATED_BYTES} bytes): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+const requestText = (request: WireRequest): string =>
+  request.headers['content-encoding'] === undefined
+    ? request.body
+    : Buffer.from(requestBytes(request)).toString('utf8');
+
+/** The error's `__type`: its shape name for awsQueryCompatible services, else its code. */
+function errorType(service: ServiceDefinition | undefined, error: AwsApiError): string {
+  return service?.queryCompatibleErrors?.[error.code] ?? error.code;
+}
+
+/** awsQueryCompatible: `x-amzn-query-error: Code;Sender`, which SDKs and botocore read the error code from. */
+function queryCompatibleHeader(
+  service: ServiceDefinition | undefined,
+  error: AwsApiError,
+): Record<string, string> {
+  return service?.queryCompatibleErrors ? { 'x-amzn-query-error': `${error.code};${error.fault}` } : {};
 }
 
 function toApiError(error: unknown): AwsApiError {

@@ -9,6 +9,11 @@ export interface ScheduledTask {
   readonly id: number;
   readonly at: number;
   readonly run: () => void;
+  /**
+   * A background task (a CloudWatch evaluation tick) runs when its time comes, but does not by itself keep
+   * `runUntilIdle` going: a periodic check would otherwise make "settle" mean "run for a week".
+   */
+  readonly background?: boolean;
 }
 
 export class VirtualClock {
@@ -16,6 +21,8 @@ export class VirtualClock {
   private nextId = 1;
   /** Pending tasks, kept sorted by (at, id) so ties run in the order they were scheduled. */
   private queue: ScheduledTask[] = [];
+  /** How many queued tasks are not background tasks. */
+  private foreground = 0;
   private realTimer: NodeJS.Timeout | undefined;
 
   /** @param start the virtual time the account starts at (default 2026-01-01T00:00:00Z). */
@@ -33,7 +40,22 @@ export class VirtualClock {
 
   /** Runs `run` when virtual time reaches `now + delaySeconds`. Returns a handle for `cancel`. */
   schedule(delaySeconds: number, run: () => void): number {
-    const task: ScheduledTask = { id: this.nextId++, at: this.nowMs + Math.max(0, delaySeconds) * 1000, run };
+    return this.enqueue(delaySeconds, run, false);
+  }
+
+  /** Like `schedule`, for a task that alone does not keep `runUntilIdle` running (see ScheduledTask). */
+  scheduleBackground(delaySeconds: number, run: () => void): number {
+    return this.enqueue(delaySeconds, run, true);
+  }
+
+  private enqueue(delaySeconds: number, run: () => void, background: boolean): number {
+    const task: ScheduledTask = {
+      id: this.nextId++,
+      at: this.nowMs + Math.max(0, delaySeconds) * 1000,
+      run,
+      ...(background ? { background } : {}),
+    };
+    if (!background) this.foreground++;
     // Binary search for the insertion point: the queue stays sorted without re-sorting on every insert.
     let lo = 0;
     let hi = this.queue.length;
@@ -49,7 +71,9 @@ export class VirtualClock {
 
   cancel(id: number): void {
     const index = this.queue.findIndex((task) => task.id === id);
-    if (index >= 0) this.queue.splice(index, 1);
+    if (index < 0) return;
+    if (!this.queue[index]!.background) this.foreground--;
+    this.queue.splice(index, 1);
   }
 
   /** The virtual time of the next scheduled task, if any. */
@@ -71,6 +95,7 @@ export class VirtualClock {
   advanceTo(targetMs: number): void {
     while (this.queue.length > 0 && this.queue[0]!.at <= targetMs) {
       const task = this.queue.shift()!;
+      if (!task.background) this.foreground--;
       this.nowMs = Math.max(this.nowMs, task.at);
       task.run();
     }
@@ -78,14 +103,24 @@ export class VirtualClock {
   }
 
   /**
-   * Runs tasks until none is left or `limitSeconds` of virtual time have passed; returns the seconds that passed.
-   * Tests use it to say "let everything scheduled settle".
+   * Runs tasks until no foreground task is left or `limitSeconds` of virtual time have passed; returns the
+   * seconds that passed. Background tasks due on the way run too. Tests use it to say "let everything
+   * scheduled settle".
    */
   runUntilIdle(limitSeconds = 7 * 24 * 3600): number {
     const start = this.nowMs;
     const limit = start + limitSeconds * 1000;
-    while (this.queue.length > 0 && this.queue[0]!.at <= limit) this.advanceTo(this.queue[0]!.at);
+    for (let next = this.nextForegroundAt(); next !== undefined && next <= limit;) {
+      this.advanceTo(next);
+      next = this.nextForegroundAt();
+    }
     return (this.nowMs - start) / 1000;
+  }
+
+  /** Background tasks are few (one per watcher), so the first foreground task is near the head. */
+  private nextForegroundAt(): number | undefined {
+    if (this.foreground === 0) return undefined;
+    return this.queue.find((task) => !task.background)?.at;
   }
 
   /** Lets virtual time follow real time at `speed` x (for an interactive emulator). */

@@ -42,22 +42,43 @@ export const faultSchema = z.discriminatedUnion('kind', [
     })
     .strict()
     .describe("The next `calls` calls of operation are refused with the service's throttling error."),
+  z
+    .object({
+      kind: z.literal('alarm'),
+      alarmName: z.string().min(1).max(255),
+      atMinute: z.number().int().min(0).describe('Virtual minutes from the start of the account.'),
+      state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+    })
+    .strict()
+    .describe(
+      'From minute atMinute on, the CloudWatch alarm alarmName holds state, as if its metric kept breaching ' +
+        '(or kept within its threshold), until the fault is cleared. Unlike SetAlarmState, the next evaluation ' +
+        'does not undo it.',
+    ),
 ]);
 
 export type Fault = z.infer<typeof faultSchema>;
 export type ActiveFault = Fault & { readonly id: number };
+export type AlarmFault = Extract<ActiveFault, { kind: 'alarm' }>;
 
 export class FaultInjector {
   private faults: ActiveFault[] = [];
   private nextId = 1;
   /** Throttle calls still to refuse, per fault id. */
   private remaining = new Map<number, number>();
+  /** Called after each add: faults that act at a virtual time (an alarm fault) schedule themselves. */
+  private readonly addListeners: ((fault: ActiveFault) => void)[] = [];
 
   add(fault: Fault): ActiveFault {
     const active = { ...faultSchema.parse(fault), id: this.nextId++ };
     this.faults.push(active);
     if (active.kind === 'throttle') this.remaining.set(active.id, active.calls);
+    for (const listener of this.addListeners) listener(active);
     return active;
+  }
+
+  onAdd(listener: (fault: ActiveFault) => void): void {
+    this.addListeners.push(listener);
   }
 
   remove(id: number): boolean {
@@ -110,6 +131,23 @@ export class FaultInjector {
   cancelAt(group: string): number | undefined {
     const fault = this.faults.find((f) => f.kind === 'cancelRefresh' && f.group === group);
     return fault?.kind === 'cancelRefresh' ? fault.atPercentage : undefined;
+  }
+
+  /**
+   * The state an `alarm` fault holds `alarmName` in at `nowMs`, if one does (the latest added wins), given the
+   * account's start time (atMinute counts from it).
+   */
+  heldAlarmState(alarmName: string, nowMs: number, accountStartMs: number): AlarmFault | undefined {
+    let held: AlarmFault | undefined;
+    for (const fault of this.faults) {
+      if (
+        fault.kind === 'alarm' &&
+        fault.alarmName === alarmName &&
+        nowMs >= accountStartMs + fault.atMinute * 60_000
+      )
+        held = fault;
+    }
+    return held;
   }
 
   rollbackFails(group: string): boolean {

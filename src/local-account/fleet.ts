@@ -1,4 +1,5 @@
 import { AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -159,6 +160,51 @@ export const fleetSchema = z
           .strict(),
       )
       .default([]),
+    alarms: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(255).describe('The alarm name (AlarmName).'),
+            description: z.string().max(1024).optional(),
+            namespace: z
+              .string()
+              .min(1)
+              .max(255)
+              .describe('For example App, the namespace of the fleet application metrics.'),
+            metricName: z.string().min(1).max(255).describe('For example Errors.'),
+            dimensions: z
+              .record(z.string().min(1).max(255), z.string().min(1).max(1024))
+              .optional()
+              .describe('Dimension name -> value, for example {"AutoScalingGroupName": "worker"}.'),
+            statistic: z.enum(['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum']),
+            periodSeconds: z
+              .number()
+              .int()
+              .refine(
+                (p) => [10, 20, 30].includes(p) || (p > 0 && p % 60 === 0),
+                'must be 10, 20, 30 or a multiple of 60',
+              )
+              .default(60),
+            evaluationPeriods: z.number().int().min(1).default(1),
+            datapointsToAlarm: z.number().int().min(1).optional().describe('Default: evaluationPeriods.'),
+            threshold: z.number(),
+            comparisonOperator: z.enum([
+              'GreaterThanOrEqualToThreshold',
+              'GreaterThanThreshold',
+              'LessThanThreshold',
+              'LessThanOrEqualToThreshold',
+            ]),
+            treatMissingData: z
+              .enum(['breaching', 'notBreaching', 'ignore', 'missing'])
+              .optional()
+              .describe('Default: missing.'),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe(
+        'CloudWatch metric alarms, created through PutMetricAlarm. Metrics come from PutMetricData and the fleet (App/Errors per group).',
+      ),
     faults: z.array(faultSchema).default([]),
   })
   .strict()
@@ -193,6 +239,20 @@ export const fleetSchema = z
           ['launchTemplates', i, 'instanceProfile'],
           `"${profile}" is not the name of an instance profile declared under instanceProfiles`,
         );
+    });
+    duplicates(fleet.alarms, (a) => a.name, 'alarms');
+    fleet.alarms.forEach((a, i) => {
+      if (a.datapointsToAlarm !== undefined && a.datapointsToAlarm > a.evaluationPeriods) {
+        issue(
+          ['alarms', i, 'datapointsToAlarm'],
+          `datapointsToAlarm ${a.datapointsToAlarm} is above evaluationPeriods ${a.evaluationPeriods}`,
+        );
+      }
+    });
+    const alarmNames = new Set(fleet.alarms.map((a) => a.name));
+    fleet.faults.forEach((f, i) => {
+      if (f.kind === 'alarm' && !alarmNames.has(f.alarmName))
+        issue(['faults', i, 'alarmName'], `alarm "${f.alarmName}" is not declared under alarms`);
     });
     const imageIds = new Set(fleet.images.map((i) => i.imageId));
     fleet.launchTemplates.forEach((t, i) => {
@@ -265,7 +325,7 @@ export async function readFleetFile(path: string): Promise<Fleet> {
 
 /**
  * Seeds `account` with `fleet`. Images and launch templates are put in place directly (they have fixed ids);
- * groups, parameters and topics are created through the account's own API, so the fleet file exercises the
+ * groups, parameters, topics and alarms are created through the account's own API, so the fleet file exercises the
  * same code as any client. Returns once every group's instances are in service.
  */
 export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<void> {
@@ -344,6 +404,25 @@ export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<v
     );
   }
   for (const topic of fleet.topics) await sns.send(new CreateTopicCommand({ Name: topic.name }));
+  const cloudWatch = new CloudWatchClient(config);
+  for (const alarm of fleet.alarms) {
+    await cloudWatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: alarm.name,
+        ...(alarm.description !== undefined ? { AlarmDescription: alarm.description } : {}),
+        Namespace: alarm.namespace,
+        MetricName: alarm.metricName,
+        Dimensions: Object.entries(alarm.dimensions ?? {}).map(([Name, Value]) => ({ Name, Value })),
+        Statistic: alarm.statistic,
+        Period: alarm.periodSeconds,
+        EvaluationPeriods: alarm.evaluationPeriods,
+        ...(alarm.datapointsToAlarm !== undefined ? { DatapointsToAlarm: alarm.datapointsToAlarm } : {}),
+        Threshold: alarm.threshold,
+        ComparisonOperator: alarm.comparisonOperator,
+        ...(alarm.treatMissingData !== undefined ? { TreatMissingData: alarm.treatMissingData } : {}),
+      }),
+    );
+  }
   for (const fault of fleet.faults) account.faults.add(fault);
   // Let the groups' first instances finish launching, so the fleet starts in service.
   account.clock.runUntilIdle(3600);

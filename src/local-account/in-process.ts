@@ -20,17 +20,19 @@ export class InProcessHandler {
           ),
         ).toString()
       : '';
+    const rawBody = await bodyBytes(request.body);
     const reply = this.account.handle({
       method: request.method,
       path: query ? `${request.path}?${query}` : request.path,
       headers,
-      body: await bodyText(request.body),
+      body: new TextDecoder().decode(rawBody),
+      rawBody,
     });
     return {
       response: new HttpResponse({
         statusCode: reply.status,
         headers: reply.headers,
-        body: new TextEncoder().encode(reply.body),
+        body: reply.binaryBody ?? new TextEncoder().encode(reply.body),
       }),
     };
   }
@@ -44,14 +46,15 @@ export class InProcessHandler {
   destroy(): void {}
 }
 
-async function bodyText(body: unknown): Promise<string> {
-  if (body === undefined || body === null) return '';
-  if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array) return new TextDecoder().decode(body);
+/** The request body's bytes: CBOR and gzip-encoded bodies are binary, so they are never decoded as text here. */
+async function bodyBytes(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (body instanceof Uint8Array) return body;
   if (typeof (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     const chunks: Uint8Array[] = [];
     for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks);
   }
   throw new TypeError(`InProcessHandler cannot read a request body of type ${typeof body}`);
 }

@@ -1,6 +1,7 @@
 import { applyFleet, type Fleet } from './fleet.ts';
 import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './account.ts';
 import { autoScalingService } from './services/autoscaling.ts';
+import { cloudWatchService } from './services/cloudwatch.ts';
 import { ec2Service } from './services/ec2.ts';
 import { iamService } from './services/iam.ts';
 import { snsService } from './services/sns.ts';
@@ -11,6 +12,7 @@ export { LocalAccount } from './account.ts';
 export { inProcessClientConfig, InProcessHandler } from './in-process.ts';
 export { serve } from './server.ts';
 export { stepFunctionsOf } from './services/states.ts';
+export { cloudWatchOf } from './services/cloudwatch-alarms.ts';
 export {
   parseFleet,
   readFleetFile,
@@ -28,9 +30,10 @@ export const serviceFactories: readonly ServiceFactory[] = [
   snsService,
   statesService,
   iamService,
+  cloudWatchService,
 ];
 
-/** An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions and IAM (instance profiles). */
+/** An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions, IAM (instance profiles) and CloudWatch. */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
   return new LocalAccount(options, serviceFactories);
 }

@@ -7,6 +7,7 @@ import { faultSchema } from './faults.ts';
 import { parseJsonDocument } from './protocols/json.ts';
 import { REQUEST_BODY_LIMIT_BYTES, requestTooLarge } from './protocols/limits.ts';
 import type { Protocol } from './services/service.ts';
+import { cloudWatchOf } from './services/cloudwatch-alarms.ts';
 
 export interface RunningEmulator {
   readonly endpoint: string;
@@ -80,19 +81,21 @@ function answer(account: LocalAccount, port: number, req: IncomingMessage, res: 
   req.on('error', () => res.destroy());
   req.on('end', () => {
     if (received > REQUEST_BODY_LIMIT_BYTES) return refuse(requestTooLarge(received));
-    const body = Buffer.concat(chunks).toString('utf8');
+    const rawBody = Buffer.concat(chunks);
+    const body = rawBody.toString('utf8');
     if (isControl) return control(account, method, path, body, res);
-    send(res, account.handle({ method, path, headers, body }));
+    send(res, account.handle({ method, path, headers, body, rawBody }));
   });
 }
 
 function send(res: ServerResponse, reply: WireResponse, extra: Record<string, string> = {}): void {
+  const payload = reply.binaryBody ?? reply.body;
   res.writeHead(reply.status, {
     ...reply.headers,
     ...extra,
-    'content-length': Buffer.byteLength(reply.body),
+    'content-length': Buffer.byteLength(payload),
   });
-  res.end(reply.body);
+  res.end(payload);
 }
 
 function sendJson(
@@ -270,6 +273,12 @@ function checkControl(account: LocalAccount, route: string, body: string): () =>
       if (group !== undefined && !account.state.autoScalingGroups.has(group)) {
         const groups = [...account.state.autoScalingGroups.keys()].join(', ') || 'none';
         throw new ControlError(`group: "${group}" is not a group of this account (groups: ${groups})`);
+      }
+      if (fault.kind === 'alarm' && !cloudWatchOf(account).alarms.has(fault.alarmName)) {
+        const alarms = [...cloudWatchOf(account).alarms.keys()].join(', ') || 'none';
+        throw new ControlError(
+          `alarmName: "${fault.alarmName}" is not an alarm of this account (alarms: ${alarms}): create it with PutMetricAlarm first`,
+        );
       }
       return () => [201, { fault: account.faults.add(fault) }];
     }

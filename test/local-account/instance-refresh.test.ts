@@ -19,6 +19,7 @@ import {
   type RefreshPreferences,
   type StartInstanceRefreshCommandInput,
 } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createLocalAccount,
@@ -350,7 +351,20 @@ describe('StartInstanceRefresh', () => {
     expect(account.state.instanceRefreshes.get('web')).toBeUndefined();
   });
 
-  it('accepts an AlarmSpecification and echoes it', async () => {
+  it('accepts an AlarmSpecification of existing alarms and echoes it', async () => {
+    // Unknown alarms are refused: test/local-account/instance-refresh-alarms.test.ts.
+    await new CloudWatchClient(inProcessClientConfig(account)).send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'web-5xx',
+        Namespace: 'App',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    );
     await start({ AlarmSpecification: { Alarms: ['web-5xx'] } });
     expect((await latest()).Preferences?.AlarmSpecification).toEqual({ Alarms: ['web-5xx'] });
   });

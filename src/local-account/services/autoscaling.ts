@@ -2,7 +2,11 @@ import type { LocalAccount } from '../account.ts';
 import { AwsApiError } from '../errors.ts';
 import type { Input } from '../protocols/input.ts';
 import { InstanceLifecycle } from '../simulation/instance-lifecycle.ts';
-import { InstanceRefreshEngine, previousConfigurationOf } from '../simulation/instance-refresh.ts';
+import {
+  InstanceRefreshEngine,
+  missingAlarms,
+  previousConfigurationOf,
+} from '../simulation/instance-refresh.ts';
 import {
   findLaunchTemplate,
   isNumberedVersion,
@@ -274,6 +278,14 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         const desired = desiredTemplateInput ? readLaunchTemplate(desiredTemplateInput) : undefined;
         const preferences = readPreferences(input.optObject('Preferences'));
         if (preferences.autoRollback) checkAutoRollback(account, group, desired);
+        const unknownAlarms = missingAlarms(account, preferences.alarms ?? []);
+        if (unknownAlarms.length > 0) {
+          // AWS's wording for this is not published; the code is the generic one StartInstanceRefresh answers.
+          throw validation(
+            `The following CloudWatch alarms in AlarmSpecification do not exist: ${unknownAlarms.join(', ')}. ` +
+              'Create them first (PutMetricAlarm), or remove them from AlarmSpecification.Alarms.',
+          );
+        }
         const name = group.autoScalingGroupName;
         const active = refreshes.activeRefresh(name);
         if (active && ACTIVE_STATUSES.has(active.status)) {

@@ -16,7 +16,7 @@ export type Operation = (input: Input, ctx: RequestContext) => Record<string, un
 
 export interface ServiceDefinition {
   /** The SigV4 signing name, also used in fault and audit names (`autoscaling:StartInstanceRefresh`). */
-  readonly name: 'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'states' | 'iam';
+  readonly name: 'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'states' | 'iam' | 'monitoring';
   readonly protocol: Protocol;
   /** API version carried by query requests (`Version=2016-11-15`). */
   readonly apiVersion?: string;
@@ -25,6 +25,14 @@ export interface ServiceDefinition {
   /** JSON services: the X-Amz-Target prefix (`AmazonSSM`) and content type version. */
   readonly targetPrefix?: string;
   readonly jsonVersion?: '1.0' | '1.1';
+  /**
+   * Services with the awsQueryCompatible trait (CloudWatch): their JSON and CBOR errors also carry the query
+   * error code in `x-amzn-query-error` (`Code;Sender`), and `__type` names the error's shape. Maps each query
+   * error code to its shape name; a code not listed is its own shape name.
+   */
+  readonly queryCompatibleErrors?: Readonly<Record<string, string>>;
+  /** Set when the service also speaks Smithy RPC v2 CBOR (routed by targetPrefix): the namespace of its shapes. */
+  readonly rpcV2Cbor?: { readonly namespace: string };
   /** The error code and HTTP status this service uses when it throttles. */
   readonly throttling: { readonly code: string; readonly httpStatus: number };
   readonly operations: Readonly<Record<string, Operation>>;

@@ -1,4 +1,5 @@
 import type { LocalAccount } from '../account.ts';
+import { cloudWatchOf } from '../services/cloudwatch-alarms.ts';
 import type { AutoScalingGroup, Instance, InstanceRefresh, LaunchTemplateSpec } from '../state.ts';
 import type { InstanceLifecycle } from './instance-lifecycle.ts';
 import {
@@ -11,6 +12,7 @@ import {
   decideNextStep,
   percentageComplete,
   percentageCompleteDuringRollback,
+  respondToAlarms,
   type BatchPlan,
 } from './refresh-decisions.ts';
 import { SIMULATION_TIMING } from './timing.ts';
@@ -62,7 +64,15 @@ export class InstanceRefreshEngine {
   constructor(
     private readonly account: LocalAccount,
     private readonly instances: InstanceLifecycle,
-  ) {}
+  ) {
+    // AlarmSpecification: a state change to ALARM reaches every refresh that watches the alarm at once.
+    cloudWatchOf(account).onStateChange((alarm) => {
+      if (alarm.stateValue !== 'ALARM') return;
+      for (const run of [...this.runs.values()]) {
+        if (run.refresh.preferences.alarms?.includes(alarm.alarmName)) this.checkAlarms(run);
+      }
+    });
+  }
 
   /** The refresh that currently owns `groupName`, if any. */
   activeRefresh(groupName: string): InstanceRefresh | undefined {
@@ -95,7 +105,7 @@ export class InstanceRefreshEngine {
     this.runs.set(group.autoScalingGroupName, run);
     this.later(run, SIMULATION_TIMING.refreshStartSeconds, () => {
       refresh.status = 'InProgress';
-      if (this.cancelledByFault(run)) return;
+      if (this.checkAlarms(run) || this.cancelledByFault(run)) return;
       this.step(run);
     });
   }
@@ -283,7 +293,6 @@ export class InstanceRefreshEngine {
 
   /** A new instance failed its health check: the refresh fails, or rolls back when AutoRollback is on. */
   private onUnhealthy(run: RefreshRun, instance: Instance): boolean {
-    const groupName = run.group.autoScalingGroupName;
     if (run.mode === 'rollback') {
       run.epoch++;
       run.refresh.status = 'RollbackFailed';
@@ -296,10 +305,31 @@ export class InstanceRefreshEngine {
     const failure =
       `Instance refresh failed: new instance ${instance.instanceId} launched from ${instance.imageId} ` +
       `(${run.target.launchTemplateName} version ${run.target.versionNumber}) failed its health checks.`;
+    return this.failOrRollBack(run, failure);
+  }
+
+  /**
+   * AlarmSpecification: while the refresh is InProgress or Baking, any of its alarms in ALARM fails it, or rolls
+   * it back with AutoRollback. Returns true when the refresh stopped going forward.
+   */
+  private checkAlarms(run: RefreshRun): boolean {
+    if (run.mode !== 'forward') return false;
+    const cloudWatch = cloudWatchOf(this.account);
+    const inAlarm = (run.refresh.preferences.alarms ?? []).filter(
+      (name) => cloudWatch.stateOf(name) === 'ALARM',
+    );
+    const response = respondToAlarms(run.refresh.status, inAlarm);
+    if (response.kind === 'carry-on') return false;
+    this.failOrRollBack(run, response.reason);
+    return true;
+  }
+
+  /** A forward refresh fails, or rolls back when AutoRollback is on. Returns true when it rolls back. */
+  private failOrRollBack(run: RefreshRun, failure: string): boolean {
     const previousVersion = run.refresh.previousConfiguration.launchTemplate.version;
     // StartInstanceRefresh already refuses AutoRollback on a $Default/$Latest group; this is only a guard.
     if (run.refresh.preferences.autoRollback && isNumberedVersion(previousVersion)) {
-      this.rollback(groupName, failure);
+      this.rollback(run.group.autoScalingGroupName, failure);
       return true;
     }
     run.epoch++;
@@ -392,6 +422,16 @@ export class InstanceRefreshEngine {
       if (run.epoch === epoch && this.runs.get(run.group.autoScalingGroupName) === run) fn();
     });
   }
+}
+
+/**
+ * The AlarmSpecification alarms that do not exist in the account. StartInstanceRefresh refuses a refresh that
+ * names one: the alarms are looked up when the refresh starts (the user guide: "To specify an alarm, you must
+ * first create it").
+ */
+export function missingAlarms(account: LocalAccount, names: readonly string[]): string[] {
+  const alarms = cloudWatchOf(account).alarms;
+  return names.filter((name) => !alarms.has(name));
 }
 
 /** The previous configuration a rollback returns to, as the group held it when the refresh started. */

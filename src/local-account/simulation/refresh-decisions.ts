@@ -33,6 +33,32 @@ export const ROLLBACK_STATUSES: ReadonlySet<InstanceRefreshStatus> = new Set([
   'Baking',
 ]);
 
+/**
+ * Statuses in which a refresh's AlarmSpecification alarms are watched: an alarm in ALARM then fails the refresh,
+ * or rolls it back with AutoRollback ("Undo changes with a manual or auto rollback": auto rollback reverses what
+ * was deployed "if any CloudWatch alarms you specify go into the ALARM state"; "Add a bake time": alarms are
+ * still monitored while the refresh bakes). Pending has not started replacing; a rollback is not watched.
+ */
+export const ALARM_WATCHED_STATUSES: ReadonlySet<InstanceRefreshStatus> = new Set(['InProgress', 'Baking']);
+
+/** What a refresh does about its alarms in ALARM (`alarmsInAlarm`, in AlarmSpecification order). */
+export type AlarmResponse =
+  { readonly kind: 'carry-on' } | { readonly kind: 'fail'; readonly reason: string };
+
+export function respondToAlarms(
+  status: InstanceRefreshStatus,
+  alarmsInAlarm: readonly string[],
+): AlarmResponse {
+  if (!ALARM_WATCHED_STATUSES.has(status) || alarmsInAlarm.length === 0) return { kind: 'carry-on' };
+  const names = alarmsInAlarm.join(', ');
+  return {
+    kind: 'fail',
+    reason:
+      `Instance refresh failed: CloudWatch alarm${alarmsInAlarm.length === 1 ? '' : 's'} ${names} ` +
+      `${alarmsInAlarm.length === 1 ? 'is' : 'are'} in the ALARM state.`,
+  };
+}
+
 export interface BatchPlan {
   /** Replacements whose new instance launches first; the old one terminates once the new one is ready. */
   readonly launchBeforeTerminate: number;
