@@ -304,6 +304,8 @@ function queryErrorResponse(
     headers: { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId },
     body: queryError(dialect, service?.xmlns ?? '', error.code, error.message, error.fault, requestId),
   };
+}
+
 /** The largest body a gzip-encoded request may inflate to (PutMetricData accepts compressed payloads). */
 const MAX_INFLATED_BYTES = 4 * MAX_CBOR_BODY_BYTES;
 
