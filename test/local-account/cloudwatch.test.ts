@@ -320,6 +320,15 @@ describe('evaluation in virtual time', () => {
     });
   });
 
+  it('evaluates on a background tick that does not keep runUntilIdle going', async () => {
+    await putAlarm();
+    expect(account.clock.pendingTasks).toBe(1);
+    expect(account.clock.runUntilIdle()).toBe(0);
+    expect(account.now()).toEqual(at(0));
+    await cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: ['web-errors'] }));
+    expect(account.clock.pendingTasks).toBe(0);
+  });
+
   it('sums every datapoint of a period, and sees a period only once it is complete', async () => {
     await putAlarm();
     await putErrors(3, 0);
