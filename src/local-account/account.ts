@@ -141,7 +141,7 @@ export class LocalAccount {
     };
     if (!service) return fail(new AwsApiError('UnknownOperationException', `No service answers ${target}.`));
     try {
-      const input = new Input(parseJsonObject(requestText(request)));
+      const input = new Input(parseJsonObject(requestText(request, service)));
       const result = this.dispatch(service, action, input, requestId);
       this.record(service.name, action);
       return {
@@ -177,7 +177,7 @@ export class LocalAccount {
           404,
         );
       }
-      const input = decodeCborRequest(requestBytes(request));
+      const input = decodeCborRequest(requestBytes(request, service));
       const result = this.dispatch(service, action, new Input(input), requestId);
       this.record(service.name, action);
       return { status: 200, headers, body: '', binaryBody: encodeCborResponse(result ?? {}) };
@@ -310,14 +310,14 @@ function queryErrorResponse(
 const MAX_INFLATED_BYTES = 4 * MAX_CBOR_BODY_BYTES;
 
 /** The request's bytes, inflated when it is gzip-encoded (the SDK compresses large PutMetricData bodies). */
-function requestBytes(request: WireRequest): Uint8Array {
+function requestBytes(request: WireRequest, service: ServiceDefinition): Uint8Array {
   const raw = request.rawBody ?? Buffer.from(request.body, 'utf8');
   const encoding = request.headers['content-encoding']?.trim().toLowerCase();
   if (encoding === undefined || encoding === '' || encoding === 'identity') return raw;
-  if (encoding !== 'gzip') {
+  if (encoding !== 'gzip' || !service.requestCompression) {
     throw new AwsApiError(
       'UnsupportedMediaType',
-      `Content-Encoding ${encoding} is not supported: use gzip.`,
+      `Content-Encoding ${encoding} is not supported by ${service.name}${service.requestCompression ? ': use gzip' : ''}.`,
       415,
     );
   }
@@ -331,10 +331,10 @@ function requestBytes(request: WireRequest): Uint8Array {
   }
 }
 
-const requestText = (request: WireRequest): string =>
+const requestText = (request: WireRequest, service: ServiceDefinition): string =>
   request.headers['content-encoding'] === undefined
     ? request.body
-    : Buffer.from(requestBytes(request)).toString('utf8');
+    : Buffer.from(requestBytes(request, service)).toString('utf8');
 
 /** The error's `__type`: its shape name for awsQueryCompatible services, else its code. */
 function errorType(service: ServiceDefinition | undefined, error: AwsApiError): string {

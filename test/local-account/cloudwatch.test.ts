@@ -17,6 +17,7 @@ import {
   type PutMetricAlarmCommandInput,
 } from '@aws-sdk/client-cloudwatch';
 import { AwsSmithyRpcV2CborProtocol } from '@aws-sdk/core/protocols';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createLocalAccount,
@@ -317,6 +318,15 @@ describe('evaluation in virtual time', () => {
         'to the threshold (5.0) (minimum 1 datapoint for ALARM -> OK transition).',
       StateUpdatedTimestamp: at(2),
     });
+  });
+
+  it('evaluates on a background tick that does not keep runUntilIdle going', async () => {
+    await putAlarm();
+    expect(account.clock.pendingTasks).toBe(1);
+    expect(account.clock.runUntilIdle()).toBe(0);
+    expect(account.now()).toEqual(at(0));
+    await cloudWatch.send(new DeleteAlarmsCommand({ AlarmNames: ['web-errors'] }));
+    expect(account.clock.pendingTasks).toBe(0);
   });
 
   it('sums every datapoint of a period, and sees a period only once it is complete', async () => {
@@ -770,6 +780,19 @@ describe('the wire protocols', () => {
     expect(reply.status).toBe(400);
     expect(reply.headers['smithy-protocol']).toBe('rpc-v2-cbor');
     expect(reply.binaryBody).toBeInstanceOf(Uint8Array);
+  });
+
+  it('inflates gzip bodies only for CloudWatch, whose PutMetricData has the requestCompression trait', () => {
+    const gzipped = gzipSync(JSON.stringify({ Name: '/x' }));
+    const reply = account.handle({
+      method: 'POST',
+      path: '/',
+      headers: { 'x-amz-target': 'AmazonSSM.GetParameter', 'content-encoding': 'gzip' },
+      body: '',
+      rawBody: gzipped,
+    });
+    expect(reply.status).toBe(415);
+    expect(JSON.parse(reply.body)).toMatchObject({ __type: 'UnsupportedMediaType' });
   });
 
   it.each(['json', 'cbor'] as const)('works over HTTP (%s)', async (protocol) => {

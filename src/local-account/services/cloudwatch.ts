@@ -564,6 +564,7 @@ export function cloudWatchService(account: LocalAccount): ServiceDefinition {
     jsonVersion: '1.0',
     queryCompatibleErrors: CLOUDWATCH_ERROR_SHAPES,
     rpcV2Cbor: { namespace: 'com.amazonaws.cloudwatch' },
+    requestCompression: true,
     throttling: { code: 'Throttling', httpStatus: 400 },
     operations: {
       PutMetricAlarm,

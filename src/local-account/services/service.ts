@@ -31,6 +31,8 @@ export interface ServiceDefinition {
    * error code to its shape name; a code not listed is its own shape name.
    */
   readonly queryCompatibleErrors?: Readonly<Record<string, string>>;
+  /** Accepts gzip-encoded request bodies (the requestCompression trait: CloudWatch PutMetricData). */
+  readonly requestCompression?: boolean;
   /** Set when the service also speaks Smithy RPC v2 CBOR (routed by targetPrefix): the namespace of its shapes. */
   readonly rpcV2Cbor?: { readonly namespace: string };
   /** The error code and HTTP status this service uses when it throttles. */
