@@ -6,6 +6,7 @@ import {
 import { executionArnFor } from '../adapters/sfn.ts';
 import { rolloutExecutionName } from '../core/start-decision.ts';
 import { followExecution, historySince } from '../execution/follow.ts';
+import { LiveBlock } from '../execution/live.ts';
 import { RolloutProgress, formatDuration, renderLive, type GroupProgress } from '../execution/progress.ts';
 import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 import { explainAwsError, type AwsTarget } from './aws.ts';
@@ -142,20 +143,14 @@ export async function watchRollout(
   options: { readonly quiet?: boolean; readonly pollMs: number },
 ): Promise<{ described: DescribeExecutionCommandOutput; progress: RolloutProgress }> {
   const progress = new RolloutProgress();
-  const terminal = options.quiet ? undefined : output.terminal;
-  let drawn = 0;
+  const live = !options.quiet && output.terminal ? new LiveBlock(output.terminal) : undefined;
   try {
     const described = await followExecution(sfn, executionArn, {
       pollMs: options.pollMs,
       onEvents: (events) => {
         const lines = progress.apply(events);
-        if (options.quiet) return;
-        if (terminal) {
-          const block = renderLive(progress.view);
-          if (drawn > 0) terminal.write(`\x1b[${drawn}A`);
-          terminal.write(block.map((line) => `\x1b[2K${line}\n`).join(''));
-          drawn = block.length;
-        } else for (const line of lines) output.out(line);
+        if (options.quiet || live?.draw(progress.view)) return;
+        for (const line of lines) output.out(line);
       },
     });
     return { described, progress };

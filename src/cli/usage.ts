@@ -6,14 +6,29 @@ export class UsageError extends Error {
 export interface Output {
   out(line: string): void;
   err(line: string): void;
-  /** Present when output goes to a terminal that can redraw a live block (cursor movement). */
-  readonly terminal?: { write(text: string): void };
+  /**
+   * Present when output goes to a terminal that can redraw a live block (cursor movement), with its size when
+   * known (read at each frame: a terminal can be resized).
+   */
+  readonly terminal?: { write(text: string): void; readonly columns?: number; readonly rows?: number };
 }
 
 export const consoleOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
-  ...(process.stdout.isTTY ? { terminal: { write: (text: string) => void process.stdout.write(text) } } : {}),
+  ...(process.stdout.isTTY
+    ? {
+        terminal: {
+          write: (text: string) => void process.stdout.write(text),
+          get columns() {
+            return process.stdout.columns;
+          },
+          get rows() {
+            return process.stdout.rows;
+          },
+        },
+      }
+    : {}),
 };
 
 /**

@@ -199,15 +199,19 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
-/** The live block for a terminal: the current step and one bar per group. */
-export function renderLive(view: ProgressView, width = 24): string[] {
+/** The live block for a terminal: the current step and one bar per group (default: every group). */
+export function renderLive(
+  view: ProgressView,
+  width = 24,
+  groups: readonly GroupProgress[] = view.groups,
+): string[] {
   const elapsed =
     view.startedAt && view.now
       ? `  ${formatOffset((view.now.getTime() - view.startedAt.getTime()) / 1000)}`
       : '';
   const lines = [`step: ${view.step ?? 'starting'}${elapsed}${view.rollingBack ? '   ROLLING BACK' : ''}`];
-  const nameWidth = Math.max(8, ...view.groups.map((g) => g.name.length));
-  for (const g of view.groups) {
+  const nameWidth = Math.max(8, ...groups.map((g) => g.name.length));
+  for (const g of groups) {
     const filled = Math.round((g.percentage / 100) * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     const took = g.durationSeconds !== undefined ? `  ${formatDuration(g.durationSeconds)}` : '';
@@ -216,4 +220,58 @@ export function renderLive(view: ProgressView, width = 24): string[] {
     );
   }
   return lines;
+}
+
+export interface TerminalSize {
+  readonly columns: number;
+  readonly rows: number;
+}
+
+/** The smallest terminal a live block is drawn on; on a smaller one, progress is printed as lines. */
+export const MIN_LIVE_SIZE: TerminalSize = { columns: 20, rows: 3 };
+
+/** Groups moving come first in a summarized block, then groups that failed, then the rest. */
+const isMoving = (g: GroupProgress) => g.phase === 'refreshing' || g.phase === 'rolling-back';
+const tier = (g: GroupProgress) => (isMoving(g) ? 0 : g.phase === 'failed' ? 1 : 2);
+
+/**
+ * The live block cut to fit a terminal of `size`, or undefined when it is too small for one. A block that
+ * scrolled off the screen, or whose lines wrapped, could not be redrawn in place: it keeps one row free (so
+ * writing it never scrolls), shows the groups that matter most when they do not all fit, with a line counting
+ * the others by phase, and cuts lines one column short of the width. The groups that matter most: those
+ * moving, those that failed, then those nearest the group the rollout is at.
+ */
+export function fitLive(view: ProgressView, size: TerminalSize): string[] | undefined {
+  if (size.columns < MIN_LIVE_SIZE.columns || size.rows < MIN_LIVE_SIZE.rows) return undefined;
+  const maxLines = size.rows - 1;
+  const barWidth = Math.max(8, Math.min(24, size.columns - 56));
+  let shown: readonly GroupProgress[] = view.groups;
+  let summary: string | undefined;
+  if (1 + view.groups.length > maxLines) {
+    const slots = maxLines - 2;
+    // Around the group the rollout is at: the moving one, else the last one it reached.
+    const reached = view.groups.findLastIndex((g) => g.phase !== 'waiting' && g.phase !== 'untouched');
+    const moving = view.groups.findIndex(isMoving);
+    const anchor = moving >= 0 ? moving : Math.max(0, reached);
+    const kept = new Set(
+      view.groups
+        .map((group, index) => ({ group, index }))
+        .sort(
+          (a, b) =>
+            tier(a.group) - tier(b.group) ||
+            Math.abs(a.index - anchor) - Math.abs(b.index - anchor) ||
+            a.index - b.index,
+        )
+        .slice(0, slots)
+        .map(({ group }) => group),
+    );
+    shown = view.groups.filter((g) => kept.has(g));
+    const hidden = new Map<string, number>();
+    for (const g of view.groups) if (!kept.has(g)) hidden.set(g.phase, (hidden.get(g.phase) ?? 0) + 1);
+    const counts = [...hidden].map(([phase, n]) => `${n} ${phase}`).join(', ');
+    summary = `  ... ${view.groups.length - kept.size} more groups: ${counts}`;
+  }
+  const lines = renderLive(view, barWidth, shown);
+  if (summary) lines.push(summary);
+  return lines.map((line) => (line.length < size.columns ? line : `${line.slice(0, size.columns - 2)}…`));
 }

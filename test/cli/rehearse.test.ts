@@ -97,6 +97,19 @@ describe('ami-rollout rehearse', () => {
     expect(() => JSON.parse(out) as unknown).toThrow();
   });
 
+  it('prints progress as lines on a terminal too small for the live block', async () => {
+    const out: string[] = [];
+    const drawn: string[] = [];
+    const code = await main(['rehearse'], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      terminal: { write: (t) => drawn.push(t), columns: 80, rows: 2 },
+    });
+    expect(code).toBe(0);
+    expect(drawn).toEqual([]);
+    expect(out.join('\n')).toMatch(/\+\d\d:\d\d:\d\d {2}worker: refresh Successful 100%/);
+  });
+
   it('says what the parameter holds after each kind of ending', () => {
     const report = (status: RolloutReport['status'], value: string): RolloutReport => ({
       status,

@@ -1,5 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { RolloutProgress, formatDuration, renderLive } from '../../execution/progress.ts';
+import { LiveBlock } from '../../execution/live.ts';
+import { RolloutProgress, formatDuration } from '../../execution/progress.ts';
 import type { RolloutReport } from '../../rehearsal/report.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
@@ -67,13 +68,6 @@ export const rehearseCommand: Command = {
 
     const progress = new RolloutProgress(config.autoScalingGroupNames);
     const terminal = values.json ? undefined : output.terminal;
-    let drawn = 0;
-    const draw = (write: (text: string) => void) => {
-      const block = renderLive(progress.view);
-      if (drawn > 0) write(`\x1b[${drawn}A`);
-      write(block.map((line) => `\x1b[2K${line}\n`).join(''));
-      drawn = block.length;
-    };
     if (!values.json) output.out(`Fleet: ${fleetSource}`);
     if (!values.json)
       output.out(
@@ -96,6 +90,7 @@ export const rehearseCommand: Command = {
     });
     const wallSeconds = (performance.now() - started) / 1000;
     if (terminal) {
+      const live = new LiveBlock(terminal);
       let previous: number | undefined;
       for (const event of replay) {
         const at = event.timestamp?.getTime();
@@ -105,8 +100,8 @@ export const rehearseCommand: Command = {
           );
         }
         if (at !== undefined) previous = at;
-        progress.apply([event]);
-        draw((text) => terminal.write(text));
+        const lines = progress.apply([event]);
+        if (!live.draw(progress.view)) for (const line of lines) output.out(line);
       }
     }
     if (values.json) output.out(JSON.stringify(report, null, 2));
