@@ -1,4 +1,5 @@
 // npm run bench: the figures the README records. Wall time is measured here, never asserted in tests.
+import { benchBadRequests } from './bad-requests.ts';
 import { benchLocalAccount } from './local-account.ts';
 import { benchRehearsal } from './rehearsal.ts';
 
@@ -38,3 +39,13 @@ console.log(
   `  largest state payload:                    ${fmt(rollout.largestStateBytes / 1024, 1)} KiB (Step Functions' limit: 256 KiB)`,
 );
 console.log(`  heap after run:                           ${fmt(rollout.heapUsedMb, 1)} MiB`);
+
+console.log('');
+console.log(
+  'bad requests: the costliest one request can be (docs/local-account.md, "Bad requests"), median of 5',
+);
+for (const timing of await benchBadRequests()) {
+  console.log(
+    `  ${`${timing.name}:`.padEnd(42)} ${fmt(timing.ms, 1).padStart(6)} ms  (HTTP ${timing.status})`,
+  );
+}
