@@ -1,4 +1,7 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { describeGroups, describeRefreshes } from '../adapters/autoscaling.ts';
 import { describeDefaultVersion, describeImage, imageOwnedBy, type ImageFacts } from '../adapters/ec2.ts';
 import { listRunningExecutions } from '../adapters/sfn.ts';
@@ -24,13 +27,23 @@ import {
   RolloutInProgressError,
   UntrustedImageOwnerError,
 } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import {
+  parseEvent,
+  runInLambda,
+  stepLogger,
+  type StepClients,
+  type StepDependencies,
+} from './dependencies.ts';
+
+/** Step Functions (`sfn`) is for the "one rollout at a time" check; without it the check is skipped. */
+export type PreflightDependencies = StepDependencies<'ec2' | 'autoscaling' | 'ssm'> &
+  Partial<Pick<StepClients, 'sfn'>>;
 
 /**
  * Preflight: proves, before anything changes, that the rollout can run and can be undone. It only reads.
  * Event: `{ rolloutId, imageId }` (the execution input). Result: the rollout record (`$.rollout`).
  */
-export function createPreflight(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+export function createPreflight(deps: PreflightDependencies): (event: unknown) => Promise<Rollout> {
   const { config, ec2, autoscaling, ssm } = deps;
   return async (event) => {
     const { rolloutId, imageId, executionArn } = parseEvent(
@@ -173,7 +186,7 @@ export function createPreflight(deps: StepDependencies): (event: unknown) => Pro
 }
 
 /** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */
-async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promise<boolean> {
+async function isTrustedOwner(deps: PreflightDependencies, image: ImageFacts): Promise<boolean> {
   const owners = deps.config.trustedImageOwners;
   if (owners.includes(image.ownerId)) return true;
   const aliases = owners.filter((o) => !/^\d{12}$/.test(o));
@@ -208,4 +221,9 @@ async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string, ima
 }
 
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> => createPreflight(lambdaDependencies())(event);
+export const handler = (event: unknown): Promise<Rollout> =>
+  runInLambda(
+    createPreflight,
+    { ec2: EC2Client, autoscaling: AutoScalingClient, ssm: SSMClient, sfn: SFNClient },
+    event,
+  );
