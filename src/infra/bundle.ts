@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 /** How a function's code is bundled (by the locally installed esbuild, never Docker). */
@@ -56,7 +57,25 @@ export async function bundleFunction(
     metafile: true,
     logLevel: 'warning',
   });
+  if (bundling.sourceMap ?? true) await sourcesFromProjectRoot(`${bundlePath}.map`);
   return { bundlePath, metafile: result.metafile };
+}
+
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * esbuild names the sources relative to the output directory, a temporary one under wherever cdk.out is: the
+ * map, and so the asset's hash, would differ with the checkout's path. Relative to the project root instead,
+ * the same code gives the same asset on every machine, and a stack trace in Lambda names
+ * /var/task/src/steps/preflight.ts.
+ */
+async function sourcesFromProjectRoot(mapPath: string): Promise<void> {
+  const map = JSON.parse(await readFile(mapPath, 'utf8')) as { sources: string[] };
+  const outdir = resolve(mapPath, '..');
+  map.sources = map.sources.map((source) =>
+    relative(projectRoot, resolve(outdir, source)).replaceAll('\\', '/'),
+  );
+  await writeFile(mapPath, JSON.stringify(map));
 }
 
 /** The environment a function bundled this way runs with: source maps on when it has one. */

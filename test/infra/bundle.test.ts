@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -93,9 +93,28 @@ describe('function bundles', () => {
     expect(schemas?.bytesInOutput).toBeLessThan(60 * 1024);
   });
 
-  it('ship a source map without the sources, and run with source maps on', () => {
-    expect(defaultBundling.sourceMap).toBe(true);
+  it('ship a source map without the sources, naming them from the project root, and run with source maps on', () => {
+    const map = JSON.parse(readFileSync(`${bundles.get('Notify')?.bundlePath}.map`, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.keys(map).sort()).toEqual(['mappings', 'names', 'sources', 'version']);
+    const sources = map.sources as string[];
+    expect(sources).toContain('src/steps/notify.ts');
+    expect(sources.filter((source) => !/^(src|node_modules)\//.test(source))).toEqual([]);
     expect(functionEnvironment(defaultBundling)).toEqual({ NODE_OPTIONS: '--enable-source-maps' });
+  });
+
+  it('are the same bytes wherever they are built, so an unchanged function keeps its asset hash', async () => {
+    const elsewhere = join(outdir, 'elsewhere', 'deeper', 'Notify');
+    const { bundlePath } = await bundleFunction(
+      join(projectRoot, entries.Notify ?? ''),
+      elsewhere,
+      defaultBundling,
+    );
+    const here = bundles.get('Notify')?.bundlePath ?? '';
+    expect(readFileSync(bundlePath).equals(readFileSync(here))).toBe(true);
+    expect(readFileSync(`${bundlePath}.map`).equals(readFileSync(`${here}.map`))).toBe(true);
   });
 });
 
