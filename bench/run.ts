@@ -1,6 +1,7 @@
 // npm run bench: the figures the README records. Wall time is measured here, never asserted in tests.
 import { availableParallelism, loadavg } from 'node:os';
 import { benchBundles } from './bundles.ts';
+import { benchBadRequests } from './bad-requests.ts';
 import { benchLocalAccount } from './local-account.ts';
 import { benchRehearsal } from './rehearsal.ts';
 
@@ -66,3 +67,12 @@ for (const cells of table) {
 console.log(
   `  goal: cold import under 150 ms for every function (load average ${fmt(loadavg()[0] ?? 0, 1)} on ${availableParallelism()} cores: wall times grow with it)`,
 );
+console.log('');
+console.log(
+  'bad requests: the costliest one request can be (docs/local-account.md, "Bad requests"), median of 5',
+);
+for (const timing of await benchBadRequests()) {
+  console.log(
+    `  ${`${timing.name}:`.padEnd(42)} ${fmt(timing.ms, 1).padStart(6)} ms  (HTTP ${timing.status})`,
+  );
+}

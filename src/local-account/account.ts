@@ -101,8 +101,10 @@ export class LocalAccount {
     const bytes = request.rawBody?.byteLength ?? Buffer.byteLength(request.body);
     if (bytes > REQUEST_BODY_LIMIT_BYTES) return this.refuse(request, requestTooLarge(bytes));
     if (request.headers['smithy-protocol']?.toLowerCase() === 'rpc-v2-cbor') return this.handleCbor(request);
+    // A JSON request by its target header, or by its content type when the target is empty or missing.
     const target = request.headers['x-amz-target'];
-    if (target) return this.handleJson(target, request);
+    if (target !== undefined || jsonVersionOf(request.headers) !== undefined)
+      return this.handleJson(target ?? '', request);
     return this.handleQuery(request);
   }
 
@@ -118,11 +120,14 @@ export class LocalAccount {
     const requestId = this.ids.uuid('request');
     const target = request.headers['x-amz-target'];
     const scope = signingName(request.headers);
-    const service = target ? this.jsonService(target) : this.services.find((s) => s.name === scope);
-    const protocol = target ? 'json' : (service?.protocol ?? 'query');
+    const isJson = target !== undefined || jsonVersionOf(request.headers) !== undefined;
+    const service = isJson
+      ? this.jsonService(target ?? '')
+      : this.services.find((s) => s.protocol !== 'json' && s.name === scope);
+    const protocol = isJson ? 'json' : (service?.protocol ?? 'query');
     const answer = typeof error === 'function' ? error(protocol) : error;
     return protocol === 'json'
-      ? jsonErrorResponse(service, answer, requestId)
+      ? jsonErrorResponse(service, answer, requestId, request.headers)
       : queryErrorResponse(service, answer, requestId);
   }
 
@@ -137,7 +142,7 @@ export class LocalAccount {
     const requestId = this.ids.uuid('request');
     const fail = (error: AwsApiError, name = service?.name ?? 'unknown'): WireResponse => {
       this.record(name, action, error.code);
-      return jsonErrorResponse(service, error, requestId);
+      return jsonErrorResponse(service, error, requestId, request.headers);
     };
     if (!service) return fail(new AwsApiError('UnknownOperationException', `No service answers ${target}.`));
     try {
@@ -154,7 +159,8 @@ export class LocalAccount {
       };
     } catch (error) {
       if (error instanceof SyntaxError) return fail(new AwsApiError('SerializationException', error.message));
-      return fail(toApiError(error));
+      // awsQueryCompatible services (CloudWatch) answer in their query codes, carried in x-amzn-query-error.
+      return fail(service.queryCompatibleErrors ? toApiError(error) : inJsonTerms(toApiError(error)));
     }
   }
 
@@ -276,15 +282,23 @@ function signingName(headers: WireRequest['headers']): string | undefined {
   return /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(headers['authorization'] ?? '')?.[1];
 }
 
+/** `1.0` or `1.1` from an `application/x-amz-json-1.x` content type. */
+function jsonVersionOf(headers: WireRequest['headers']): '1.0' | '1.1' | undefined {
+  const version = /^application\/x-amz-json-(1\.[01])\b/.exec(headers['content-type'] ?? '')?.[1];
+  return version === '1.0' || version === '1.1' ? version : undefined;
+}
+
+/** A JSON error in the service's JSON version, or, when no service is known, in the request's. */
 function jsonErrorResponse(
   service: ServiceDefinition | undefined,
   error: AwsApiError,
   requestId: string,
+  headers: WireRequest['headers'],
 ): WireResponse {
   return {
     status: error.httpStatus,
     headers: {
-      'content-type': `application/x-amz-json-${service?.jsonVersion ?? '1.1'}`,
+      'content-type': `application/x-amz-json-${service?.jsonVersion ?? jsonVersionOf(headers) ?? '1.1'}`,
       'x-amzn-requestid': requestId,
       'x-amzn-errortype': errorType(service, error),
       ...queryCompatibleHeader(service, error),
@@ -347,6 +361,21 @@ function queryCompatibleHeader(
   error: AwsApiError,
 ): Record<string, string> {
   return service?.queryCompatibleErrors ? { 'x-amzn-query-error': `${error.code};${error.fault}` } : {};
+}
+
+/**
+ * The JSON protocols' names for the codes the shared Input and dispatcher use (the query protocols' names), so
+ * every JSON service answers a missing or malformed member with ValidationException and an unknown target with
+ * UnknownOperationException, as the JSON services do.
+ */
+function inJsonTerms(error: AwsApiError): AwsApiError {
+  const code =
+    error.code === 'InvalidAction'
+      ? 'UnknownOperationException'
+      : error.code === 'ValidationError' || error.code === 'MissingParameter'
+        ? 'ValidationException'
+        : undefined;
+  return code === undefined ? error : new AwsApiError(code, error.message, error.httpStatus, error.fault);
 }
 
 function toApiError(error: unknown): AwsApiError {

@@ -47,10 +47,11 @@ export class Input {
   optNumber(path: string): number | undefined {
     const value = this.get(path);
     if (value === undefined || value === null || value === '') return undefined;
-    const n = typeof value === 'number' ? value : Number(value);
-    if (typeof value === 'object' || !Number.isFinite(n)) {
+    // Number() of a structure would call its toString: a null-prototype one has none.
+    const n = typeof value === 'number' ? value : typeof value === 'object' ? Number.NaN : Number(value);
+    if (!Number.isFinite(n)) {
       throw validation(
-        `Value '${String(value)}' at '${this.label(path)}' failed to satisfy constraint: must be a number.`,
+        `Value '${shown(value)}' at '${this.label(path)}' failed to satisfy constraint: must be a number.`,
       );
     }
     return n;
@@ -80,7 +81,7 @@ export class Input {
     if (typeof value === 'boolean') return value;
     if (value === 'true') return true;
     if (value === 'false') return false;
-    throw validation(`Value '${String(value)}' at '${this.label(path)}' must be true or false.`);
+    throw validation(`Value '${shown(value)}' at '${this.label(path)}' must be true or false.`);
   }
 
   /** A list of strings; absent -> []. Accepts a single string where a list of one was sent. */
@@ -126,3 +127,12 @@ export class Input {
 }
 
 const validation = (message: string): AwsApiError => new AwsApiError('ValidationError', message, 400);
+
+/**
+ * A request value as an error message shows it. Structures are null-prototype objects, which String() cannot
+ * convert, so they are shown as JSON; long values are cut.
+ */
+function shown(value: unknown): string {
+  const text = value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}

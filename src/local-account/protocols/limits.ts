@@ -14,9 +14,9 @@ import { AwsApiError } from '../errors.ts';
 export const REQUEST_BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**
- * The highest 1-based index a query-protocol list takes. No list in the models of the services the account
- * serves (or of CloudWatch and IAM) allows more than 1,000 members (botocore: EC2 `InstanceTypes`, SSM
- * `TagList`), so a higher index can only be a mistake or an attack.
+ * The highest 1-based index a query-protocol list takes: a local bound, as AWS publishes none. Where the models
+ * of the services the account serves (and of CloudWatch and IAM) give a list a maximum, none is above 1,000
+ * (botocore: EC2 `InstanceTypes`, SSM `TagList`), and nothing the rollout or a CLI user sends comes near it.
  */
 export const LIST_INDEX_LIMIT = 1000;
 
