@@ -1,4 +1,6 @@
 // npm run bench: the figures the README records. Wall time is measured here, never asserted in tests.
+import { availableParallelism, loadavg } from 'node:os';
+import { benchBundles } from './bundles.ts';
 import { benchBadRequests } from './bad-requests.ts';
 import { benchLocalAccount } from './local-account.ts';
 import { benchRehearsal } from './rehearsal.ts';
@@ -40,6 +42,31 @@ console.log(
 );
 console.log(`  heap after run:                           ${fmt(rollout.heapUsedMb, 1)} MiB`);
 
+console.log('');
+const rows = await benchBundles(7);
+console.log('function bundles, as deployed: size, and cold import() in a fresh Node process (median of 7)');
+const table = [
+  ['function', 'bundle', 'source map', 'cold import', 'its CPU', 'without maps', 'clients'],
+  ...rows.map((row) => [
+    row.step,
+    `${fmt(row.bundleBytes / 1024)} KiB`,
+    `${fmt(row.sourceMapBytes / 1024)} KiB`,
+    `${fmt(row.coldImportMs)} ms`,
+    `${fmt(row.coldImportCpuMs)} ms`,
+    `${fmt(row.coldImportWithoutSourceMapsMs)} ms`,
+    row.clients.map((c) => c.replace('client-', '')).join(', '),
+  ]),
+];
+const widths =
+  table[0]?.map((_, column) => Math.max(...table.map((cells) => cells[column]?.length ?? 0))) ?? [];
+for (const cells of table) {
+  console.log(
+    `  ${cells.map((cell, column) => (column === 0 || column === 6 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ')}`,
+  );
+}
+console.log(
+  `  goal: cold import under 150 ms for every function (load average ${fmt(loadavg()[0] ?? 0, 1)} on ${availableParallelism()} cores: wall times grow with it)`,
+);
 console.log('');
 console.log(
   'bad requests: the costliest one request can be (docs/local-account.md, "Bad requests"), median of 5',

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one rollout configuration, shared by the Lambda steps, the CLI, the rehearsal and the CDK app. Every

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The rollout record the state machine carries from state to state (at `$.rollout`): every step reads it and

@@ -1,11 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -22,6 +23,7 @@ import {
 } from '../statemachine/definition.ts';
 import { steps } from '../steps/index.ts';
 import { START_ROLLOUT_ENV } from '../steps/start-rollout.ts';
+import { functionEnvironment, functionHandler, type FunctionBundling } from './bundle.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import {
   scopedArns,
@@ -36,20 +38,56 @@ import {
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * How every function is bundled: by the locally installed esbuild (never Docker), to minified ESM for Node.js 24.
+ * How every function is bundled (`bundleFunction` in bundle.ts): by the locally installed esbuild, never Docker,
+ * to minified ESM for Node.js 24 with a source map, each step holding only the AWS SDK clients it calls.
  */
-export const defaultBundling: BundlingOptions = {
-  forceDockerBundling: false,
-  format: OutputFormat.ESM,
-  target: 'node24',
-  minify: true,
-  sourceMap: true,
-  // The runtime's SDK copy lags behind ours; bundling it pins the version the tests ran against.
-  externalModules: [],
-  // ESM output: some bundled CommonJS dependencies call require() for Node built-ins.
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  mainFields: ['module', 'main'],
-};
+export const defaultBundling: FunctionBundling = { minify: true, sourceMap: true, target: 'node24' };
+
+const bundleModuleUrl = new URL('./bundle.ts', import.meta.url).href;
+
+/**
+ * A function's code: `entry` (relative to the project root) bundled by `bundleFunction`. CDK stages assets
+ * synchronously and esbuild's plugins run only in its asynchronous API, so the bundling runs in a child
+ * process, as CDK's own NodejsFunction bundling runs the esbuild binary.
+ */
+export function functionCode(entry: string, bundling: FunctionBundling = defaultBundling): lambda.Code {
+  const entryPath = `${projectRoot}${entry}`;
+  const script =
+    'const [module, args] = process.argv.slice(1); ' +
+    'const { bundleFunction } = await import(module); await bundleFunction(...JSON.parse(args));';
+  return lambda.Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never used: local bundling bundles or throws, it never falls back to Docker.
+      image: DockerImage.fromRegistry('ami-rollout-bundles-locally'),
+      // With `bundling` itself, the asset's cache key: one bundle per entry and options.
+      command: [entry, JSON.stringify(bundling)],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const result = spawnSync(
+            process.execPath,
+            [
+              '--import',
+              'tsx',
+              '--input-type=module',
+              '-e',
+              script,
+              bundleModuleUrl,
+              JSON.stringify([entryPath, outputDir, bundling]),
+            ],
+            { cwd: projectRoot, stdio: ['ignore', process.stderr, 'inherit'] },
+          );
+          if (result.status !== 0) {
+            throw new Error(
+              `bundling ${entry} failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`})`,
+            );
+          }
+          return true;
+        },
+      },
+    },
+  });
+}
 
 export interface AmiRolloutPipelineProps {
   /** The validated rollout configuration (`loadConfig`); the same file the rehearsal uses. */
@@ -78,10 +116,10 @@ export interface AmiRolloutPipelineProps {
    */
   readonly serializeStarts?: boolean;
   /**
-   * esbuild options for the functions (always bundled by the locally installed esbuild, never Docker).
-   * Default: minified ESM for Node.js 24 with source maps, the AWS SDK bundled (not the runtime's copy).
+   * How the functions are bundled (always by the locally installed esbuild, never Docker). Default
+   * `defaultBundling`: minified ESM for Node.js 24 with source maps, the AWS SDK bundled (not the runtime's copy).
    */
-  readonly bundling?: BundlingOptions;
+  readonly bundling?: FunctionBundling;
   /** What happens to the key, log groups and dead-letter queue when the stack is deleted. Default RETAIN. */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -262,8 +300,8 @@ export class AmiRolloutPipeline extends Construct {
       const fn = new NodejsFunction(this, `${functionId}Function`, {
         functionName: functionName(functionId),
         description,
-        entry: `${projectRoot}${entry}`,
-        handler: 'handler',
+        code: functionCode(entry, bundling),
+        handler: functionHandler,
         runtime,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 256,
@@ -272,10 +310,7 @@ export class AmiRolloutPipeline extends Construct {
         role: role.withoutPolicyUpdates(),
         logGroup: group,
         tracing: lambda.Tracing.ACTIVE,
-        projectRoot,
-        depsLockFilePath: `${projectRoot}package-lock.json`,
-        bundling,
-        environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
+        environment: { ...functionEnvironment(bundling), ...environment },
         ...extra,
       });
       // The role's policies are not the function's own any more: created before it, as CDK orders its own.

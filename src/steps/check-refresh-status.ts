@@ -1,6 +1,7 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { rolloutEventSchema, type Rollout } from '../core/rollout.ts';
 import { InvalidEventError } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { checkRefresh } from './refresh-check.ts';
 
 /**
@@ -11,7 +12,9 @@ import { checkRefresh } from './refresh-check.ts';
  * Event: `{ rollout }`. Result: the rollout with `refresh` updated (status, percentage, instances to update,
  * reason, whether Auto Scaling rolled back natively).
  */
-export function createCheckRefreshStatus(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+export function createCheckRefreshStatus(
+  deps: StepDependencies<'autoscaling'>,
+): (event: unknown) => Promise<Rollout> {
   return async (event) => {
     const { rollout } = parseEvent(rolloutEventSchema, event, 'check_refresh_status');
     const current = rollout.refresh;
@@ -39,4 +42,4 @@ export function createCheckRefreshStatus(deps: StepDependencies): (event: unknow
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<Rollout> =>
-  createCheckRefreshStatus(lambdaDependencies())(event);
+  runInLambda(createCheckRefreshStatus, { autoscaling: AutoScalingClient }, event);

@@ -1,5 +1,6 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { InvalidEventError } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { checkRefresh } from './refresh-check.ts';
 import { fleetRollbackEventSchema, type FleetRollbackRollout } from './trigger-rollback-refresh.ts';
 
@@ -10,7 +11,7 @@ import { fleetRollbackEventSchema, type FleetRollbackRollout } from './trigger-r
  * Event: `{ rollout }`. Result: the rollout with `fleetRollback.refresh` updated.
  */
 export function createCheckRollbackRefresh(
-  deps: StepDependencies,
+  deps: StepDependencies<'autoscaling'>,
 ): (event: unknown) => Promise<FleetRollbackRollout> {
   return async (event) => {
     const { rollout } = parseEvent(fleetRollbackEventSchema, event, 'check_rollback_refresh');
@@ -43,4 +44,4 @@ export function createCheckRollbackRefresh(
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<FleetRollbackRollout> =>
-  createCheckRollbackRefresh(lambdaDependencies())(event);
+  runInLambda(createCheckRollbackRefresh, { autoscaling: AutoScalingClient }, event);

@@ -14,7 +14,7 @@ import type { StepDependencies } from './dependencies.ts';
  * back or to fail a rollback; throttling is thrown, for the state machine to retry.
  */
 export async function restoreGroupVersions(
-  deps: StepDependencies,
+  deps: StepDependencies<'autoscaling' | 'ec2'>,
   groups: readonly GroupRecord[],
   touched: ReadonlySet<string>,
   log: Logger,

@@ -38,3 +38,6 @@ export const steps: Readonly<
   CheckRollbackRefresh: { create: createCheckRollbackRefresh, entry: 'src/steps/check-rollback-refresh.ts' },
   Notify: { create: createNotify, entry: 'src/steps/notify.ts' },
 };
+
+/** The Image Builder trigger's function, which starts the state machine and is not one of its steps. */
+export const startRolloutEntry = 'src/steps/start-rollout.ts';

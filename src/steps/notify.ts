@@ -1,10 +1,11 @@
+import { SNSClient } from '@aws-sdk/client-sns';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { publish } from '../adapters/sns.ts';
 import { composeNotification } from '../core/notification.ts';
 import { caughtErrorSchema, rolloutSchema } from '../core/rollout.ts';
 import { ConfigError } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
  * The notify event. `outcome` is set by the state (`NotifySuccess` passes SUCCEEDED, the Catch paths FAILED,
@@ -40,7 +41,7 @@ export interface NotifyResult {
  * deduplication id (rollout, outcome, error) makes a retry a no-op.
  * Event: see `notifyEventSchema`. Result: `{ messageId, subject }`.
  */
-export function createNotify(deps: StepDependencies): (event: unknown) => Promise<NotifyResult> {
+export function createNotify(deps: StepDependencies<'sns'>): (event: unknown) => Promise<NotifyResult> {
   const { config, sns } = deps;
   return async (event) => {
     const parsed = parseEvent(notifyEventSchema, event, 'notify');
@@ -91,4 +92,5 @@ export function createNotify(deps: StepDependencies): (event: unknown) => Promis
 }
 
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<NotifyResult> => createNotify(lambdaDependencies())(event);
+export const handler = (event: unknown): Promise<NotifyResult> =>
+  runInLambda(createNotify, { sns: SNSClient }, event);

@@ -1,5 +1,8 @@
 import { IAMClient } from '@aws-sdk/client-iam';
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { describeGroups, describeRefreshes } from '../adapters/autoscaling.ts';
 import {
   describeDefaultVersion,
@@ -35,13 +38,23 @@ import {
   RolloutInProgressError,
   UntrustedImageOwnerError,
 } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import {
+  parseEvent,
+  runInLambda,
+  stepLogger,
+  type StepClients,
+  type StepDependencies,
+} from './dependencies.ts';
+
+/** Step Functions (`sfn`) is for the "one rollout at a time" check; without it the check is skipped. */
+export type PreflightDependencies = StepDependencies<'ec2' | 'autoscaling' | 'ssm'> &
+  Partial<Pick<StepClients, 'sfn' | 'iam'>>;
 
 /**
  * Preflight: proves, before anything changes, that the rollout can run and can be undone. It only reads.
  * Event: `{ rolloutId, imageId }` (the execution input). Result: the rollout record (`$.rollout`).
  */
-export function createPreflight(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+export function createPreflight(deps: PreflightDependencies): (event: unknown) => Promise<Rollout> {
   const { config, ec2, autoscaling, ssm } = deps;
   return async (event) => {
     const { rolloutId, imageId, executionArn } = parseEvent(
@@ -195,7 +208,7 @@ export function createPreflight(deps: StepDependencies): (event: unknown) => Pro
  * parameter and templates have already changed.
  */
 async function refuseUnpassableInstanceRoles(
-  deps: StepDependencies,
+  deps: PreflightDependencies,
   defaults: readonly TemplateVersion[],
   groups: readonly GroupRecord[],
 ): Promise<void> {
@@ -245,7 +258,7 @@ async function refuseUnpassableInstanceRoles(
 }
 
 /** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */
-async function isTrustedOwner(deps: StepDependencies, image: ImageFacts): Promise<boolean> {
+async function isTrustedOwner(deps: PreflightDependencies, image: ImageFacts): Promise<boolean> {
   const owners = deps.config.trustedImageOwners;
   if (owners.includes(image.ownerId)) return true;
   const aliases = owners.filter((o) => !/^\d{12}$/.test(o));
@@ -279,11 +292,10 @@ async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string, ima
   }
 }
 
-let containerIam: IAMClient | undefined;
-
-/** The Lambda entry point; preflight alone reads IAM (instance profiles), so its client lives here. */
+/** The Lambda entry point. */
 export const handler = (event: unknown): Promise<Rollout> =>
-  createPreflight({
-    ...lambdaDependencies(),
-    iam: (containerIam ??= new IAMClient({ maxAttempts: 6, retryMode: 'standard' })),
-  })(event);
+  runInLambda(
+    createPreflight,
+    { ec2: EC2Client, autoscaling: AutoScalingClient, ssm: SSMClient, sfn: SFNClient, iam: IAMClient },
+    event,
+  );

@@ -11,7 +11,7 @@ import type { StepDependencies } from './dependencies.ts';
  * happens next. Cancelling a refresh already stopping is a no-op, so a retried check is harmless.
  */
 export async function checkRefresh(
-  deps: StepDependencies,
+  deps: StepDependencies<'autoscaling'>,
   current: RefreshRecord,
   log: Logger,
   what: string,

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
 import {
   createTemplateVersion,
   describeDefaultVersion,
@@ -10,7 +12,7 @@ import { planParameterRollback, previousParameterName } from '../core/parameter-
 import { caughtErrorSchema, rolloutSchema, type RollbackRecord } from '../core/rollout.ts';
 import { planTemplateRollback, rollbackVersionDescription } from '../core/template-plan.ts';
 import { NoRollbackTargetError, RollbackError, TransientAwsError } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
  * The rollback event: the rollout as far as it got. Only `rolloutId` and `imageId` are required, so a
@@ -30,7 +32,9 @@ export type RolledBackRollout = RollbackEvent['rollout'] & { rollback: RollbackR
  * after a rollout that stopped part-way. Every template is attempted even when one fails.
  * Event: `{ rollout, error? }`. Result: the rollout with `rollback` (what was restored).
  */
-export function createRollbackAmi(deps: StepDependencies): (event: unknown) => Promise<RolledBackRollout> {
+export function createRollbackAmi(
+  deps: StepDependencies<'ec2' | 'ssm'>,
+): (event: unknown) => Promise<RolledBackRollout> {
   const { config, ec2, ssm } = deps;
   return async (event) => {
     const { rollout } = parseEvent(rollbackEventSchema, event, 'rollback_ami');
@@ -174,4 +178,4 @@ function optionalValue(value: string | undefined): { parameterValue?: string } {
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<RolledBackRollout> =>
-  createRollbackAmi(lambdaDependencies())(event);
+  runInLambda(createRollbackAmi, { ec2: EC2Client, ssm: SSMClient }, event);

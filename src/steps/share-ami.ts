@@ -1,9 +1,11 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { describeImage, protectImage, shareImage, shareSnapshot } from '../adapters/ec2.ts';
 import { getParameter, putParameterValue } from '../adapters/ssm.ts';
 import { planParameterSwitch, previousParameterName } from '../core/parameter-plan.ts';
 import { rolloutEventSchema, type Rollout } from '../core/rollout.ts';
 import { ImageNotFoundError, ImageShareError, RollbackImageNotAvailableError } from '../errors.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
  * Share AMI: shares the image (and its snapshots) with the configured accounts, organizations and OUs,
@@ -11,7 +13,7 @@ import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } fro
  * rollback target at `{param}-previous` and the new image at `{param}`, in that order.
  * Event: `{ rollout }`. Result: the rollout (`rollbackTargetImageId` is what `{param}-previous` now holds).
  */
-export function createShareAmi(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+export function createShareAmi(deps: StepDependencies<'ec2' | 'ssm'>): (event: unknown) => Promise<Rollout> {
   const { config, ec2, ssm } = deps;
   return async (event) => {
     const { rollout } = parseEvent(rolloutEventSchema, event, 'share_ami');
@@ -101,4 +103,5 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 }
 
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> => createShareAmi(lambdaDependencies())(event);
+export const handler = (event: unknown): Promise<Rollout> =>
+  runInLambda(createShareAmi, { ec2: EC2Client, ssm: SSMClient }, event);

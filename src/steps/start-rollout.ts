@@ -1,6 +1,6 @@
 import { ImagebuilderClient } from '@aws-sdk/client-imagebuilder';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod';
 import { getBuiltImage, type BuiltImage } from '../adapters/imagebuilder.ts';
 import {
   describeExecution,

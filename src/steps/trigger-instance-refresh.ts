@@ -1,3 +1,5 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   describeGroups,
   describeRefreshes,
@@ -13,7 +15,7 @@ import {
 import { rolloutEventSchema, type RefreshRecord, type Rollout } from '../core/rollout.ts';
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
 import { restoreGroupVersions } from './group-versions.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
  * Trigger instance refresh: starts the refresh of the group at `rollout.groupIndex`, to the numbered template
@@ -22,7 +24,9 @@ import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } fro
  * Event: `{ rollout }`. Result: the rollout with `refresh` (group, refresh id, index) and `done: false`, or
  * `done: true` when every group has been refreshed.
  */
-export function createTriggerInstanceRefresh(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+export function createTriggerInstanceRefresh(
+  deps: StepDependencies<'autoscaling' | 'ec2'>,
+): (event: unknown) => Promise<Rollout> {
   const { config, autoscaling } = deps;
   return async (event) => {
     const { rollout } = parseEvent(rolloutEventSchema, event, 'trigger_instance_refresh');
@@ -136,4 +140,4 @@ function optionalName(name: string | undefined): { launchTemplateName?: string }
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<Rollout> =>
-  createTriggerInstanceRefresh(lambdaDependencies())(event);
+  runInLambda(createTriggerInstanceRefresh, { autoscaling: AutoScalingClient, ec2: EC2Client }, event);

@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import * as z from 'zod';
 import { cancelRefresh, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
 import { groupsToInspect, planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
 import { decideExistingRefresh } from '../core/refresh-plan.ts';
@@ -10,7 +12,7 @@ import {
 } from '../core/rollout.ts';
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
 import { restoreGroupVersions } from './group-versions.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /** The rollout after RollbackAmi: possibly partial (a failure can come before the forward steps finished). */
 export const fleetRollbackEventSchema = z.object({
@@ -36,7 +38,7 @@ export type FleetRollbackRollout = FleetRollbackEvent['rollout'] & { fleetRollba
  * Event: `{ rollout }`. Result: the rollout with `fleetRollback` (`done: true` when every group is back).
  */
 export function createTriggerRollbackRefresh(
-  deps: StepDependencies,
+  deps: StepDependencies<'autoscaling' | 'ec2'>,
 ): (event: unknown) => Promise<FleetRollbackRollout> {
   const { config, autoscaling } = deps;
   const now = deps.now ?? (() => new Date());
@@ -153,7 +155,7 @@ export function createTriggerRollbackRefresh(
  * refresh towards the template version this rollout created can only be this rollout's.
  */
 async function discoverUnrecordedRefreshes(
-  deps: StepDependencies,
+  deps: StepDependencies<'autoscaling'>,
   rollout: FleetRollbackEvent['rollout'],
 ): Promise<RefreshRecord[]> {
   const found: RefreshRecord[] = [];
@@ -185,4 +187,4 @@ async function discoverUnrecordedRefreshes(
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<FleetRollbackRollout> =>
-  createTriggerRollbackRefresh(lambdaDependencies())(event);
+  runInLambda(createTriggerRollbackRefresh, { autoscaling: AutoScalingClient, ec2: EC2Client }, event);

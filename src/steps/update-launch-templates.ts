@@ -1,3 +1,4 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   createTemplateVersion,
   describeDefaultVersion,
@@ -6,7 +7,7 @@ import {
 } from '../adapters/ec2.ts';
 import { planTemplateUpdate, rolloutVersionDescription } from '../core/template-plan.ts';
 import { rolloutEventSchema, type Rollout, type TemplateRecord } from '../core/rollout.ts';
-import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } from './dependencies.ts';
+import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
 /**
  * Update launch templates: for each template, a new version from the current default with the new ImageId,
@@ -16,7 +17,9 @@ import { lambdaDependencies, parseEvent, stepLogger, type StepDependencies } fro
  * A failure part-way leaves the templates already updated as they are: the rollback step reverts them from
  * the `previousVersion` preflight recorded.
  */
-export function createUpdateLaunchTemplates(deps: StepDependencies): (event: unknown) => Promise<Rollout> {
+export function createUpdateLaunchTemplates(
+  deps: StepDependencies<'ec2'>,
+): (event: unknown) => Promise<Rollout> {
   const { ec2 } = deps;
   return async (event) => {
     const { rollout } = parseEvent(rolloutEventSchema, event, 'update_launch_templates');
@@ -84,4 +87,4 @@ export function createUpdateLaunchTemplates(deps: StepDependencies): (event: unk
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<Rollout> =>
-  createUpdateLaunchTemplates(lambdaDependencies())(event);
+  runInLambda(createUpdateLaunchTemplates, { ec2: EC2Client }, event);

@@ -1,31 +1,27 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
+import { functionHandler } from '../../src/infra/bundle.ts';
+import { functionCode } from '../../src/infra/pipeline.ts';
 
 /**
- * The pipeline's bundling, for real, on one function: the locally installed esbuild (no Docker, no network)
- * turns a step into an ESM bundle that loads in Node and runs its handler. One function takes about 2 s;
- * the template tests skip bundling for all eleven (about 30 s).
+ * The pipeline's bundling, for real, on one function through CDK's asset staging: the locally installed
+ * esbuild (no Docker, no network) turns a step into an ESM bundle that loads in Node and runs its handler.
+ * One function takes about 2 s; the template tests skip bundling for all ten.
  */
 describe('function bundling', () => {
   it('bundles a step with the local esbuild into an ESM module whose handler runs', async () => {
     const outdir = mkdtempSync(join(tmpdir(), 'ami-rollout-bundle-'));
     const app = new App({ outdir });
     const stack = new Stack(app, 'Bundle');
-    new NodejsFunction(stack, 'StartRollout', {
-      entry: `${projectRoot}src/steps/start-rollout.ts`,
-      handler: 'handler',
+    new lambda.Function(stack, 'StartRollout', {
+      code: functionCode('src/steps/start-rollout.ts'),
+      handler: functionHandler,
       runtime: lambda.Runtime.NODEJS_24_X,
-      projectRoot,
-      depsLockFilePath: `${projectRoot}package-lock.json`,
-      bundling: defaultBundling,
     });
     app.synth();
     const [asset] = readdirSync(outdir).filter((name) => name.startsWith('asset.'));

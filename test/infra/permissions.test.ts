@@ -9,10 +9,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import type { RolloutConfigInput } from '../../src/config/schema.ts';
+import { bundleFunction } from '../../src/infra/bundle.ts';
 import { configuredOperations, impliedPermissions, tracingActions } from '../../src/infra/permissions.ts';
 import { AmiRolloutPipeline, defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
 import { stepFunctionNames } from '../../src/statemachine/definition.ts';
@@ -43,34 +43,32 @@ const iamPrefix: Readonly<Record<string, string>> = {
 /** Every function writes its own log group and its traces; neither is a call its code makes. */
 const runtimeActions = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', ...tracingActions]);
 
-/** `service:Operation` for each SDK command module a bundle holds. */
+/** `service:Operation` for each SDK command module a bundle holds: the deployed bundling, unminified. */
 async function operationsByFunction(): Promise<Map<FunctionId, Set<string>>> {
-  const result = await build({
-    absWorkingDir: projectRoot,
-    entryPoints: entries,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    mainFields: [...(defaultBundling.mainFields ?? ['module', 'main'])],
-    minify: false,
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    outdir: mkdtempSync(join(tmpdir(), 'ami-rollout-iam-')),
-  });
   const byFunction = new Map<FunctionId, Set<string>>();
-  for (const output of Object.values(result.metafile.outputs)) {
-    const id = functionIds.find((f) => entries[f] === output.entryPoint);
-    if (!id) continue;
+  const bundles = await Promise.all(
+    functionIds.map(async (id) => {
+      const outdir = mkdtempSync(join(tmpdir(), 'ami-rollout-iam-'));
+      const { metafile } = await bundleFunction(join(projectRoot, entries[id]), outdir, {
+        ...defaultBundling,
+        minify: false,
+        sourceMap: false,
+      });
+      return [id, metafile] as const;
+    }),
+  );
+  for (const [id, metafile] of bundles) {
     const operations = new Set<string>();
-    for (const [path, input] of Object.entries(output.inputs)) {
-      if (input.bytesInOutput === 0) continue;
-      const command = /@aws-sdk\/client-([a-z0-9-]+)\/dist-[a-z]+\/commands\/(\w+)Command\.js$/.exec(path);
-      if (!command) continue;
-      const prefix = iamPrefix[command[1]!];
-      if (!prefix)
-        throw new Error(`${id} bundles @aws-sdk/client-${command[1]}: add its IAM prefix to iamPrefix`);
-      operations.add(`${prefix}:${command[2]}`);
+    for (const output of Object.values(metafile.outputs)) {
+      for (const [path, input] of Object.entries(output.inputs)) {
+        if (input.bytesInOutput === 0) continue;
+        const command = /@aws-sdk\/client-([a-z0-9-]+)\/dist-[a-z]+\/commands\/(\w+)Command\.js$/.exec(path);
+        if (!command) continue;
+        const prefix = iamPrefix[command[1]!];
+        if (!prefix)
+          throw new Error(`${id} bundles @aws-sdk/client-${command[1]}: add its IAM prefix to iamPrefix`);
+        operations.add(`${prefix}:${command[2]}`);
+      }
     }
     byFunction.set(id, operations);
   }

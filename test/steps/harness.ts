@@ -72,7 +72,8 @@ export const baseConfig = (): RolloutConfigInput => ({
 export interface Harness {
   readonly account: LocalAccount;
   readonly config: RolloutConfig;
-  readonly deps: StepDependencies;
+  /** Every client but Step Functions: preflight then skips its one-rollout-at-a-time check. */
+  readonly deps: StepDependencies<'ec2' | 'autoscaling' | 'ssm' | 'sns'>;
   /** Every structured log line the steps wrote, parsed. */
   readonly logs: Record<string, unknown>[];
 }
@@ -88,7 +89,7 @@ export async function harness(
   const config = parseConfig((options.config ?? ((c) => c))(baseConfig()));
   const clientConfig = { ...inProcessClientConfig(account), maxAttempts: 3 };
   const logs: Record<string, unknown>[] = [];
-  const deps: StepDependencies = {
+  const deps: StepDependencies<'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'iam'> = {
     config,
     ec2: new EC2Client(clientConfig),
     autoscaling: new AutoScalingClient(clientConfig),

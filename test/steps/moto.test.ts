@@ -30,7 +30,7 @@ const PARAM = '/ami-rollout/golden-ami';
 const SHARE_WITH = '444455556666';
 
 interface World {
-  readonly deps: StepDependencies;
+  readonly deps: StepDependencies<'ec2' | 'autoscaling' | 'ssm' | 'sns'>;
   readonly oldImage: string;
   readonly newImage: string;
   readonly templateIds: readonly string[];
@@ -191,7 +191,7 @@ async function seed(endpoint: string): Promise<World> {
     trustedImageOwners: ['123456789012'],
     notificationTopicArn: TopicArn,
   });
-  const deps: StepDependencies = {
+  const deps: StepDependencies<'ec2' | 'autoscaling' | 'ssm' | 'sns'> = {
     config,
     ec2,
     ssm,
