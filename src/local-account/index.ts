@@ -2,6 +2,7 @@ import { applyFleet, type Fleet } from './fleet.ts';
 import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './account.ts';
 import { autoScalingService } from './services/autoscaling.ts';
 import { ec2Service } from './services/ec2.ts';
+import { elbv2Service } from './services/elbv2.ts';
 import { snsService } from './services/sns.ts';
 import { ssmService } from './services/ssm.ts';
 import { statesService } from './services/states.ts';
@@ -26,9 +27,10 @@ export const serviceFactories: readonly ServiceFactory[] = [
   ssmService,
   snsService,
   statesService,
+  elbv2Service,
 ];
 
-/** An empty local account with EC2, Auto Scaling, SSM, SNS and Step Functions. */
+/** An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions and Elastic Load Balancing v2. */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
   return new LocalAccount(options, serviceFactories);
 }
