@@ -861,7 +861,7 @@ describe('the fleet file and the emulator controls', () => {
       parseFleet({ ...fleet, faults: [{ kind: 'alarm', alarmName: 'nope', atMinute: 1, state: 'ALARM' }] }),
     ).toThrow(/faults\[0\]\.alarmName: alarm "nope" is not declared under alarms/);
     expect(() => parseFleet({ alarms: [{ ...fleet.alarms[0], periodSeconds: 45 }] })).toThrow(
-      /alarms\[0\]\.periodSeconds: must be 10, 20, 30 or a multiple of 60/,
+      /alarms\[0\]\.periodSeconds: 45 must be 10, 20, 30 or a multiple of 60/,
     );
   });
 
