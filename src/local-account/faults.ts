@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** Why a launch fails, as the `launchFailure` fault names it. */
+export const LAUNCH_FAILURE_REASONS = ['imageNotFound', 'kmsKeyNotUsable', 'insufficientCapacity'] as const;
+export type LaunchFailureReason = (typeof LAUNCH_FAILURE_REASONS)[number];
+
 /**
  * Faults the local account can be told to show: declared in the fleet file, or added at run time
  * (`account.faults.add(...)`, or POST /_local/faults on a running emulator).
@@ -12,7 +16,39 @@ export const faultSchema = z.discriminatedUnion('kind', [
       group: z.string().min(1).optional(),
     })
     .strict()
-    .describe('New instances launched from imageId (in group, or in any group) fail their health checks.'),
+    .describe(
+      'The image fails to boot: new instances launched from imageId (in group, or in any group) fail their EC2 ' +
+        'status checks, and so their health checks under either health check type.',
+    ),
+  z
+    .object({
+      kind: z.literal('appFailure'),
+      imageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0'),
+      group: z.string().min(1).optional(),
+    })
+    .strict()
+    .describe(
+      'The image boots but its application is broken: instances from imageId (in group, or in any group) pass ' +
+        'EC2 status checks, fail their load balancer target health checks, and move the application error metric. ' +
+        'Under EC2 health checks alone Auto Scaling does not notice.',
+    ),
+  z
+    .object({
+      kind: z.literal('launchFailure'),
+      imageId: z
+        .string()
+        .regex(/^ami-[0-9a-f]{8,17}$/, 'must be an AMI id such as ami-0123456789abcdef0')
+        .optional(),
+      group: z.string().min(1).optional(),
+      reason: z.enum(LAUNCH_FAILURE_REASONS),
+    })
+    .strict()
+    .describe(
+      'Launches from imageId (or any image) in group (or any group) fail: imageNotFound (RunInstances answers ' +
+        'InvalidAMIID.NotFound), kmsKeyNotUsable (the instance is terminated as it launches: ' +
+        'Client.InvalidKMSKey.InvalidState), insufficientCapacity (InsufficientInstanceCapacity). Deregistering ' +
+        'an image makes its launches fail by itself.',
+    ),
   z
     .object({ kind: z.literal('stallRefresh'), group: z.string().min(1) })
     .strict()
@@ -68,12 +104,15 @@ export class FaultInjector {
   private remaining = new Map<number, number>();
   /** Called after each add: faults that act at a virtual time (an alarm fault) schedule themselves. */
   private readonly addListeners: ((fault: ActiveFault) => void)[] = [];
+  /** Told after any fault is added or removed: simulations whose outcome depends on faults re-plan. */
+  private readonly changeListeners: (() => void)[] = [];
 
   add(fault: Fault): ActiveFault {
     const active = { ...faultSchema.parse(fault), id: this.nextId++ };
     this.faults.push(active);
     if (active.kind === 'throttle') this.remaining.set(active.id, active.calls);
     for (const listener of this.addListeners) listener(active);
+    this.changed();
     return active;
   }
 
@@ -85,12 +124,23 @@ export class FaultInjector {
     const before = this.faults.length;
     this.faults = this.faults.filter((f) => f.id !== id);
     this.remaining.delete(id);
-    return this.faults.length < before;
+    const removed = this.faults.length < before;
+    if (removed) this.changed();
+    return removed;
   }
 
   clear(): void {
     this.faults = [];
     this.remaining.clear();
+    this.changed();
+  }
+
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   list(): readonly ActiveFault[] {
@@ -113,7 +163,7 @@ export class FaultInjector {
     return false;
   }
 
-  /** Do new instances from `imageId` in `group` fail their health checks? */
+  /** Do instances from `imageId` in `group` fail to boot (`unhealthyInstances`), so fail EC2 status checks? */
   instancesUnhealthy(group: string, imageId: string): boolean {
     return this.faults.some(
       (f) =>
@@ -121,6 +171,27 @@ export class FaultInjector {
         f.imageId === imageId &&
         (f.group === undefined || f.group === group),
     );
+  }
+
+  /**
+   * Does the application on instances from `imageId` in `group` fail (`appFailure`)? The shape of CloudWatch's
+   * ApplicationFailurePredicate, so the application metric can read it directly.
+   */
+  applicationFails(group: string, imageId: string): boolean {
+    return this.faults.some(
+      (f) => f.kind === 'appFailure' && f.imageId === imageId && (f.group === undefined || f.group === group),
+    );
+  }
+
+  /** Why a launch from `imageId` in `group` fails (`launchFailure`), if one does; the first declared wins. */
+  launchFailure(group: string, imageId: string): LaunchFailureReason | undefined {
+    const fault = this.faults.find(
+      (f) =>
+        f.kind === 'launchFailure' &&
+        (f.imageId === undefined || f.imageId === imageId) &&
+        (f.group === undefined || f.group === group),
+    );
+    return fault?.kind === 'launchFailure' ? fault.reason : undefined;
   }
 
   refreshStalls(group: string): boolean {

@@ -1,5 +1,12 @@
 import { AutoScalingClient, CreateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
@@ -104,6 +111,41 @@ export const fleetSchema = z
           .strict(),
       )
       .default([]),
+    targetGroups: z
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .regex(
+                /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/,
+                'must be 1-32 letters, digits and hyphens, not starting or ending with a hyphen',
+              ),
+            protocol: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
+            port: z.number().int().min(1).max(65535).default(80),
+            healthCheckPath: z.string().startsWith('/').default('/'),
+            healthCheckIntervalSeconds: z.number().int().min(5).max(300).default(30),
+            healthyThresholdCount: z.number().int().min(2).max(10).default(5),
+            unhealthyThresholdCount: z.number().int().min(2).max(10).default(2),
+            deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(300),
+            loadBalancer: z
+              .string()
+              .regex(
+                /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/,
+                'must be 1-32 letters, digits and hyphens, not starting or ending with a hyphen',
+              )
+              .optional()
+              .describe(
+                'The application load balancer whose listener on `port` forwards to this target group. Default: ' +
+                  'one of the same name. A target group no load balancer uses has its targets `unused`.',
+              ),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe(
+        'Elastic Load Balancing target groups, each behind a load balancer with a listener on its port.',
+      ),
     autoScalingGroups: z
       .array(
         z
@@ -118,7 +160,18 @@ export const fleetSchema = z
             maxSize: z.number().int().min(0),
             desiredCapacity: z.number().int().min(0),
             availabilityZones: z.array(z.string().min(1)).min(1).optional(),
+            healthCheckType: z
+              .enum(['EC2', 'ELB'])
+              .default('EC2')
+              .describe(
+                "ELB: instances failing their target groups' health checks are replaced too. Default EC2.",
+              ),
             healthCheckGracePeriodSeconds: z.number().int().min(0).optional(),
+            targetGroups: z
+              .array(z.string().min(1))
+              .max(10)
+              .default([])
+              .describe('Names of target groups in this file the group registers its instances with.'),
             defaultInstanceWarmupSeconds: z.number().int().min(0).optional(),
           })
           .strict(),
@@ -227,6 +280,18 @@ export const fleetSchema = z
       'launchTemplates',
     );
     duplicates(fleet.autoScalingGroups, (g) => g.name, 'autoScalingGroups');
+    duplicates(fleet.targetGroups, (t) => t.name, 'targetGroups');
+    duplicates(fleet.targetGroups, (t) => `${t.loadBalancer ?? t.name} port ${t.port}`, 'targetGroups');
+    const targetGroupNames = new Set(fleet.targetGroups.map((t) => t.name));
+    fleet.autoScalingGroups.forEach((g, i) => {
+      g.targetGroups.forEach((name, j) => {
+        if (!targetGroupNames.has(name))
+          issue(
+            ['autoScalingGroups', i, 'targetGroups', j],
+            `target group "${name}" is not declared under targetGroups`,
+          );
+      });
+    });
     duplicates(fleet.parameters, (p) => p.name, 'parameters');
     duplicates(fleet.topics, (t) => t.name, 'topics');
     duplicates(fleet.instanceProfiles, (p) => p.name, 'instanceProfiles');
@@ -325,8 +390,8 @@ export async function readFleetFile(path: string): Promise<Fleet> {
 
 /**
  * Seeds `account` with `fleet`. Images and launch templates are put in place directly (they have fixed ids);
- * groups, parameters, topics and alarms are created through the account's own API, so the fleet file exercises the
- * same code as any client. Returns once every group's instances are in service.
+ * target groups (each behind a load balancer), groups, parameters, topics and alarms are created through the
+ * account's own API, so the fleet file exercises the same code as any client. Returns once every group's instances are in service.
  */
 export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<void> {
   for (const image of fleet.images) {
@@ -365,6 +430,51 @@ export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<v
     templateIds.set(created.launchTemplateId, created.launchTemplateId);
   }
   const config = inProcessClientConfig(account);
+  const elb = new ElasticLoadBalancingV2Client(config);
+  const targetGroupArns = new Map<string, string>();
+  const loadBalancerArns = new Map<string, string>();
+  for (const targetGroup of fleet.targetGroups) {
+    const { TargetGroups = [] } = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: targetGroup.name,
+        Protocol: targetGroup.protocol,
+        Port: targetGroup.port,
+        VpcId: 'vpc-0a1b2c3d4e5f60001',
+        HealthCheckPath: targetGroup.healthCheckPath,
+        HealthCheckIntervalSeconds: targetGroup.healthCheckIntervalSeconds,
+        HealthyThresholdCount: targetGroup.healthyThresholdCount,
+        UnhealthyThresholdCount: targetGroup.unhealthyThresholdCount,
+      }),
+    );
+    const arn = TargetGroups[0]!.TargetGroupArn!;
+    targetGroupArns.set(targetGroup.name, arn);
+    await elb.send(
+      new ModifyTargetGroupAttributesCommand({
+        TargetGroupArn: arn,
+        Attributes: [
+          {
+            Key: 'deregistration_delay.timeout_seconds',
+            Value: String(targetGroup.deregistrationDelaySeconds),
+          },
+        ],
+      }),
+    );
+    const lbName = targetGroup.loadBalancer ?? targetGroup.name;
+    let lbArn = loadBalancerArns.get(lbName);
+    if (!lbArn) {
+      const { LoadBalancers = [] } = await elb.send(new CreateLoadBalancerCommand({ Name: lbName }));
+      lbArn = LoadBalancers[0]!.LoadBalancerArn!;
+      loadBalancerArns.set(lbName, lbArn);
+    }
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lbArn,
+        Protocol: targetGroup.protocol,
+        Port: targetGroup.port,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }],
+      }),
+    );
+  }
   const autoScaling = new AutoScalingClient(config);
   const ssm = new SSMClient(config);
   const sns = new SNSClient(config);
@@ -384,8 +494,12 @@ export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<v
           `${account.region}b`,
           `${account.region}c`,
         ],
+        HealthCheckType: group.healthCheckType,
         ...(group.healthCheckGracePeriodSeconds !== undefined
           ? { HealthCheckGracePeriod: group.healthCheckGracePeriodSeconds }
+          : {}),
+        ...(group.targetGroups.length > 0
+          ? { TargetGroupARNs: group.targetGroups.map((name) => targetGroupArns.get(name)!) }
           : {}),
         ...(group.defaultInstanceWarmupSeconds !== undefined
           ? { DefaultInstanceWarmup: group.defaultInstanceWarmupSeconds }

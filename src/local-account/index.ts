@@ -3,6 +3,7 @@ import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './a
 import { autoScalingService } from './services/autoscaling.ts';
 import { cloudWatchService } from './services/cloudwatch.ts';
 import { ec2Service } from './services/ec2.ts';
+import { elbv2Service } from './services/elbv2.ts';
 import { iamService } from './services/iam.ts';
 import { snsService } from './services/sns.ts';
 import { ssmService } from './services/ssm.ts';
@@ -31,9 +32,13 @@ export const serviceFactories: readonly ServiceFactory[] = [
   statesService,
   iamService,
   cloudWatchService,
+  elbv2Service,
 ];
 
-/** An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions, IAM (instance profiles) and CloudWatch. */
+/**
+ * An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions, IAM (instance profiles), CloudWatch and
+ * Elastic Load Balancing v2.
+ */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
   return new LocalAccount(options, serviceFactories);
 }

@@ -77,7 +77,7 @@ export interface LaunchTemplateSpec {
   version: string;
 }
 
-export type LifecycleState = 'Pending' | 'InService' | 'Terminating' | 'Terminated';
+export type LifecycleState = 'Pending' | 'InService' | 'Standby' | 'Terminating' | 'Terminated';
 export type HealthStatus = 'Healthy' | 'Unhealthy';
 
 export interface Instance {
@@ -93,6 +93,10 @@ export interface Instance {
   healthStatus: HealthStatus;
   /** EC2 state name, derived from the lifecycle. */
   ec2State: 'pending' | 'running' | 'shutting-down' | 'terminated';
+  /** Scale-in protection (ProtectedFromScaleIn). Default false. */
+  protectedFromScaleIn?: boolean;
+  /** When the instance entered InService: health check grace periods count from it. */
+  inServiceAt?: Date;
 }
 
 export interface AutoScalingGroup {
@@ -105,14 +109,23 @@ export interface AutoScalingGroup {
   readonly availabilityZones: readonly string[];
   /** Subnet ids as given to CreateAutoScalingGroup (comma-separated), echoed by DescribeAutoScalingGroups. */
   readonly vpcZoneIdentifier?: string;
-  readonly healthCheckType: string;
+  /** EC2, or EC2 plus ELB (`ELB`): what Auto Scaling replaces instances on. */
+  healthCheckType: HealthCheckType;
   healthCheckGracePeriod: number;
+  /** ARNs of the Elastic Load Balancing target groups the group registers its InService instances with. */
+  targetGroupARNs: string[];
   defaultInstanceWarmup?: number;
   readonly createdTime: Date;
   /** Ids of the group's instances that are not yet terminated. */
   instanceIds: string[];
   tags: Map<string, string>;
 }
+
+/**
+ * The health check types the local account models. AWS also accepts EBS and VPC_LATTICE (comma-separated with
+ * these); the local account refuses them rather than pretend to check them.
+ */
+export type HealthCheckType = 'EC2' | 'ELB';
 
 export type InstanceRefreshStatus =
   | 'Pending'
@@ -221,6 +234,74 @@ export interface InstanceProfile {
   readonly roles: readonly Role[];
 }
 
+/** An Elastic Load Balancing v2 target group (target type `instance`). */
+export interface TargetGroup {
+  readonly targetGroupArn: string;
+  readonly targetGroupName: string;
+  readonly protocol: string;
+  readonly port: number;
+  readonly vpcId?: string;
+  healthCheckProtocol: string;
+  healthCheckPort: string;
+  healthCheckPath: string;
+  healthCheckIntervalSeconds: number;
+  healthCheckTimeoutSeconds: number;
+  healthyThresholdCount: number;
+  unhealthyThresholdCount: number;
+  /** Matcher.HttpCode, as given ("200", "200-299", "200,202"). */
+  matcherHttpCode: string;
+  /** deregistration_delay.timeout_seconds, and the other attributes as given. */
+  readonly attributes: Map<string, string>;
+  /** Registered targets by instance id. */
+  readonly targets: Map<string, Target>;
+}
+
+export type TargetHealthState =
+  'initial' | 'healthy' | 'unhealthy' | 'unhealthy.draining' | 'unused' | 'draining' | 'unavailable';
+
+/** A registered target and where its health checks stand. */
+export interface Target {
+  readonly instanceId: string;
+  readonly port: number;
+  readonly registeredAt: Date;
+  state: TargetHealthState;
+  reason?: string;
+  description?: string;
+  /** Bumped whenever the target's health is re-planned, so stale health check timers do nothing. */
+  epoch: number;
+}
+
+export interface LoadBalancer {
+  readonly loadBalancerArn: string;
+  readonly loadBalancerName: string;
+  readonly dnsName: string;
+  readonly createdTime: Date;
+  readonly scheme: string;
+  readonly type: string;
+  readonly availabilityZones: readonly string[];
+}
+
+export interface Listener {
+  readonly listenerArn: string;
+  readonly loadBalancerArn: string;
+  readonly port: number;
+  readonly protocol: string;
+  /** The default action's forward target group. */
+  readonly targetGroupArn: string;
+}
+
+/** Something Auto Scaling did or failed to do to a group (what DescribeScalingActivities would show). */
+export interface ScalingActivity {
+  readonly activityId: string;
+  readonly autoScalingGroupName: string;
+  readonly description: string;
+  readonly cause: string;
+  readonly startTime: Date;
+  readonly endTime: Date;
+  readonly statusCode: 'Successful' | 'Failed' | 'Cancelled';
+  readonly statusMessage?: string;
+}
+
 export interface AccountState {
   readonly images: Map<string, Image>;
   readonly snapshots: Map<string, Snapshot>;
@@ -234,6 +315,12 @@ export interface AccountState {
   readonly published: PublishedMessage[];
   /** IAM is global: one set of instance profiles per account, by name. */
   readonly instanceProfiles: Map<string, InstanceProfile>;
+  /** Elastic Load Balancing v2, by ARN. */
+  readonly targetGroups: Map<string, TargetGroup>;
+  readonly loadBalancers: Map<string, LoadBalancer>;
+  readonly listeners: Map<string, Listener>;
+  /** Failed launches and other Auto Scaling activities, oldest first. */
+  readonly scalingActivities: ScalingActivity[];
 }
 
 export const emptyState = (): AccountState => ({
@@ -247,4 +334,8 @@ export const emptyState = (): AccountState => ({
   topics: new Map(),
   published: [],
   instanceProfiles: new Map(),
+  targetGroups: new Map(),
+  loadBalancers: new Map(),
+  listeners: new Map(),
+  scalingActivities: [],
 });

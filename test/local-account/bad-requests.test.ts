@@ -12,6 +12,11 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetGroupsCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -120,6 +125,53 @@ describe.each(['http', 'in-process'] as const)('prototype pollution (%s)', (via)
     expect((await autoscaling.send(new DescribeAutoScalingGroupsCommand({}))).AutoScalingGroups?.length).toBe(
       groups,
     );
+  });
+
+  it('keeps Elastic Load Balancing v2 requests within the shared bounds: prototype keys are data, a __proto__ attribute is refused, a body over 1 MiB is 413, and nothing changes', async () => {
+    const elb = new ElasticLoadBalancingV2Client(inProcess());
+    const { TargetGroups = [] } = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: 'web',
+        Protocol: 'HTTP',
+        Port: 80,
+        VpcId: 'vpc-0a1b2c3d4e5f60001',
+      }),
+    );
+    const arn = encodeURIComponent(TargetGroups[0]!.TargetGroupArn!);
+    const before = prototypeKeys();
+    const state = fingerprint(account);
+    for (const key of [
+      '__proto__.Names.member.1=nosuch',
+      'constructor.prototype.Names.member.1=nosuch',
+      '__proto__.__proto__.x=1&prototype=1',
+    ]) {
+      const reply = await query(
+        via,
+        'elasticloadbalancing',
+        `Action=DescribeTargetGroups&Version=2015-12-01&${key}`,
+      );
+      expect(reply.status, key).toBe(200);
+      expect(reply.body.match(/<TargetGroupName>/g)?.length, key).toBe(1);
+    }
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      const reply = await query(
+        via,
+        'elasticloadbalancing',
+        `Action=ModifyTargetGroupAttributes&Version=2015-12-01&TargetGroupArn=${arn}&Attributes.member.1.Key=${key}&Attributes.member.1.Value=1`,
+      );
+      expect(reply.status, key).toBe(400);
+      expect(errorCode(reply), key).toBe('ValidationError');
+    }
+    const big = await query(
+      via,
+      'elasticloadbalancing',
+      `Action=CreateTargetGroup&Version=2015-12-01&Name=big&HealthCheckPath=/${'a'.repeat(REQUEST_BODY_LIMIT_BYTES)}`,
+    );
+    expect(big.status).toBe(413);
+    expect(errorCode(big)).toBe('RequestEntityTooLarge');
+    expect(prototypeKeys()).toBe(before);
+    expect(fingerprint(account)).toBe(state);
+    expect((await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.length).toBe(1);
   });
 
   it("reads a JSON body's own members only: a Name under __proto__ or constructor.prototype is no Name", async () => {

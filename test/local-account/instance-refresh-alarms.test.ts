@@ -14,7 +14,12 @@ import {
   type InstanceRefresh,
   type RefreshPreferences,
 } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createLocalAccount,
@@ -228,5 +233,54 @@ describe('an alarm in ALARM during the refresh', () => {
       new SetAlarmStateCommand({ AlarmName: 'web-errors', StateValue: 'ALARM', StateReason: 'x' }),
     );
     expect((await latest())?.Status).toBe('Successful');
+  });
+});
+
+describe('the appFailure fault and the App/Errors alarm', () => {
+  const alarmState = async (name: string) => {
+    const { MetricAlarms = [] } = await cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+    return MetricAlarms[0];
+  };
+  const newInstances = () =>
+    account.state.autoScalingGroups
+      .get('web')!
+      .instanceIds.map((id) => account.state.instances.get(id)!)
+      .filter((i) => i.imageId === newImage);
+
+  it('passes EC2 health checks, so a refresh without alarms succeeds, while the alarm on App/Errors goes to ALARM', async () => {
+    account.faults.add({ kind: 'appFailure', imageId: newImage, group: 'web' });
+    await start({});
+    account.clock.runUntilIdle();
+    expect(await latest()).toMatchObject({ Status: 'Successful' });
+    expect(newInstances().map((i) => [i.lifecycleState, i.healthStatus])).toEqual(
+      Array.from({ length: 4 }, () => ['InService', 'Healthy']),
+    );
+    // The metric counts the failing instances once a minute; a minute later the alarm has evaluated it.
+    account.advance(120);
+    expect(await alarmState('web-errors')).toMatchObject({ StateValue: 'ALARM' });
+  });
+
+  it('fails a refresh whose AlarmSpecification names that alarm, though every new instance is healthy', async () => {
+    account.faults.add({ kind: 'appFailure', imageId: newImage, group: 'web' });
+    await start({ AlarmSpecification: { Alarms: ['web-errors'] } });
+    account.clock.runUntilIdle();
+    expect(await latest()).toMatchObject({
+      Status: 'Failed',
+      StatusReason: 'Instance refresh failed: CloudWatch alarm web-errors is in the ALARM state.',
+    });
+    expect(await alarmState('web-errors')).toMatchObject({ StateValue: 'ALARM' });
+    expect(account.faults.list().some((f) => f.kind === 'alarm')).toBe(false);
+    expect(newInstances().length).toBeGreaterThan(0);
+    expect(newInstances().every((i) => i.healthStatus === 'Healthy')).toBe(true);
+    expect(images()).toContain(oldImage);
+  });
+
+  it('leaves the alarm OK and the refresh Successful when the failing image is in another group', async () => {
+    account.faults.add({ kind: 'appFailure', imageId: newImage, group: 'api' });
+    await start({ AlarmSpecification: { Alarms: ['web-errors'] } });
+    account.clock.runUntilIdle();
+    expect(await latest()).toMatchObject({ Status: 'Successful' });
+    account.advance(120);
+    expect(await alarmState('web-errors')).toMatchObject({ StateValue: 'OK' });
   });
 });

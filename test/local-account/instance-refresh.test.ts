@@ -31,6 +31,7 @@ import {
   decideNextStep,
   percentageCompleteDuringRollback,
   planBatch,
+  REFRESH_RETRY_SECONDS,
   type RefreshProgress,
 } from '../../src/local-account/simulation/refresh-decisions.ts';
 import { SIMULATION_TIMING } from '../../src/local-account/simulation/timing.ts';
@@ -383,21 +384,23 @@ describe('StartInstanceRefresh', () => {
     });
   });
 
-  it('refuses AutoRollback when the desired configuration uses $Latest or $Default', async () => {
-    for (const Version of ['$Latest', '$Default']) {
-      const result = await failure(
-        start(
-          { AutoRollback: true },
-          {
-            DesiredConfiguration: {
-              LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version },
-            },
-          },
-        ),
-      );
-      expect(result.code).toBe('ValidationError');
-      expect(result.message).toContain(Version);
-    }
+  // The API reference restricts the group's version only; botocore's own StartInstanceRefresh example sends
+  // AutoRollback with a desired version of $Latest.
+  it('accepts AutoRollback when the desired configuration uses $Latest, and rolls back to the numbered version', async () => {
+    await start(
+      { AutoRollback: true, MinHealthyPercentage: 50 },
+      {
+        DesiredConfiguration: {
+          LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '$Latest' },
+        },
+      },
+    );
+    account.advance(START + REPLACEMENT);
+    await autoScaling.send(new RollbackInstanceRefreshCommand({ AutoScalingGroupName: 'web' }));
+    account.clock.runUntilIdle();
+    expect((await latest()).Status).toBe('RollbackSuccessful');
+    expect(await groupVersion()).toBe('1');
+    expect(versions()).toEqual(['1', '1', '1', '1']);
   });
 
   // AWS: "The rollback option is not available if the Auto Scaling group is configured to use the $Latest or
@@ -451,28 +454,48 @@ describe('when new instances fail their health checks', () => {
     account.faults.add({ kind: 'unhealthyInstances', imageId: newImage, group: 'web' });
   });
 
-  it('the refresh is Failed; the group stays on its old version and replaces the unhealthy instances', async () => {
+  /** The first failed EC2 status check of a replacement, a minute after it is running (grace period 0). */
+  const FIRST_FAILURE =
+    START + SIMULATION_TIMING.instanceLaunchSeconds + SIMULATION_TIMING.ec2StatusCheckSeconds;
+
+  it('keeps replacing the failing instances for an hour, then Failed; the group stays on its old version', async () => {
     await start({ MinHealthyPercentage: 50 });
-    account.advance(START + SIMULATION_TIMING.instanceLaunchSeconds);
+    account.advance(FIRST_FAILURE);
+    const retrying = await latest();
+    expect(retrying.Status).toBe('InProgress');
+    expect(retrying.StatusReason).toMatch(
+      /failed its health checks\. Amazon EC2 Auto Scaling keeps retrying/,
+    );
+    const firstBatch = liveInstances().filter((i) => i.imageId === newImage);
+    account.advance(REFRESH_RETRY_SECONDS - 1);
+    expect((await latest()).Status).toBe('InProgress');
+    // The failing instances were terminated and launched again, many times over.
+    const launched = [...account.state.instances.values()].filter((i) => i.imageId === newImage);
+    expect(launched.length).toBeGreaterThan(20);
+    expect(firstBatch.every((i) => i.lifecycleState !== 'InService')).toBe(true);
+    account.advance(1);
     const failed = await latest();
     expect(failed.Status).toBe('Failed');
-    expect(failed.StatusReason).toMatch(/failed its health checks/);
+    expect(failed.StatusReason).toMatch(
+      /failed its health checks\. It could not make progress for 60 minutes/,
+    );
     expect(failed.StatusReason).toContain(newImage);
-    expect(failed.EndTime).toBeDefined();
+    expect(failed.EndTime).toEqual(new Date(account.now()));
     expect(await groupVersion()).toBe('1');
     account.clock.runUntilIdle();
     expect(versions()).toEqual(['1', '1', '1', '1']);
     expect(liveInstances().every((i) => i.healthStatus === 'Healthy')).toBe(true);
   });
 
-  it('with AutoRollback the refresh rolls back (RollbackInProgress, RollbackDetails), then RollbackSuccessful', async () => {
+  it('with AutoRollback rolls back after the hour (RollbackInProgress, RollbackDetails), then RollbackSuccessful', async () => {
     await start({ MinHealthyPercentage: 50, AutoRollback: true });
-    account.advance(START + SIMULATION_TIMING.instanceLaunchSeconds);
+    account.advance(FIRST_FAILURE + REFRESH_RETRY_SECONDS);
     const rolling = await latest();
     expect(rolling.Status).toBe('RollbackInProgress');
+    // InstancesToUpdateOnRollback is InstancesToUpdate when the rollback started: nothing was updated yet.
     expect(rolling.RollbackDetails).toMatchObject({
       PercentageCompleteOnRollback: 0,
-      InstancesToUpdateOnRollback: 2,
+      InstancesToUpdateOnRollback: 4,
       RollbackStartTime: account.now(),
     });
     expect(rolling.RollbackDetails?.RollbackReason).toMatch(/failed its health checks/);
@@ -491,6 +514,26 @@ describe('when new instances fail their health checks', () => {
     expect(refresh.StatusReason).toMatch(/^Rollback failed/);
     expect(refresh.RollbackDetails).toBeDefined();
   });
+
+  it('starts the hour again when a replacement gets through in between', async () => {
+    const [fault] = account.faults.list();
+    await start({ MinHealthyPercentage: 50, CheckpointPercentages: [50, 100], CheckpointDelay: 600 });
+    account.advance(FIRST_FAILURE + 50 * 60);
+    expect((await latest()).Status).toBe('InProgress');
+    // The image recovers for a while: the next relaunches pass, and the first batch gets through.
+    account.faults.remove(fault!.id);
+    account.advance(3 * REPLACEMENT);
+    expect((await latest()).PercentageComplete).toBe(50);
+    expect((await latest()).StatusReason).toMatch(/^Waiting at checkpoint 1 of 2/);
+    // It breaks again before the second batch launches, after the checkpoint.
+    account.faults.add({ kind: 'unhealthyInstances', imageId: newImage, group: 'web' });
+    account.advance(600);
+    // Well past an hour since the first failure, but not since the refresh got stuck again.
+    account.advance(30 * 60);
+    expect((await latest()).Status).toBe('InProgress');
+    account.advance(REFRESH_RETRY_SECONDS);
+    expect((await latest()).Status).toBe('Failed');
+  });
 });
 
 describe('AutoRollback after some instances were replaced', () => {
@@ -501,16 +544,22 @@ describe('AutoRollback after some instances were replaced', () => {
     account.faults.add({ kind: 'unhealthyInstances', imageId: newImage });
     account.advance(1);
     expect((await latest()).PercentageComplete).toBe(50);
-    account.advance(SIMULATION_TIMING.instanceLaunchSeconds);
+    account.advance(
+      SIMULATION_TIMING.instanceLaunchSeconds +
+        SIMULATION_TIMING.ec2StatusCheckSeconds +
+        REFRESH_RETRY_SECONDS,
+    );
     const rolling = await latest();
     expect(rolling.Status).toBe('RollbackInProgress');
     expect(rolling.RollbackDetails).toMatchObject({
       PercentageCompleteOnRollback: 50,
-      InstancesToUpdateOnRollback: 4,
+      InstancesToUpdateOnRollback: 2,
     });
     const seen: number[] = [];
     while ((await latest()).Status === 'RollbackInProgress') {
       seen.push((await latest()).PercentageComplete!);
+      // The two instances the refresh had not updated need no rollback, and InstancesToUpdate keeps saying so.
+      expect((await latest()).InstancesToUpdate).toBe(2);
       account.advance(10);
     }
     expect(seen[0]).toBe(50);
@@ -519,7 +568,7 @@ describe('AutoRollback after some instances were replaced', () => {
     expect(await latest()).toMatchObject({
       Status: 'RollbackSuccessful',
       PercentageComplete: 0,
-      InstancesToUpdate: 0,
+      InstancesToUpdate: 2,
     });
     expect(versions()).toEqual(['1', '1', '1', '1']);
   });

@@ -66,7 +66,9 @@ export const baseConfig = (): RolloutConfigInput => ({
   notificationTopicArn: TOPIC,
   refreshPreferences: { instanceWarmupSeconds: 60 },
   pollIntervalSeconds: 60,
-  refreshTimeoutMinutes: 60,
+  // As in the example config: Auto Scaling retries unhealthy replacements for an hour before a refresh fails,
+  // so a 60-minute timeout would cancel every failing refresh before Auto Scaling gives up on it.
+  refreshTimeoutMinutes: 90,
 });
 
 export interface Harness {

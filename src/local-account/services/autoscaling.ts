@@ -16,6 +16,7 @@ import {
 import { ACTIVE_STATUSES, CANCELLABLE_STATUSES, ROLLBACK_STATUSES } from '../simulation/refresh-decisions.ts';
 import type {
   AutoScalingGroup,
+  HealthCheckType,
   Instance,
   InstanceRefresh,
   LaunchTemplateSpec,
@@ -61,6 +62,17 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
     };
     resolveLaunchTemplate(account, spec);
     return spec;
+  };
+
+  /** TargetGroupARNs, each a target group of this account (at most 10 per call, as the API allows). */
+  const readTargetGroupArns = (input: Input, required = false): string[] => {
+    const arns = input.strings('TargetGroupARNs');
+    if (required && arns.length === 0) throw notNull('targetGroupARNs');
+    if (arns.length > 10) throw validation(`You can specify up to 10 target groups, not ${arns.length}.`);
+    // AWS's message when a target group ARN does not name a target group.
+    if (arns.some((arn) => !account.state.targetGroups.has(arn)))
+      throw validation('Provided Target Groups may not be valid. Please ensure they exist and try again.');
+    return [...new Set(arns)];
   };
 
   const checkSizes = (min: number, max: number, desired: number): void => {
@@ -121,6 +133,8 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         }));
         const healthCheckGracePeriod = input.optInt('HealthCheckGracePeriod', 0) ?? 0;
         const defaultInstanceWarmup = input.optInt('DefaultInstanceWarmup', -1);
+        const healthCheckType = readHealthCheckType(input.optString('HealthCheckType')) ?? 'EC2';
+        const targetGroupARNs = readTargetGroupArns(input);
         const group: AutoScalingGroup = {
           autoScalingGroupName: name,
           autoScalingGroupARN:
@@ -132,8 +146,9 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
           desiredCapacity,
           availabilityZones,
           ...(vpcZoneIdentifier ? { vpcZoneIdentifier } : {}),
-          healthCheckType: input.optString('HealthCheckType') ?? 'EC2',
+          healthCheckType,
           healthCheckGracePeriod,
+          targetGroupARNs,
           ...(defaultInstanceWarmup !== undefined && defaultInstanceWarmup >= 0
             ? { defaultInstanceWarmup }
             : {}),
@@ -174,7 +189,9 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         checkSizes(minSize, maxSize, desiredCapacity);
         const healthCheckGracePeriod = input.optInt('HealthCheckGracePeriod', 0);
         const defaultInstanceWarmup = input.optInt('DefaultInstanceWarmup', -1);
+        const healthCheckType = readHealthCheckType(input.optString('HealthCheckType'));
         if (launchTemplate) group.launchTemplate = launchTemplate;
+        if (healthCheckType !== undefined) group.healthCheckType = healthCheckType;
         group.minSize = minSize;
         group.maxSize = maxSize;
         group.desiredCapacity = desiredCapacity;
@@ -203,6 +220,38 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         group.desiredCapacity = desired;
         if (!refreshes.activeRefresh(group.autoScalingGroupName)) lifecycle.reconcileCapacity(group);
         return undefined;
+      },
+
+      AttachLoadBalancerTargetGroups: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const arns = readTargetGroupArns(input, true);
+        const added = arns.filter((arn) => !group.targetGroupARNs.includes(arn));
+        group.targetGroupARNs.push(...added);
+        lifecycle.registerWith(group, added);
+        return {};
+      },
+
+      DetachLoadBalancerTargetGroups: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const arns = input.strings('TargetGroupARNs');
+        if (arns.length === 0) throw notNull('targetGroupARNs');
+        const removed = group.targetGroupARNs.filter((arn) => arns.includes(arn));
+        group.targetGroupARNs = group.targetGroupARNs.filter((arn) => !arns.includes(arn));
+        lifecycle.deregisterFrom(group, removed);
+        return {};
+      },
+
+      DescribeLoadBalancerTargetGroups: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const { start, size } = page(input, 100);
+        const states = group.targetGroupARNs.map((arn) => ({
+          LoadBalancerTargetGroupARN: arn,
+          State: targetGroupAttachmentState(account, group, arn),
+        }));
+        return {
+          LoadBalancerTargetGroups: states.slice(start, start + size),
+          NextToken: start + size < states.length ? String(start + size) : undefined,
+        };
       },
 
       DeleteAutoScalingGroup: (input) => {
@@ -358,9 +407,11 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
             `the group's previous launch template version is ${previousVersion}; a rollback needs a numbered version.`,
           );
         }
-        const desiredVersion = active.desiredConfiguration.launchTemplate.version;
-        if (!isNumberedVersion(desiredVersion)) {
-          throw irreversible(`the desired configuration uses launch template version ${desiredVersion}.`);
+        const previousImage = imageIdOf(account, active.previousConfiguration.launchTemplate);
+        if (previousImage?.startsWith('resolve:ssm:')) {
+          throw irreversible(
+            `the group's launch template takes its ImageId from a Systems Manager parameter (${previousImage}).`,
+          );
         }
         refreshes.rollback(
           group.autoScalingGroupName,
@@ -383,7 +434,7 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
       DefaultCooldown: 300,
       AvailabilityZones: group.availabilityZones,
       LoadBalancerNames: [],
-      TargetGroupARNs: [],
+      TargetGroupARNs: group.targetGroupARNs,
       HealthCheckType: group.healthCheckType,
       HealthCheckGracePeriod: group.healthCheckGracePeriod,
       Instances: lifecycle.instances(group).map(describeInstance),
@@ -419,7 +470,7 @@ function describeInstance(instance: Instance): Record<string, unknown> {
     LifecycleState: instance.lifecycleState,
     HealthStatus: instance.healthStatus,
     LaunchTemplate: instance.launchTemplate ? describeTemplateSpec(instance.launchTemplate) : undefined,
-    ProtectedFromScaleIn: false,
+    ProtectedFromScaleIn: instance.protectedFromScaleIn ?? false,
   };
 }
 
@@ -489,9 +540,9 @@ const noActiveRefresh = (group: string): AwsApiError =>
     `No in progress or pending Instance Refresh found for Auto Scaling group ${group}`,
   );
 
-/** MaxRecords (1-100, default 50) and NextToken (an offset, as this account issues them). */
-function page(input: Input): { start: number; size: number } {
-  const size = input.optInt('MaxRecords', 1, 100) ?? 50;
+/** MaxRecords (1-100, default 50 unless the operation says otherwise) and NextToken (an offset, as this account issues them). */
+function page(input: Input, defaultSize = 50): { start: number; size: number } {
+  const size = input.optInt('MaxRecords', 1, 100) ?? defaultSize;
   const token = input.optString('NextToken');
   const start = token === undefined ? 0 : Number(token);
   if (!Number.isInteger(start) || start < 0)
@@ -580,8 +631,9 @@ function readPreferences(p: Input | undefined): RefreshPreferences {
  * or $Default version"). The empty-DesiredConfiguration message is AWS's verbatim
  * (github.com/hashicorp/terraform-provider-aws/issues/29830); the other messages follow its wording, as AWS's
  * exact text for them was not found in public material.
- * The local account also refuses a `$Latest`/`$Default` desired configuration (AWS-FACTS: rollback works only
- * towards a numbered version).
+ * A `$Latest` or `$Default` desired configuration is accepted: the API reference restricts the group's version
+ * only, and botocore's own StartInstanceRefresh example sends AutoRollback with a desired version of `$Latest`.
+ * What a rollback returns to is the group's previous, numbered version.
  */
 function checkAutoRollback(
   account: LocalAccount,
@@ -602,15 +654,7 @@ function checkAutoRollback(
         'launch template version number and try again.',
     );
   }
-  if (!isNumberedVersion(desired.version)) {
-    throw validation(
-      "The request isn't valid. The AutoRollback parameter cannot be set to true when the desired configuration " +
-        `uses the launch template version ${desired.version}. Specify a launch template version number and try again.`,
-    );
-  }
-  const imageId = account.state.launchTemplates
-    .get(current.launchTemplateId)
-    ?.versions.get(Number(current.version))?.data.ImageId;
+  const imageId = imageIdOf(account, current);
   if (imageId?.startsWith('resolve:ssm:')) {
     throw validation(
       "The request isn't valid. The AutoRollback parameter cannot be set to true when the Auto Scaling group's " +
@@ -618,4 +662,53 @@ function checkAutoRollback(
         'or use a launch template version with an AMI ID and try again.',
     );
   }
+}
+
+/** The ImageId a numbered launch template version holds, as written (an AMI id or `resolve:ssm:...`). */
+function imageIdOf(account: LocalAccount, spec: LaunchTemplateSpec): string | undefined {
+  if (!isNumberedVersion(spec.version)) return undefined;
+  return account.state.launchTemplates.get(spec.launchTemplateId)?.versions.get(Number(spec.version))?.data
+    .ImageId;
+}
+
+/**
+ * HealthCheckType: a comma-separated list of EC2, EBS, ELB and VPC_LATTICE (EC2 always applies). The local account
+ * models EC2 and ELB; EBS and VPC_LATTICE are refused rather than silently not checked.
+ */
+function readHealthCheckType(value: string | undefined): HealthCheckType | undefined {
+  if (value === undefined) return undefined;
+  const types = value.split(',').map((t) => t.trim());
+  const unknown = types.filter((t) => !['EC2', 'ELB', 'EBS', 'VPC_LATTICE'].includes(t));
+  if (value.length > 32 || unknown.length > 0 || types.length === 0) {
+    throw validation(
+      `Value '${value}' at 'healthCheckType' failed to satisfy constraint: Member must be a comma-separated list of ` +
+        'EC2, EBS, ELB and VPC_LATTICE, at most 32 characters.',
+    );
+  }
+  const unmodelled = types.filter((t) => t === 'EBS' || t === 'VPC_LATTICE');
+  if (unmodelled.length > 0) {
+    throw validation(
+      `The local account models the EC2 and ELB health check types only, not ${unmodelled.join(', ')}: use EC2 or ELB.`,
+    );
+  }
+  return types.includes('ELB') ? 'ELB' : 'EC2';
+}
+
+/**
+ * DescribeLoadBalancerTargetGroups' State: Adding while some InService instance is not yet registered, Added once
+ * all are, InService once at least one of them passes the target group's ELB health check. (Removing/Removed are
+ * not shown: the group drops a detached ARN at once and its instances drain.)
+ */
+function targetGroupAttachmentState(account: LocalAccount, group: AutoScalingGroup, arn: string): string {
+  const targetGroup = account.state.targetGroups.get(arn);
+  if (!targetGroup) return 'Removed';
+  let allRegistered = true;
+  for (const id of group.instanceIds) {
+    const instance = account.state.instances.get(id);
+    if (instance?.lifecycleState !== 'InService') continue;
+    const target = targetGroup.targets.get(id);
+    if (target?.state === 'healthy') return 'InService';
+    if (!target) allRegistered = false;
+  }
+  return allRegistered ? 'Added' : 'Adding';
 }

@@ -199,7 +199,7 @@ export interface MetricSource {
   sample(periodStartMs: number): readonly PublishedDatum[];
 }
 
-/** Which InService instances serve errors. Default: none. The `appFailure` fault plugs in here. */
+/** Which InService instances serve errors. Default: none; the account plugs in the `appFailure` fault. */
 export type ApplicationFailurePredicate = (groupName: string, imageId: string) => boolean;
 
 /** The namespace and metric of the fleet's application error metric. */

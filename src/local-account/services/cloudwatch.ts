@@ -215,9 +215,11 @@ function checkAlarmPeriod(period: number, evaluationPeriods: number): void {
 
 export function cloudWatchService(account: LocalAccount): ServiceDefinition {
   const engine = cloudWatchOf(account);
-  // The fleet's application metric (App/Errors per group). Nothing fails yet; the appFailure fault will plug
-  // its predicate in here.
-  engine.addSource(fleetApplicationMetrics(account));
+  // The fleet's application metric (App/Errors per group): an instance of an image the appFailure fault names
+  // serves errors, whatever its health checks say. Read at each sample, so a fault added later moves it.
+  engine.addSource(
+    fleetApplicationMetrics(account, (group, imageId) => account.faults.applicationFails(group, imageId)),
+  );
 
   const PutMetricAlarm: Operation = (input) => {
     const name = readName(input, 'AlarmName', 'alarmName', 255);

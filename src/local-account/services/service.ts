@@ -16,7 +16,8 @@ export type Operation = (input: Input, ctx: RequestContext) => Record<string, un
 
 export interface ServiceDefinition {
   /** The SigV4 signing name, also used in fault and audit names (`autoscaling:StartInstanceRefresh`). */
-  readonly name: 'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'states' | 'iam' | 'monitoring';
+  readonly name:
+    'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'states' | 'iam' | 'monitoring' | 'elasticloadbalancing';
   readonly protocol: Protocol;
   /** API version carried by query requests (`Version=2016-11-15`). */
   readonly apiVersion?: string;

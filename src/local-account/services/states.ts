@@ -35,7 +35,30 @@ export function stepFunctionsOf(account: LocalAccount): StepFunctionsState {
   return state;
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/**
+ * State machine and execution names (API reference, CreateStateMachine and StartExecution `name`; botocore shape
+ * Name: 1-80 characters): none of white space, brackets < > { } [ ], wildcards ? *, the characters
+ * " # % \\ ^ | ~ ` $ & , ; : /, control characters (U+0000-001F, U+007F-009F, U+FFFE-FFFF) or surrogates. So
+ * `rollout-ami.1` is a valid name. (Only 0-9, A-Z, a-z, - and _ keep CloudWatch Logs logging possible: a
+ * recommendation, not a rule.)
+ */
+const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\ufffe\uffff\ud800-\udfff]/u;
+/** Control characters U+0000-001F and U+007F-009F, checked by code point (a regex of them trips no-control-regex). */
+const isControl = (c: string): boolean => {
+  const code = c.codePointAt(0)!;
+  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
+};
+const NAME = {
+  test: (name: string): boolean => {
+    const characters = [...name];
+    return (
+      characters.length >= 1 &&
+      characters.length <= 80 &&
+      !NAME_FORBIDDEN.test(name) &&
+      !characters.some(isControl)
+    );
+  },
+};
 
 /** StartExecution's `input`: at most 262,144 bytes of UTF-8 (botocore: SensitiveData, max 262144, in bytes). */
 const MAX_INPUT_BYTES = 262_144;

@@ -1,14 +1,23 @@
 import type { LocalAccount } from '../account.ts';
+import type { LaunchFailureReason } from '../faults.ts';
 import type { AutoScalingGroup, Instance } from '../state.ts';
-import { resolveLaunchTemplate, type ResolvedLaunchTemplate } from './launch-templates.ts';
+import {
+  imageLaunchProblem,
+  resolveLaunchTemplate,
+  type ResolvedLaunchTemplate,
+} from './launch-templates.ts';
+import { loadBalancingOf, type LoadBalancing } from './load-balancing.ts';
 import { SIMULATION_TIMING } from './timing.ts';
 
 /** Hooks for whoever launched an instance (the refresh engine) to follow it through its life. */
 export interface LaunchObserver {
   onInService?(instance: Instance): void;
   /**
-   * The instance's first health check, when the group's health check grace period ends. Return true when the
-   * observer deals with an unhealthy instance itself; otherwise the group replaces it.
+   * Auto Scaling's verdict on the instance's health, once its health check grace period has passed: healthy
+   * once it passes the group's health checks (EC2 status checks; under ELB health checks, also its load
+   * balancer target health), unhealthy when one fails. A healthy instance can later turn unhealthy (a failing
+   * ELB health check). Return true when the observer deals with an unhealthy instance itself; otherwise the
+   * group replaces it.
    */
   onHealthChecked?(instance: Instance, healthy: boolean): boolean;
 }
@@ -18,24 +27,91 @@ export interface LaunchRequest {
   /** Default: the group's zone with the fewest instances. */
   readonly availabilityZone?: string;
   readonly observer?: LaunchObserver;
-  /** Default: whether an `unhealthyInstances` fault covers the image in this group. */
+  /** Default: whether an `unhealthyInstances` fault covers the image in this group (the image does not boot). */
   readonly failsHealthCheck?: boolean;
   /** The instance never leaves Pending (a `stallRefresh` fault). Default false. */
   readonly stalls?: boolean;
+  /** Why the instance is launched, for the scaling activity a failed launch leaves. */
+  readonly cause?: string;
+}
+
+/** Why a launch did not give an instance: what RunInstances (or the instance, as it started) answered. */
+export interface LaunchFailure {
+  readonly reason: LaunchFailureReason | 'notAuthorized';
+  readonly code: string;
+  readonly message: string;
+}
+
+export type LaunchResult =
+  | { readonly ok: true; readonly instance: Instance }
+  | { readonly ok: false; readonly failure: LaunchFailure };
+
+/** The error each `launchFailure` reason stands for, as EC2 reports it. */
+const LAUNCH_FAILURES: Record<LaunchFailureReason, (imageId: string) => LaunchFailure> = {
+  imageNotFound: (imageId) => ({
+    reason: 'imageNotFound',
+    code: 'InvalidAMIID.NotFound',
+    message: `The image id '[${imageId}]' does not exist.`,
+  }),
+  // EC2 accepts the launch, then terminates the instance while it is pending: its volume cannot be decrypted.
+  kmsKeyNotUsable: () => ({
+    reason: 'kmsKeyNotUsable',
+    code: 'Client.InvalidKMSKey.InvalidState',
+    message:
+      'Instance became unhealthy while waiting for instance to be in InService state. Termination Reason: ' +
+      'Client.InvalidKMSKey.InvalidState: The KMS key provided is in an incorrect state',
+  }),
+  insufficientCapacity: () => ({
+    reason: 'insufficientCapacity',
+    code: 'InsufficientInstanceCapacity',
+    message:
+      'We currently do not have sufficient capacity in the Availability Zone you requested. Our system will be ' +
+      'working on provisioning additional capacity.',
+  }),
+};
+
+/** What the lifecycle knows about an InService instance's health checks. */
+interface HealthTrack {
+  readonly group: AutoScalingGroup;
+  readonly instance: Instance;
+  /** The image does not boot: EC2 status checks fail. */
+  readonly bootFails: boolean;
+  readonly observer: LaunchObserver | undefined;
+  readonly graceEndsAtMs: number;
+  verdict: 'pending' | 'healthy' | 'unhealthy';
 }
 
 const isLive = (instance: Instance): boolean =>
   instance.lifecycleState === 'Pending' || instance.lifecycleState === 'InService';
 
+/** The group uses ELB health checks as well as EC2 status checks. */
+export const usesElbHealthChecks = (group: AutoScalingGroup): boolean => group.healthCheckType === 'ELB';
+
 /**
- * The instances of Auto Scaling groups: launching (Pending -> InService), health checks, termination
- * (Terminating -> Terminated), and keeping a group at its desired capacity. Everything later than "now" is
- * scheduled on the account's virtual clock.
+ * The instances of Auto Scaling groups: launching (Pending -> InService, or a failed launch), registration with
+ * the group's target groups, health checks, termination (deregistration and draining, Terminating ->
+ * Terminated), and keeping a group at its desired capacity. Everything later than "now" is scheduled on the
+ * account's virtual clock.
+ *
+ * Health checks (user guide, "Health checks for instances in an Auto Scaling group" and "Set the health check
+ * grace period"): Auto Scaling acts on a failed check only after the group's grace period, counted from
+ * InService. EC2 status checks run once a minute, so an instance whose image does not boot is found impaired at
+ * its first check, a minute after it starts running. Under ELB health checks an instance is also unhealthy when
+ * a target group reports its target `unhealthy`, and is not yet known healthy while its target is `initial`.
  */
 export class InstanceLifecycle {
-  constructor(private readonly account: LocalAccount) {}
+  private readonly tracked = new Map<string, HealthTrack>();
+  private readonly elb: LoadBalancing;
 
-  /** The group's instances that are not yet terminated (including Terminating ones), in launch order. */
+  constructor(private readonly account: LocalAccount) {
+    this.elb = loadBalancingOf(account);
+    this.elb.onTargetHealthChange((instanceId) => {
+      const track = this.tracked.get(instanceId);
+      if (track && this.account.clock.now() >= track.graceEndsAtMs) this.evaluate(track);
+    });
+  }
+
+  /** The group's instances that are not yet terminated (including Standby and Terminating ones), in launch order. */
   instances(group: AutoScalingGroup): Instance[] {
     const found: Instance[] = [];
     for (const id of group.instanceIds) {
@@ -50,9 +126,18 @@ export class InstanceLifecycle {
     return this.instances(group).filter(isLive);
   }
 
-  launch(group: AutoScalingGroup, request: LaunchRequest): Instance {
+  /**
+   * Launches one instance, as Auto Scaling's RunInstances call would: refused when the image is gone or not
+   * launchable here, or when a `launchFailure` fault says so. A refusal leaves a failed scaling activity.
+   */
+  launch(group: AutoScalingGroup, request: LaunchRequest): LaunchResult {
     const { template } = request;
     const groupName = group.autoScalingGroupName;
+    const failure = this.launchFailure(groupName, template.imageId);
+    if (failure) {
+      this.recordActivity(group, request.cause ?? 'a user request', failure);
+      return { ok: false, failure };
+    }
     const instance: Instance = {
       instanceId: this.account.ids.resource('i'),
       imageId: template.imageId,
@@ -71,48 +156,80 @@ export class InstanceLifecycle {
     };
     this.account.state.instances.set(instance.instanceId, instance);
     group.instanceIds.push(instance.instanceId);
-    if (request.stalls) return instance;
-    const failsHealthCheck =
+    if (request.stalls) return { ok: true, instance };
+    const bootFails =
       request.failsHealthCheck ?? this.account.faults.instancesUnhealthy(groupName, template.imageId);
     this.account.clock.schedule(SIMULATION_TIMING.instanceLaunchSeconds, () => {
       if (instance.lifecycleState !== 'Pending') return;
       instance.lifecycleState = 'InService';
       instance.ec2State = 'running';
+      instance.inServiceAt = this.account.now();
+      for (const arn of group.targetGroupARNs) {
+        const targetGroup = this.account.state.targetGroups.get(arn);
+        if (targetGroup) this.elb.register(targetGroup, instance.instanceId);
+      }
       request.observer?.onInService?.(instance);
+      const track: HealthTrack = {
+        group,
+        instance,
+        bootFails,
+        observer: request.observer,
+        graceEndsAtMs: this.account.clock.now() + group.healthCheckGracePeriod * 1000,
+        verdict: 'pending',
+      };
+      this.tracked.set(instance.instanceId, track);
       // Auto Scaling acts on health checks only once the grace period has passed.
-      this.account.clock.schedule(group.healthCheckGracePeriod, () =>
-        this.healthCheck(group, instance, !failsHealthCheck, request.observer),
-      );
+      this.account.clock.schedule(group.healthCheckGracePeriod, () => this.evaluate(track));
     });
-    return instance;
+    return { ok: true, instance };
   }
 
+  /**
+   * Terminates an instance: it is deregistered from the group's target groups and drains for their
+   * deregistration delay (Terminating, still running), then shuts down.
+   */
   terminate(instance: Instance): void {
-    if (!isLive(instance)) return;
+    if (!isLive(instance) && instance.lifecycleState !== 'Standby') return;
     instance.lifecycleState = 'Terminating';
-    instance.ec2State = 'shutting-down';
-    this.account.clock.schedule(SIMULATION_TIMING.instanceTerminateSeconds, () => {
-      instance.lifecycleState = 'Terminated';
-      instance.ec2State = 'terminated';
-      const group = instance.autoScalingGroupName
-        ? this.account.state.autoScalingGroups.get(instance.autoScalingGroupName)
-        : undefined;
-      if (group) group.instanceIds = group.instanceIds.filter((id) => id !== instance.instanceId);
-    });
+    this.tracked.delete(instance.instanceId);
+    const group = instance.autoScalingGroupName
+      ? this.account.state.autoScalingGroups.get(instance.autoScalingGroupName)
+      : undefined;
+    let drainSeconds = 0;
+    for (const targetGroup of this.account.state.targetGroups.values()) {
+      if (targetGroup.targets.has(instance.instanceId))
+        drainSeconds = Math.max(drainSeconds, this.elb.deregister(targetGroup, instance.instanceId));
+    }
+    const shutDown = () => {
+      instance.ec2State = 'shutting-down';
+      this.account.clock.schedule(SIMULATION_TIMING.instanceTerminateSeconds, () => {
+        instance.lifecycleState = 'Terminated';
+        instance.ec2State = 'terminated';
+        if (group) group.instanceIds = group.instanceIds.filter((id) => id !== instance.instanceId);
+      });
+    };
+    if (drainSeconds === 0) shutDown();
+    else this.account.clock.schedule(drainSeconds, shutDown);
   }
 
   /**
    * Launches or terminates instances until the group holds its desired capacity. Scale-in follows the default
-   * termination policy, simplified: unhealthy instances first, then the zone with the most instances, then
-   * the oldest instance.
+   * termination policy, simplified: never an instance protected from scale in; unhealthy instances first, then
+   * the zone with the most instances, then the oldest instance. A launch that fails is not retried here (AWS
+   * retries with a backoff); the failure is recorded as a scaling activity.
    */
-  reconcileCapacity(group: AutoScalingGroup): void {
+  reconcileCapacity(
+    group: AutoScalingGroup,
+    cause = 'an instance was started in response to a difference between desired and actual capacity',
+  ): void {
     const live = this.liveInstances(group);
     const missing = group.desiredCapacity - live.length;
     if (missing > 0) {
       const template = this.tryResolve(group);
       if (!template) return;
-      for (let i = 0; i < missing; i++) this.launch(group, { template });
+      for (let i = 0; i < missing; i++) {
+        if (!this.launch(group, { template, cause }).ok) return;
+      }
     } else if (missing < 0) {
       for (const instance of this.chooseForScaleIn(live, -missing)) this.terminate(instance);
     }
@@ -120,42 +237,144 @@ export class InstanceLifecycle {
 
   /** Terminates every instance of the group (a forced delete). */
   terminateAll(group: AutoScalingGroup): void {
-    for (const instance of this.liveInstances(group)) this.terminate(instance);
+    for (const instance of this.instances(group)) this.terminate(instance);
   }
 
-  private healthCheck(
-    group: AutoScalingGroup,
-    instance: Instance,
-    healthy: boolean,
-    observer: LaunchObserver | undefined,
-  ): void {
-    if (instance.lifecycleState !== 'InService') return;
-    if (!healthy) instance.healthStatus = 'Unhealthy';
-    const handled = observer?.onHealthChecked?.(instance, healthy) ?? false;
-    if (!healthy && !handled) this.replaceUnhealthy(group, instance);
+  /** Registers the group's InService instances with target groups just attached to it. */
+  registerWith(group: AutoScalingGroup, targetGroupArns: readonly string[]): void {
+    for (const arn of targetGroupArns) {
+      const targetGroup = this.account.state.targetGroups.get(arn);
+      if (!targetGroup) continue;
+      for (const instance of this.instances(group))
+        if (instance.lifecycleState === 'InService') this.elb.register(targetGroup, instance.instanceId);
+    }
+  }
+
+  /** Deregisters the group's instances from target groups just detached from it (they drain, then leave). */
+  deregisterFrom(group: AutoScalingGroup, targetGroupArns: readonly string[]): void {
+    for (const arn of targetGroupArns) {
+      const targetGroup = this.account.state.targetGroups.get(arn);
+      if (!targetGroup) continue;
+      for (const instance of this.instances(group)) this.elb.deregister(targetGroup, instance.instanceId);
+    }
+  }
+
+  /** Is `imageId` refused for launch in `group`: a `launchFailure` fault, or EC2's own checks on the image? */
+  launchFailure(groupName: string, imageId: string): LaunchFailure | undefined {
+    const faulted = this.account.faults.launchFailure(groupName, imageId);
+    if (faulted) return LAUNCH_FAILURES[faulted](imageId);
+    const problem = imageLaunchProblem(this.account, imageId);
+    if (!problem) return undefined;
+    return problem.code === 'InvalidAMIID.NotFound'
+      ? LAUNCH_FAILURES.imageNotFound(imageId)
+      : { reason: 'notAuthorized', code: problem.code, message: problem.message };
+  }
+
+  /** Auto Scaling's health verdict on an InService instance, delivered once and again when it turns unhealthy. */
+  private evaluate(track: HealthTrack): void {
+    const { instance, group } = track;
+    if (instance.lifecycleState !== 'InService' || track.verdict === 'unhealthy') return;
+    if (this.tracked.get(instance.instanceId) !== track) return;
+    const health = this.healthNow(track);
+    if (health.kind === 'wait-until') {
+      this.account.clock.schedule((health.atMs - this.account.clock.now()) / 1000, () =>
+        this.evaluate(track),
+      );
+      return;
+    }
+    if (health.kind === 'waiting') return;
+    if (health.kind === 'healthy') {
+      if (track.verdict === 'healthy') return;
+      track.verdict = 'healthy';
+      track.observer?.onHealthChecked?.(instance, true);
+      return;
+    }
+    track.verdict = 'unhealthy';
+    instance.healthStatus = 'Unhealthy';
+    const handled = track.observer?.onHealthChecked?.(instance, false) ?? false;
+    if (!handled) this.replaceUnhealthy(group, instance);
+  }
+
+  private healthNow(
+    track: HealthTrack,
+  ):
+    { kind: 'healthy' } | { kind: 'unhealthy' } | { kind: 'waiting' } | { kind: 'wait-until'; atMs: number } {
+    const { instance, group } = track;
+    if (track.bootFails) {
+      const firstStatusCheckMs =
+        (instance.inServiceAt?.getTime() ?? this.account.clock.now()) +
+        SIMULATION_TIMING.ec2StatusCheckSeconds * 1000;
+      return this.account.clock.now() < firstStatusCheckMs
+        ? { kind: 'wait-until', atMs: firstStatusCheckMs }
+        : { kind: 'unhealthy' };
+    }
+    if (!usesElbHealthChecks(group)) return { kind: 'healthy' };
+    let initial = false;
+    for (const arn of group.targetGroupARNs) {
+      const target = this.account.state.targetGroups.get(arn)?.targets.get(instance.instanceId);
+      if (target?.state === 'unhealthy') return { kind: 'unhealthy' };
+      if (target?.state === 'initial') initial = true;
+    }
+    return initial ? { kind: 'waiting' } : { kind: 'healthy' };
   }
 
   /**
    * Replaces an unhealthy instance from the group's own launch template. AWS would keep replacing instances
-   * that keep failing; the emulator stops when the group's image is itself marked unhealthy, so that virtual
-   * time can settle (`runUntilIdle`) and the unhealthy instances stay visible.
+   * that keep failing; the emulator stops when the group's own image is itself marked as failing, so that
+   * virtual time can settle (`runUntilIdle`) and the unhealthy instances stay visible.
    */
   private replaceUnhealthy(group: AutoScalingGroup, instance: Instance): void {
     if (this.account.state.autoScalingGroups.get(group.autoScalingGroupName) !== group) return;
     const template = this.tryResolve(group);
-    if (!template || this.account.faults.instancesUnhealthy(group.autoScalingGroupName, template.imageId))
-      return;
+    if (!template || this.imageFails(group, template.imageId)) return;
     this.terminate(instance);
-    this.launch(group, { template, availabilityZone: instance.availabilityZone });
+    this.launch(group, {
+      template,
+      availabilityZone: instance.availabilityZone,
+      cause: `an instance was started in response to an unhealthy instance ${instance.instanceId} needing to be replaced`,
+    });
+  }
+
+  /** Would instances from `imageId` fail the group's health checks (the faults that make them)? */
+  private imageFails(group: AutoScalingGroup, imageId: string): boolean {
+    const name = group.autoScalingGroupName;
+    return (
+      this.account.faults.instancesUnhealthy(name, imageId) ||
+      (usesElbHealthChecks(group) &&
+        group.targetGroupARNs.length > 0 &&
+        this.account.faults.applicationFails(name, imageId))
+    );
   }
 
   private tryResolve(group: AutoScalingGroup): ResolvedLaunchTemplate | undefined {
     try {
       return resolveLaunchTemplate(this.account, group.launchTemplate);
-    } catch {
-      // The template or its image went away: AWS would record a failed scaling activity and launch nothing.
+    } catch (error) {
+      // The template or its image went away: AWS records a failed scaling activity and launches nothing.
+      this.recordActivity(group, 'a difference between desired and actual capacity', {
+        reason: 'imageNotFound',
+        code: 'ValidationError',
+        message: error instanceof Error ? error.message : String(error),
+      });
       return undefined;
     }
+  }
+
+  private recordActivity(group: AutoScalingGroup, cause: string, failure: LaunchFailure): void {
+    const now = this.account.now();
+    this.account.state.scalingActivities.push({
+      activityId: this.account.ids.uuid('activity'),
+      autoScalingGroupName: group.autoScalingGroupName,
+      description:
+        'Launching a new EC2 instance.  Status Reason: ' +
+        failure.message +
+        ' Launching EC2 instance failed.',
+      cause: `At ${now.toISOString()} ${cause}.`,
+      startTime: now,
+      endTime: now,
+      statusCode: 'Failed',
+      statusMessage: failure.message,
+    });
   }
 
   /** The group's zone with the fewest live instances (ties: the first listed), as AWS balances zones. */
@@ -175,7 +394,7 @@ export class InstanceLifecycle {
   }
 
   private chooseForScaleIn(live: readonly Instance[], count: number): Instance[] {
-    const candidates = [...live];
+    const candidates = live.filter((instance) => !instance.protectedFromScaleIn);
     const chosen: Instance[] = [];
     while (chosen.length < count && candidates.length > 0) {
       const zoneCounts = new Map<string, number>();

@@ -1,7 +1,7 @@
 import type { LocalAccount } from '../account.ts';
 import { cloudWatchOf } from '../services/cloudwatch-alarms.ts';
 import type { AutoScalingGroup, Instance, InstanceRefresh, LaunchTemplateSpec } from '../state.ts';
-import type { InstanceLifecycle } from './instance-lifecycle.ts';
+import { usesElbHealthChecks, type InstanceLifecycle } from './instance-lifecycle.ts';
 import {
   isNumberedVersion,
   launchedFrom,
@@ -10,8 +10,10 @@ import {
 } from './launch-templates.ts';
 import {
   decideNextStep,
+  heldBackBy,
   percentageComplete,
   percentageCompleteDuringRollback,
+  REFRESH_RETRY_SECONDS,
   respondToAlarms,
   type BatchPlan,
 } from './refresh-decisions.ts';
@@ -21,6 +23,9 @@ import { SIMULATION_TIMING } from './timing.ts';
 interface Replacement {
   /** Set for launch-first replacements: terminated when the new instance is ready. */
   readonly oldInstanceId?: string;
+  readonly availabilityZone: string;
+  /** The instance launched for it; unset while a failed launch waits to be tried again. */
+  instanceId?: string;
   inService: boolean;
   warm: boolean;
   healthChecked: boolean;
@@ -36,13 +41,22 @@ interface RefreshRun {
   /** Instances to replace in this phase, in order; `queue[next..]` have not been started. */
   queue: string[];
   next: number;
-  readonly inFlight: Map<string, Replacement>;
+  /** Replacements under way, by the id of the instance launched for them (or a placeholder while relaunching). */
+  readonly inFlight: Set<Replacement>;
   replaced: number;
   total: number;
   checkpointsPassed: number;
   readonly warmupSeconds: number;
   /** Bumped whenever the run changes phase, so timers and instance callbacks of the old phase do nothing. */
   epoch: number;
+  /**
+   * Since when the refresh has been unable to make progress (replacements failing their health checks or
+   * failing to launch, instances held back in Standby or by scale-in protection), and why: after
+   * REFRESH_RETRY_SECONDS of it the refresh fails. Cleared by any finished replacement.
+   */
+  blocked?: { readonly sinceMs: number; reason: string };
+  /** A timer is set to look again at instances held back (Standby / scale-in protection with Wait). */
+  pollingHeldBack: boolean;
 }
 
 export interface StartRefreshRequest {
@@ -80,11 +94,28 @@ export class InstanceRefreshEngine {
   }
 
   start({ group, refresh, target }: StartRefreshRequest): void {
-    const skipMatching = refresh.preferences.skipMatching;
-    const queue = this.instances
-      .liveInstances(group)
-      .filter((instance) => !skipMatching || !launchedFrom(instance, target))
-      .map((instance) => instance.instanceId);
+    const { skipMatching, standbyInstances, scaleInProtectedInstances } = refresh.preferences;
+    const candidates = this.instances
+      .instances(group)
+      .filter((instance) => instance.lifecycleState !== 'Terminating')
+      .filter((instance) => !skipMatching || !launchedFrom(instance, target));
+    const queue: string[] = [];
+    const heldBack: string[] = [];
+    for (const instance of candidates) {
+      if (instance.lifecycleState === 'Standby') {
+        // Terminate: Standby instances do not count towards capacity, so nothing replaces them.
+        if (standbyInstances === 'Terminate') this.instances.terminate(instance);
+        if (standbyInstances === 'Wait') heldBack.push(instance.instanceId);
+        continue;
+      }
+      if (instance.protectedFromScaleIn && scaleInProtectedInstances !== 'Refresh') {
+        if (scaleInProtectedInstances === 'Wait') heldBack.push(instance.instanceId);
+        continue;
+      }
+      queue.push(instance.instanceId);
+    }
+    // Instances the refresh has to wait for come last: everything else is replaced first.
+    queue.push(...heldBack);
     const run: RefreshRun = {
       refresh,
       group,
@@ -92,13 +123,14 @@ export class InstanceRefreshEngine {
       target,
       queue,
       next: 0,
-      inFlight: new Map(),
+      inFlight: new Set(),
       replaced: 0,
       total: queue.length,
       checkpointsPassed: 0,
       warmupSeconds:
         refresh.preferences.instanceWarmup ?? group.defaultInstanceWarmup ?? group.healthCheckGracePeriod,
       epoch: 0,
+      pollingHeldBack: false,
     };
     refresh.instancesToUpdate = run.total;
     refresh.percentageComplete = 0;
@@ -141,6 +173,7 @@ export class InstanceRefreshEngine {
       return;
     }
     const percentageOnRollback = run.refresh.percentageComplete;
+    const instancesToUpdateOnRollback = run.refresh.instancesToUpdate;
     const queue = this.instances
       .liveInstances(run.group)
       .filter((instance) => !launchedFrom(instance, previous))
@@ -153,14 +186,16 @@ export class InstanceRefreshEngine {
     run.inFlight.clear();
     run.replaced = 0;
     run.total = queue.length;
+    run.blocked = undefined;
+    run.pollingHeldBack = false;
     run.refresh.status = 'RollbackInProgress';
     run.refresh.statusReason = reason;
-    run.refresh.instancesToUpdate = queue.length;
+    // InstancesToUpdate keeps the instances the refresh had not updated: a rollback need not replace them.
     run.refresh.rollbackDetails = {
       rollbackReason: reason,
       rollbackStartTime: this.account.now(),
       percentageCompleteOnRollback: percentageOnRollback,
-      instancesToUpdateOnRollback: queue.length,
+      instancesToUpdateOnRollback,
     };
     this.later(run, 0, () => this.step(run));
   }
@@ -213,20 +248,20 @@ export class InstanceRefreshEngine {
   }
 
   private replaceBatch(run: RefreshRun, plan: BatchPlan): void {
-    const forward = run.mode === 'forward';
-    const stalls = forward && this.account.faults.refreshStalls(run.group.autoScalingGroupName);
-    // A failRollback fault: the previous configuration no longer comes up healthy.
-    const failsHealthCheck =
-      !forward && this.account.faults.rollbackFails(run.group.autoScalingGroupName) ? true : undefined;
     let launchFirst = plan.launchBeforeTerminate;
     let terminateFirst = plan.terminateThenLaunch;
+    let heldBack: string | undefined;
     while (launchFirst + terminateFirst > 0 && run.next < run.queue.length) {
-      const old = this.account.state.instances.get(run.queue[run.next++]!);
-      if (!old || (old.lifecycleState !== 'Pending' && old.lifecycleState !== 'InService')) {
+      const old = this.account.state.instances.get(run.queue[run.next]!);
+      if (!old || old.lifecycleState === 'Terminating' || old.lifecycleState === 'Terminated') {
         // Gone already (scaled in, terminated through EC2): nothing left to replace.
+        run.next++;
         run.replaced++;
         continue;
       }
+      heldBack = heldBackBy(old, run.refresh.preferences);
+      if (heldBack !== undefined) break;
+      run.next++;
       const launchBeforeTerminate = launchFirst > 0;
       if (launchBeforeTerminate) launchFirst--;
       else {
@@ -235,77 +270,160 @@ export class InstanceRefreshEngine {
       }
       const replacement: Replacement = {
         ...(launchBeforeTerminate ? { oldInstanceId: old.instanceId } : {}),
+        availabilityZone: old.availabilityZone,
         inService: false,
         warm: false,
         healthChecked: false,
       };
-      const epoch = run.epoch;
-      const current = () => run.epoch === epoch && this.runs.get(run.group.autoScalingGroupName) === run;
-      const instance = this.instances.launch(run.group, {
-        template: run.target,
-        availabilityZone: old.availabilityZone,
-        stalls,
-        ...(failsHealthCheck ? { failsHealthCheck } : {}),
-        observer: {
-          onInService: () => {
-            if (!current()) return;
-            replacement.inService = true;
-            this.account.clock.schedule(run.warmupSeconds, () => {
-              if (!current()) return;
-              replacement.warm = true;
-              this.onReplacementProgress(run, instance);
-            });
-          },
-          onHealthChecked: (_instance, healthy) => {
-            if (!current()) {
-              // A run that has turned to rolling back still owns the instance: the rollback replaces it.
-              return this.runs.get(run.group.autoScalingGroupName) === run && run.mode === 'rollback';
-            }
-            if (!healthy) return this.onUnhealthy(run, instance);
-            replacement.healthChecked = true;
-            this.onReplacementProgress(run, instance);
-            return true;
-          },
-        },
-      });
-      run.inFlight.set(instance.instanceId, replacement);
+      run.inFlight.add(replacement);
+      this.launchFor(run, replacement);
     }
     this.describeWaiting(run);
     this.updateProgress(run);
-    if (run.inFlight.size === 0) this.step(run);
+    if (run.inFlight.size > 0) return;
+    if (heldBack !== undefined) {
+      // Nothing else to do until the held-back instances return to service or lose their protection.
+      this.block(run, heldBack);
+      this.pollHeldBack(run);
+      return;
+    }
+    this.step(run);
+  }
+
+  /**
+   * Launches the new instance of a replacement. A launch that fails (RunInstances refused, or the instance
+   * terminated as it started) is tried again after a pause, while the refresh counts towards its hour.
+   */
+  private launchFor(run: RefreshRun, replacement: Replacement): void {
+    const forward = run.mode === 'forward';
+    const groupName = run.group.autoScalingGroupName;
+    const stalls = forward && this.account.faults.refreshStalls(groupName);
+    // A failRollback fault: the previous configuration no longer comes up healthy.
+    const failsHealthCheck = !forward && this.account.faults.rollbackFails(groupName) ? true : undefined;
+    const epoch = run.epoch;
+    const current = () => run.epoch === epoch && this.runs.get(groupName) === run;
+    const launched = this.instances.launch(run.group, {
+      template: run.target,
+      availabilityZone: replacement.availabilityZone,
+      stalls,
+      ...(failsHealthCheck ? { failsHealthCheck } : {}),
+      cause: `an instance was launched in response to an instance refresh (${run.refresh.instanceRefreshId})`,
+      observer: {
+        onInService: () => {
+          if (!current() || replacement.instanceId !== instance?.instanceId) return;
+          replacement.inService = true;
+          this.account.clock.schedule(run.warmupSeconds, () => {
+            if (!current() || replacement.instanceId !== instance?.instanceId) return;
+            replacement.warm = true;
+            this.onReplacementProgress(run, replacement);
+          });
+        },
+        onHealthChecked: (_instance, healthy) => {
+          if (!current()) {
+            // A run that has turned to rolling back still owns the instance: the rollback replaces it.
+            return this.runs.get(groupName) === run && run.mode === 'rollback';
+          }
+          // A replacement already counted that turns unhealthy later is the group's to replace.
+          if (!run.inFlight.has(replacement) || replacement.instanceId !== instance?.instanceId) return false;
+          if (!healthy) {
+            this.onUnhealthy(run, replacement, _instance);
+            return true;
+          }
+          replacement.healthChecked = true;
+          this.onReplacementProgress(run, replacement);
+          return true;
+        },
+      },
+    });
+    const instance = launched.ok ? launched.instance : undefined;
+    if (launched.ok) {
+      replacement.instanceId = launched.instance.instanceId;
+      return;
+    }
+    replacement.instanceId = undefined;
+    const { failure } = launched;
+    this.block(
+      run,
+      `Instance refresh could not launch a new instance from ${run.target.launchTemplateName} version ` +
+        `${run.target.versionNumber} (${run.target.imageId}): ${failure.code}: ${failure.message}`,
+    );
+    this.later(run, SIMULATION_TIMING.launchRetrySeconds, () => {
+      if (run.inFlight.has(replacement)) this.launchFor(run, replacement);
+    });
   }
 
   /** A replacement counts once its new instance is healthy and has warmed up (AWS's PercentageComplete rule). */
-  private onReplacementProgress(run: RefreshRun, instance: Instance): void {
-    const replacement = run.inFlight.get(instance.instanceId);
-    if (!replacement || !replacement.warm || !replacement.healthChecked) return;
-    run.inFlight.delete(instance.instanceId);
+  private onReplacementProgress(run: RefreshRun, replacement: Replacement): void {
+    if (!run.inFlight.has(replacement) || !replacement.warm || !replacement.healthChecked) return;
+    run.inFlight.delete(replacement);
     if (replacement.oldInstanceId) {
       const old = this.account.state.instances.get(replacement.oldInstanceId);
       if (old) this.instances.terminate(old);
     }
     run.replaced++;
+    run.blocked = undefined;
     this.updateProgress(run);
     if (this.cancelledByFault(run)) return;
     if (run.inFlight.size > 0) this.describeWaiting(run);
     else this.step(run);
   }
 
-  /** A new instance failed its health check: the refresh fails, or rolls back when AutoRollback is on. */
-  private onUnhealthy(run: RefreshRun, instance: Instance): boolean {
-    if (run.mode === 'rollback') {
-      run.epoch++;
-      run.refresh.status = 'RollbackFailed';
-      run.refresh.statusReason =
-        `Rollback failed: instance ${instance.instanceId} launched from the previous configuration ` +
-        `(${run.target.launchTemplateName} version ${run.target.versionNumber}, ${instance.imageId}) failed its health checks.`;
-      this.finish(run);
-      return false;
+  /**
+   * A new instance failed its health checks. Auto Scaling terminates it and launches another in its place, and
+   * keeps doing so; the refresh fails (or rolls back) only once it has made no progress for an hour.
+   */
+  private onUnhealthy(run: RefreshRun, replacement: Replacement, instance: Instance): void {
+    const what = run.mode === 'rollback' ? 'launched from the previous configuration ' : '';
+    this.block(
+      run,
+      `New instance ${instance.instanceId} ${what}(${run.target.launchTemplateName} version ` +
+        `${run.target.versionNumber}, ${instance.imageId}) failed its health checks.`,
+    );
+    this.instances.terminate(instance);
+    replacement.inService = false;
+    replacement.warm = false;
+    replacement.healthChecked = false;
+    this.launchFor(run, replacement);
+  }
+
+  /**
+   * The refresh cannot make progress. The user guide ("How an instance refresh works", Limitations): when it is
+   * waiting for instances on standby or protected from scale in, or its new instances do not pass their health
+   * checks, Amazon EC2 Auto Scaling keeps retrying for an hour, with a status message; if the problem persists,
+   * the operation fails. The hour runs from the first time it got stuck since its last finished replacement.
+   */
+  private block(run: RefreshRun, reason: string): void {
+    run.refresh.statusReason = `${reason} Amazon EC2 Auto Scaling keeps retrying for up to an hour.`;
+    if (run.blocked) {
+      run.blocked.reason = reason;
+      return;
     }
-    const failure =
-      `Instance refresh failed: new instance ${instance.instanceId} launched from ${instance.imageId} ` +
-      `(${run.target.launchTemplateName} version ${run.target.versionNumber}) failed its health checks.`;
-    return this.failOrRollBack(run, failure);
+    const blocked = { sinceMs: this.account.clock.now(), reason };
+    run.blocked = blocked;
+    this.later(run, REFRESH_RETRY_SECONDS, () => {
+      if (run.blocked !== blocked) return;
+      const failure =
+        `${run.mode === 'rollback' ? 'Rollback' : 'Instance refresh'} failed: ${blocked.reason} ` +
+        `It could not make progress for ${REFRESH_RETRY_SECONDS / 60} minutes.`;
+      if (run.mode === 'rollback') {
+        run.epoch++;
+        run.refresh.status = 'RollbackFailed';
+        run.refresh.statusReason = failure;
+        this.finish(run);
+        return;
+      }
+      this.failOrRollBack(run, failure);
+    });
+  }
+
+  /** Looks again, a minute later, at the instances the refresh waits for (Standby, scale-in protection). */
+  private pollHeldBack(run: RefreshRun): void {
+    if (run.pollingHeldBack) return;
+    run.pollingHeldBack = true;
+    this.later(run, SIMULATION_TIMING.heldBackPollSeconds, () => {
+      run.pollingHeldBack = false;
+      this.step(run);
+    });
   }
 
   /**
@@ -355,7 +473,9 @@ export class InstanceRefreshEngine {
     const { refresh, group } = run;
     if (run.mode === 'forward') {
       refresh.status = 'Successful';
-      refresh.percentageComplete = 100;
+      // A partial refresh (its last checkpoint below 100) ends with the rest of the group not replaced, and
+      // PercentageComplete says how much was.
+      refresh.percentageComplete = percentageComplete(run.replaced, run.total);
       refresh.instancesToUpdate = 0;
       // On success the group takes on the desired configuration, as given ($Latest stays $Latest).
       if (refresh.desiredConfiguration)
@@ -368,7 +488,6 @@ export class InstanceRefreshEngine {
     } else {
       refresh.status = 'RollbackSuccessful';
       refresh.percentageComplete = 0;
-      refresh.instancesToUpdate = 0;
     }
     refresh.statusReason = undefined;
     this.finish(run);
@@ -397,8 +516,8 @@ export class InstanceRefreshEngine {
 
   private updateProgress(run: RefreshRun): void {
     const { refresh } = run;
-    refresh.instancesToUpdate = run.total - run.replaced;
     if (run.mode === 'forward') {
+      refresh.instancesToUpdate = run.total - run.replaced;
       refresh.percentageComplete = percentageComplete(run.replaced, run.total);
     } else if (refresh.rollbackDetails) {
       refresh.percentageComplete = percentageCompleteDuringRollback(
@@ -410,9 +529,16 @@ export class InstanceRefreshEngine {
   }
 
   private describeWaiting(run: RefreshRun): void {
-    if (run.mode !== 'forward' || run.inFlight.size === 0) return;
-    const [example] = run.inFlight.keys();
-    run.refresh.statusReason = `Waiting for instances to warm up before continuing. For example: ${example} is warming up.`;
+    if (run.mode !== 'forward' || run.inFlight.size === 0 || run.blocked) return;
+    const example = [...run.inFlight].find((r) => r.instanceId !== undefined);
+    if (!example) return;
+    // What AWS says while ELB has not yet reported on a new instance (re:Post "asg instance refresh spends too
+    // much time evaluating instance health" quotes it).
+    run.refresh.statusReason =
+      example.inService && !example.healthChecked && usesElbHealthChecks(run.group)
+        ? `Waiting for remaining instances to be available. For example: ${example.instanceId} has insufficient ` +
+          'data to evaluate its health with Elastic Load Balancing.'
+        : `Waiting for instances to warm up before continuing. For example: ${example.instanceId} is warming up.`;
   }
 
   /** Schedules `fn` for this phase of the run only. */

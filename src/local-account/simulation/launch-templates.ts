@@ -102,9 +102,19 @@ function resolveImageId(account: LocalAccount, imageRef: string | undefined): st
       throw invalidTemplate(`The parameter ${name} in the image id '${imageRef}' does not exist.`);
     imageId = version.value;
   }
+  const problem = imageLaunchProblem(account, imageId);
+  if (problem) throw invalidTemplate(problem.message);
+  return imageId;
+}
+
+/** Why EC2 would refuse to launch `imageId` in this account right now, if it would. */
+export function imageLaunchProblem(
+  account: LocalAccount,
+  imageId: string,
+): { readonly code: string; readonly message: string } | undefined {
   const image = account.state.images.get(imageId);
   if (!image || image.state !== 'available') {
-    throw invalidTemplate(`The image id '[${imageId}]' does not exist.`);
+    return { code: 'InvalidAMIID.NotFound', message: `The image id '[${imageId}]' does not exist.` };
   }
   const permitted =
     image.ownerId === account.accountId ||
@@ -113,8 +123,8 @@ function resolveImageId(account: LocalAccount, imageRef: string | undefined): st
     // The local account has no organization to check membership against: an organization share is trusted.
     image.launchPermissions.organizationArns.size > 0 ||
     image.launchPermissions.organizationalUnitArns.size > 0;
-  if (!permitted) throw invalidTemplate(`Not authorized for images: [${imageId}].`);
-  return imageId;
+  if (!permitted) return { code: 'AuthFailure', message: `Not authorized for images: [${imageId}].` };
+  return undefined;
 }
 
 /** Was `instance` launched from exactly this template version (what SkipMatching and rollbacks compare)? */

@@ -7,7 +7,7 @@
  * for an instance refresh", "Add checkpoints to an instance refresh", "Undo changes with a manual or auto
  * rollback", and the InstanceMaintenancePolicy / RefreshPreferences API reference.
  */
-import type { InstanceRefreshStatus } from '../state.ts';
+import type { Instance, InstanceRefreshStatus, RefreshPreferences } from '../state.ts';
 
 /** Statuses in which a refresh still owns its group: StartInstanceRefresh answers InstanceRefreshInProgress. */
 export const ACTIVE_STATUSES: ReadonlySet<InstanceRefreshStatus> = new Set([
@@ -59,6 +59,38 @@ export function respondToAlarms(
   };
 }
 
+/**
+ * How long a refresh keeps retrying when it cannot make progress before it fails. The user guide, "How an instance
+ * refresh works in an Auto Scaling group", Limitations, "One-hour timeout": when an instance refresh is unable to
+ * continue making replacements because it is waiting to replace instances on standby or protected from scale in,
+ * or the new instances do not pass their health checks, Amazon EC2 Auto Scaling keeps retrying for an hour; if
+ * the problem persists after an hour, the operation fails. RefreshPreferences.ScaleInProtectedInstances /
+ * StandbyInstances (botocore): "Wait (default) ... waits one hour ... Otherwise, the instance refresh will fail."
+ * The guide names no limit for launch failures; the local account applies the same hour to them.
+ */
+export const REFRESH_RETRY_SECONDS = 3600;
+
+/**
+ * Why the refresh must wait before replacing `instance`, if it must: in Standby, or protected from scale in,
+ * with the preference for it at Wait (the default). Refresh/Terminate/Ignore are applied when the refresh starts.
+ */
+export function heldBackBy(instance: Instance, preferences: RefreshPreferences): string | undefined {
+  if (instance.lifecycleState === 'Standby' && preferences.standbyInstances === 'Wait') {
+    return (
+      `Waiting for instance ${instance.instanceId} in Standby to return to service (StandbyInstances: Wait). ` +
+      'Exit standby, or start the refresh with StandbyInstances Terminate or Ignore.'
+    );
+  }
+  if (instance.protectedFromScaleIn && preferences.scaleInProtectedInstances === 'Wait') {
+    return (
+      `Waiting for scale-in protection to be removed from instance ${instance.instanceId} ` +
+      '(ScaleInProtectedInstances: Wait). Remove it, or start the refresh with ScaleInProtectedInstances ' +
+      'Refresh or Ignore.'
+    );
+  }
+  return undefined;
+}
+
 export interface BatchPlan {
   /** Replacements whose new instance launches first; the old one terminates once the new one is ready. */
   readonly launchBeforeTerminate: number;
@@ -69,7 +101,10 @@ export interface BatchPlan {
 /**
  * The size and order of one batch. The group must keep ceil(capacity x Min%) instances healthy and may hold at
  * most floor(capacity x Max%): the room below capacity is replaced terminate-first, the room above it
- * launch-first. With Min 100 and Max 100 there is no room at all, and AWS replaces one instance at a time.
+ * launch-first. A Max above 100 always leaves room for one instance above capacity, however small the group:
+ * that is what a Max above 100 asks for ("Launch before terminating" in "Instance maintenance policies"; with
+ * Min 90 / Max 120 on 2 instances AWS launches first rather than drop to one instance). With Min 100 and Max 100
+ * there is no room at all, and AWS replaces one instance at a time.
  */
 export function planBatch(
   capacity: number,
@@ -77,7 +112,10 @@ export function planBatch(
   maxHealthyPercentage: number,
 ): BatchPlan {
   const belowCapacity = Math.max(0, capacity - Math.ceil((capacity * minHealthyPercentage) / 100));
-  const aboveCapacity = Math.max(0, Math.floor((capacity * maxHealthyPercentage) / 100) - capacity);
+  const aboveCapacity =
+    maxHealthyPercentage > 100 && capacity > 0
+      ? Math.max(1, Math.floor((capacity * maxHealthyPercentage) / 100) - capacity)
+      : 0;
   if (belowCapacity + aboveCapacity === 0) return { launchBeforeTerminate: 0, terminateThenLaunch: 1 };
   return { launchBeforeTerminate: aboveCapacity, terminateThenLaunch: belowCapacity };
 }
@@ -163,6 +201,13 @@ export function decideNextStep(progress: RefreshProgress): RefreshStep {
   if (next === undefined && checkpoints.length > 0) return { kind: 'complete' };
   const target = next === undefined ? undefined : checkpointTarget(progress.total, next);
   if (next !== undefined && next < 100 && target !== undefined && progress.replaced >= target) {
+    // "Add checkpoints to an instance refresh": the operation transitions to Successful once the percentage of
+    // the last checkpoint is replaced and warmed up, with no pause after it (a partial refresh).
+    if (progress.checkpointsPassed === checkpoints.length - 1) {
+      return forward && progress.bakeTimeSeconds > 0
+        ? { kind: 'bake', seconds: progress.bakeTimeSeconds }
+        : { kind: 'complete' };
+    }
     return {
       kind: 'checkpoint',
       index: progress.checkpointsPassed,

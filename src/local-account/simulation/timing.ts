@@ -11,4 +11,13 @@ export const SIMULATION_TIMING = {
   refreshStartSeconds: 10,
   /** A cancelled instance refresh stays Cancelling this long before it is Cancelled. */
   refreshCancelSeconds: 15,
+  /**
+   * EC2 runs an instance's status checks once a minute (EC2 user guide, "Status checks for your instances"): an
+   * instance whose image does not boot is found impaired at its first check.
+   */
+  ec2StatusCheckSeconds: 60,
+  /** An instance refresh tries a failed launch again after this long (AWS retries with a backoff it does not publish). */
+  launchRetrySeconds: 60,
+  /** An instance refresh waiting for Standby or scale-in protected instances looks at them again this often. */
+  heldBackPollSeconds: 60,
 } as const;

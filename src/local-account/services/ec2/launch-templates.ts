@@ -212,6 +212,11 @@ export function launchTemplateOperations(account: LocalAccount): Record<string, 
     ModifyLaunchTemplate(input) {
       const template = targetTemplate(input);
       const spec = input.optString('SetDefaultVersion');
+      // SetDefaultVersion is "the version number of the launch template to set as the default version" (API
+      // reference): $Latest and $Default name no version number, and EC2 answers them as it answers any version
+      // the template lacks (InvalidLaunchTemplateId.VersionNotFound, as for DefaultVersion "666", checked
+      // against AWS by LocalStack's test_modify_launch_template; the exact text for $Latest is not published).
+      if (spec !== undefined && !/^\d+$/.test(spec)) throw versionNotFound(spec, template);
       const version = spec === undefined ? undefined : resolveVersion(template, spec);
       if (version) template.defaultVersion = version.versionNumber;
       return { launchTemplate: templateItem(template) };
