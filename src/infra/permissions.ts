@@ -288,16 +288,7 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
       });
     case 'TriggerInstanceRefresh':
       return policies({
-        readOnlyOnStar: [
-          allow(
-            [
-              'autoscaling:DescribeAutoScalingGroups',
-              'autoscaling:DescribeInstanceRefreshes',
-              'ec2:DescribeLaunchTemplateVersions',
-            ],
-            ['*'],
-          ),
-        ],
+        readOnlyOnStar: [readGroupsAndTemplates()],
         scoped: [
           allow(['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'], arns.groups),
           ...passInstanceRoles(arns),
@@ -306,16 +297,7 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
       });
     case 'TriggerRollbackRefresh':
       return policies({
-        readOnlyOnStar: [
-          allow(
-            [
-              'autoscaling:DescribeAutoScalingGroups',
-              'autoscaling:DescribeInstanceRefreshes',
-              'ec2:DescribeLaunchTemplateVersions',
-            ],
-            ['*'],
-          ),
-        ],
+        readOnlyOnStar: [readGroupsAndTemplates()],
         scoped: [
           // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
           allow(
@@ -376,4 +358,16 @@ export function startRolloutPolicyStatements(
       allow(['imagebuilder:GetImage'], [imageBuilderImagePattern(stack)]),
     ],
   });
+}
+
+/** What both trigger steps read before they touch a group: Describe calls AWS authorizes only on `*`. */
+function readGroupsAndTemplates(): iam.PolicyStatement {
+  return allow(
+    [
+      'autoscaling:DescribeAutoScalingGroups',
+      'autoscaling:DescribeInstanceRefreshes',
+      'ec2:DescribeLaunchTemplateVersions',
+    ],
+    ['*'],
+  );
 }
