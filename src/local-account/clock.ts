@@ -1,9 +1,18 @@
 /**
- * Virtual time for the local account.
+ * Virtual time for the local account: one discrete-event timeline.
  *
  * Nothing in the local account reads the wall clock: every timestamp and every scheduled change (an instance
- * finishing its warm-up, a checkpoint delay ending) comes from here, so the same fleet, faults and calls give the
- * same results. Time moves only when `advance` is called, or, in `run` mode, at a chosen multiple of real time.
+ * finishing its warm-up, a checkpoint delay ending, a CloudWatch tick, an execution's Wait or Retry interval
+ * ending) is an event on this clock's queue, so the fleet and every execution share one time, and the same
+ * fleet, faults and calls give the same results.
+ *
+ * Who moves time (the driver, `driveBy`):
+ * - `idle` (the default, for tests and `rehearse`): when every running execution is asleep on a wake-up (none
+ *   is running a Task or between states), time jumps to the next event on the queue, of any execution or of
+ *   the fleet, and on from there while they all stay asleep. A running Task holds time still until it ends.
+ * - `realtime` (`runInRealTime`, the emulator's `--speed N`): time follows real time at N x.
+ * - `manual` (the emulator's `--speed 0`): time moves only when `advance`/`advanceTo` is called.
+ * `advance`/`advanceTo` work under every driver: they run every event due, in order, in one synchronous sweep.
  */
 export interface ScheduledTask {
   readonly id: number;
@@ -24,6 +33,12 @@ export class VirtualClock {
   /** How many queued tasks are not background tasks. */
   private foreground = 0;
   private realTimer: NodeJS.Timeout | undefined;
+  private driver: TimeDriver = 'idle';
+  /** Executions on the timeline, and how many of them are asleep on a wake-up. */
+  private participants = 0;
+  private sleeping = 0;
+  private holds = 0;
+  private idleCheckQueued = false;
 
   /** @param start the virtual time the account starts at (default 2026-01-01T00:00:00Z). */
   constructor(start: Date | number = Date.UTC(2026, 0, 1)) {
@@ -46,6 +61,11 @@ export class VirtualClock {
   /** Like `schedule`, for a task that alone does not keep `runUntilIdle` running (see ScheduledTask). */
   scheduleBackground(delaySeconds: number, run: () => void): number {
     return this.enqueue(delaySeconds, run, true);
+  }
+
+  /** Runs `run` when virtual time reaches `atMs` (epoch milliseconds; now, if that has passed). */
+  scheduleAt(atMs: number, run: () => void): number {
+    return this.enqueue((atMs - this.nowMs) / 1000, run, false);
   }
 
   private enqueue(delaySeconds: number, run: () => void, background: boolean): number {
@@ -123,9 +143,82 @@ export class VirtualClock {
     return this.queue.find((task) => !task.background)?.at;
   }
 
+  /** Who moves time from now on (see the class comment). `runInRealTime` sets `realtime` itself. */
+  driveBy(driver: Exclude<TimeDriver, 'realtime'>): void {
+    this.stopRealTime();
+    this.driver = driver;
+    this.checkIdle();
+  }
+
+  get drivenBy(): TimeDriver {
+    return this.driver;
+  }
+
+  /**
+   * Joins the timeline as a participant (an execution): awake, and so holding time still under the `idle`
+   * driver, until it sleeps on a wake-up or leaves.
+   */
+  join(): TimelineParticipant {
+    this.participants++;
+    return new TimelineParticipant(this, {
+      sleep: () => {
+        this.sleeping++;
+        this.checkIdle();
+      },
+      wake: () => {
+        this.sleeping--;
+      },
+      leave: () => {
+        this.participants--;
+        this.checkIdle();
+      },
+    });
+  }
+
+  /**
+   * Holds time still under the `idle` driver until the returned function is called: for starting several
+   * executions at one virtual instant when real work (awaits on timers or sockets) comes between the starts.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.checkIdle();
+    };
+  }
+
+  /** True when the `idle` driver may move time: executions are running, every one of them asleep. */
+  private isIdle(): boolean {
+    return (
+      this.driver === 'idle' &&
+      this.holds === 0 &&
+      this.participants > 0 &&
+      this.sleeping === this.participants &&
+      this.queue.length > 0
+    );
+  }
+
+  /**
+   * Under the `idle` driver, once every execution sleeps, moves time to the next event, and on while they all
+   * stay asleep. The check waits one macrotask (setImmediate): by then every microtask has run, so an execution
+   * that is about to go on (a Task's promise settling, the history recorder catching up) is seen awake.
+   */
+  private checkIdle(): void {
+    if (this.idleCheckQueued || !this.isIdle()) return;
+    this.idleCheckQueued = true;
+    setImmediate(() => {
+      this.idleCheckQueued = false;
+      while (this.isIdle()) this.advanceTo(this.queue[0]!.at);
+    });
+  }
+
   /** Lets virtual time follow real time at `speed` x (for an interactive emulator). */
   runInRealTime(speed: number, tickMs = 100): void {
     this.stopRealTime();
+    this.driver = 'realtime';
     let last = Date.now();
     this.realTimer = setInterval(() => {
       const now = Date.now();
@@ -135,8 +228,65 @@ export class VirtualClock {
     this.realTimer.unref();
   }
 
+  /** Stops following real time; time then moves only when `advance` is called (the `manual` driver). */
   stopRealTime(): void {
     if (this.realTimer) clearInterval(this.realTimer);
     this.realTimer = undefined;
+    if (this.driver === 'realtime') this.driver = 'manual';
+  }
+}
+
+/** Who moves virtual time: see VirtualClock. */
+export type TimeDriver = 'idle' | 'realtime' | 'manual';
+
+/**
+ * One execution's place on the timeline. It is awake from `join` until it sleeps; a sleep ends when virtual
+ * time reaches its wake-up, or at once on `interrupt` (StopExecution) or `leave`.
+ */
+export class TimelineParticipant {
+  private wakeUp: { readonly id: number; readonly resolve: () => void } | undefined;
+  private left = false;
+
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly notify: { sleep(): void; wake(): void; leave(): void },
+  ) {}
+
+  get asleep(): boolean {
+    return this.wakeUp !== undefined;
+  }
+
+  /** Sleeps until virtual time reaches `atMs`. A time already reached (a Timestamp in the past) does not sleep. */
+  sleepUntil(atMs: number): Promise<void> {
+    if (this.left || this.wakeUp || atMs <= this.clock.now()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const id = this.clock.scheduleAt(atMs, () => this.wake());
+      this.wakeUp = { id, resolve };
+      this.notify.sleep();
+    });
+  }
+
+  /** Ends the current sleep now, at the present virtual time. */
+  interrupt(): void {
+    const wakeUp = this.wakeUp;
+    if (!wakeUp) return;
+    this.clock.cancel(wakeUp.id);
+    this.wake();
+  }
+
+  /** Leaves the timeline (the execution ended): it no longer holds time still. */
+  leave(): void {
+    if (this.left) return;
+    this.interrupt();
+    this.left = true;
+    this.notify.leave();
+  }
+
+  private wake(): void {
+    const wakeUp = this.wakeUp;
+    if (!wakeUp) return;
+    this.wakeUp = undefined;
+    this.notify.wake();
+    wakeUp.resolve();
   }
 }

@@ -1,5 +1,6 @@
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { LocalAccount } from '../account.ts';
+import type { TimelineParticipant } from '../clock.ts';
 import type { LambdaRegistry } from './lambdas.ts';
 
 // aws-local-stepfunctions 3 calls Promise.withResolvers (Node 22+). Node 20 lacks it; this is the spec's behaviour.
@@ -34,20 +35,25 @@ export interface HistoryEvent {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StateDefinition = Record<string, unknown> & { Type: string };
-type Definition = { StartAt: string; States: Record<string, StateDefinition> };
+type Definition = { StartAt: string; States: Record<string, StateDefinition>; TimeoutSeconds?: unknown };
 
 export class ExecutionDefinitionError extends Error {
   override readonly name = 'ExecutionDefinitionError';
 }
 
 /**
- * One execution of a state machine on the local account, run by aws-local-stepfunctions.
+ * One execution of a state machine on the local account, run by aws-local-stepfunctions, on the account's
+ * discrete-event timeline (clock.ts).
  *
- * Virtual time: every Wait state (and every retry interval) is overridden to take no real time. The history
- * recorder, which reads the interpreter's event log on microtasks, moves the account's clock forward by the time
- * the state asked for when it sees the state's entry. Only Tasks read the clock, and each Task first yields one
- * macrotask (setImmediate), by which time every microtask, and so the recorder, has caught up: a Wait of 60 s
- * takes 60 virtual seconds, the fleet simulation runs during them, and the next Task sees the later time.
+ * The interpreter offers no timer hook, only overrides in real milliseconds, so every Wait and every retry
+ * interval is overridden to 0 and the history recorder is this execution's place in virtual time: it reads the
+ * interpreter's event log in order, and when it records a Wait state entered (at t) or a failure a Retry will
+ * catch, it sleeps on a wake-up at t + the state's time (Seconds, SecondsPath, Timestamp, TimestampPath; the
+ * retry interval with BackoffRate, MaxDelaySeconds and JitterStrategy). The interpreter may run ahead through
+ * Pass and Choice states, which read no time; each Task waits at its gate until the recorder has recorded its
+ * start, so it runs at the virtual time it is reached, and the events after a wait carry the wake-up's time.
+ * While the recorder sleeps, the execution holds no time still: the clock's driver moves time to the next
+ * event of any execution or of the fleet.
  */
 export class LocalExecution {
   status: ExecutionStatus = 'RUNNING';
@@ -63,6 +69,12 @@ export class LocalExecution {
   readonly done: Promise<void>;
   private readonly abort: () => void;
   private readonly definition: Definition;
+  private readonly timeline: TimelineParticipant;
+  /** Task starts (entries and retries) the recorder has recorded, and the Task invocations waiting for theirs. */
+  private readonly taskStarts = new Map<string, { recorded: number; invoked: number }>();
+  private readonly gates = new Map<string, { n: number; open: () => void }[]>();
+  /** The definition's TimeoutSeconds, kept in virtual time (the interpreter would count real time). */
+  private timeoutTask: number | undefined;
 
   constructor(
     private readonly account: LocalAccount,
@@ -75,15 +87,26 @@ export class LocalExecution {
     readonly roleArn: string,
   ) {
     this.startDate = account.now();
+    this.timeline = account.clock.join();
     this.definition = JSON.parse(definitionText) as Definition;
-    const taskResourceLocalHandlers = bindTasks(this.definition, lambdas);
+    const interpreted = JSON.parse(definitionText) as Definition;
+    const taskResourceLocalHandlers = bindTasks(interpreted, lambdas, (state) => this.gate(state));
     const waitTimeOverrides: Record<string, number> = {};
     const retryIntervalOverrides: Record<string, number> = {};
-    for (const [stateName, state] of allStates(this.definition)) {
+    for (const [stateName, state] of allStates(interpreted)) {
       if (state.Type === 'Wait') waitTimeOverrides[stateName] = 0;
       if (Array.isArray(state.Retry)) retryIntervalOverrides[stateName] = 0;
+      if (state.Type === 'Task') {
+        // The interpreter times a Task in real time (60 s by default), and a Task's gate can wait a long
+        // Wait out in real time under the emulator's --speed: so the interpreter's limit is set out of reach.
+        delete state.TimeoutSecondsPath;
+        state.TimeoutSeconds = REAL_TIME_OUT_OF_REACH_SECONDS;
+      }
     }
-    const machine = new StateMachine(this.definition as unknown as StateMachineDefinition, {
+    // The execution's own TimeoutSeconds runs in virtual time, below; the interpreter would time it in real time.
+    const timeoutSeconds = interpreted.TimeoutSeconds;
+    delete interpreted.TimeoutSeconds;
+    const machine = new StateMachine(interpreted as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false },
     });
     const run = machine.run(JSON.parse(input) as Json, {
@@ -101,6 +124,8 @@ export class LocalExecution {
       },
     });
     this.abort = run.abort;
+    if (typeof timeoutSeconds === 'number')
+      this.timeoutTask = account.clock.schedule(timeoutSeconds, () => this.timeOut());
     const recorded = this.record(run.eventLogs);
     const finished = run.result.then(
       (result) => ({ ok: true as const, result }),
@@ -118,13 +143,22 @@ export class LocalExecution {
     });
   }
 
-  /** StopExecution: ends the execution as ABORTED. */
+  /** StopExecution: ends the execution as ABORTED, at the present virtual time (a Wait ends there). */
   stop(error?: string, cause?: string): void {
     if (this.status !== 'RUNNING') return;
     this.finish('ABORTED', { ...(error ? { error } : {}), ...(cause ? { cause } : {}) });
     this.addEvent('ExecutionAborted', {
       executionAbortedEventDetails: { ...(error ? { error } : {}), ...(cause ? { cause } : {}) },
     });
+    this.abort();
+  }
+
+  /** The definition's TimeoutSeconds passed in virtual time: TIMED_OUT, as AWS ends it. */
+  private timeOut(): void {
+    this.timeoutTask = undefined;
+    if (this.status !== 'RUNNING') return;
+    this.addEvent('ExecutionTimedOut', { executionTimedOutEventDetails: {} });
+    this.finish('TIMED_OUT', {});
     this.abort();
   }
 
@@ -137,6 +171,39 @@ export class LocalExecution {
     if (outcome.output !== undefined) this.output = outcome.output;
     if (outcome.error !== undefined) this.error = outcome.error;
     if (outcome.cause !== undefined) this.cause = outcome.cause;
+    if (this.timeoutTask !== undefined) this.account.clock.cancel(this.timeoutTask);
+    this.timeoutTask = undefined;
+    // An ended execution holds no time still; Tasks still waiting at their gates never run.
+    this.gates.clear();
+    this.timeline.leave();
+  }
+
+  /**
+   * Resolves when the recorder has recorded the start (entry or retry) of this invocation of Task `stateName`:
+   * the Task then runs at the virtual time of that event.
+   */
+  private gate(stateName: string): Promise<void> {
+    const starts = this.taskStarts.get(stateName) ?? { recorded: 0, invoked: 0 };
+    this.taskStarts.set(stateName, starts);
+    const n = ++starts.invoked;
+    if (starts.recorded >= n) return Promise.resolve();
+    return new Promise<void>((open) => {
+      const waiting = this.gates.get(stateName) ?? [];
+      waiting.push({ n, open });
+      this.gates.set(stateName, waiting);
+    });
+  }
+
+  private taskStarted(stateName: string): void {
+    const starts = this.taskStarts.get(stateName) ?? { recorded: 0, invoked: 0 };
+    this.taskStarts.set(stateName, starts);
+    starts.recorded++;
+    const waiting = this.gates.get(stateName);
+    if (!waiting) return;
+    for (const gate of waiting.filter((g) => g.n <= starts.recorded)) gate.open();
+    const rest = waiting.filter((g) => g.n > starts.recorded);
+    if (rest.length > 0) this.gates.set(stateName, rest);
+    else this.gates.delete(stateName);
   }
 
   private addEvent(type: string, details: Record<string, unknown> = {}): void {
@@ -179,37 +246,44 @@ export class LocalExecution {
     this.abort();
   }
 
+  /** Records the interpreter's events in order, sleeping on the timeline through waits and retry intervals. */
   private async record(events: AsyncGenerator<LoggedEvent>): Promise<void> {
     for await (const event of events) {
       if (this.status !== 'RUNNING') continue;
-      this.translate(event);
+      const wakeAt = this.translate(event);
+      if (wakeAt !== undefined && this.status === 'RUNNING') await this.timeline.sleepUntil(wakeAt);
     }
   }
 
-  /** Turns the interpreter's events into the events AWS records, and moves virtual time for waits and retries. */
-  private translate(event: LoggedEvent): void {
+  /**
+   * Turns the interpreter's events into the events AWS records. Returns the virtual time (epoch ms) the
+   * execution sleeps until before its next event, for a Wait entered or a failure a Retry will catch.
+   */
+  private translate(event: LoggedEvent): number | undefined {
     const json = (value: unknown) => JSON.stringify(value ?? null);
     switch (event.type) {
       case 'ExecutionStarted':
-        return this.addEvent('ExecutionStarted', {
+        this.addEvent('ExecutionStarted', {
           executionStartedEventDetails: { input: this.input, roleArn: this.roleArn },
         });
+        return undefined;
       case 'ExecutionSucceeded': {
         const output = json(event.output);
         this.addEvent('ExecutionSucceeded', { executionSucceededEventDetails: { output } });
-        return this.finish('SUCCEEDED', { output });
+        this.finish('SUCCEEDED', { output });
+        return undefined;
       }
       case 'ExecutionFailed': {
         const error = String(event.Error ?? 'States.Runtime');
         const cause = typeof event.Cause === 'string' ? event.Cause : json(event.Cause);
         this.addEvent('ExecutionFailed', { executionFailedEventDetails: { error, cause } });
-        return this.finish('FAILED', { error, cause });
+        this.finish('FAILED', { error, cause });
+        return undefined;
       }
       case 'ExecutionTimeout':
         this.addEvent('ExecutionTimedOut', { executionTimedOutEventDetails: {} });
-        return this.finish('TIMED_OUT', {});
-      case 'ExecutionAborted':
-        return;
+        this.finish('TIMED_OUT', {});
+        return undefined;
       case 'StateEntered': {
         const state = event.state!;
         this.stateTransitions++;
@@ -223,13 +297,14 @@ export class LocalExecution {
             lambdaFunctionScheduledEventDetails: { resource, input: json(state.input) },
           });
           this.addEvent('LambdaFunctionStarted');
+          if (this.status === 'RUNNING') this.taskStarted(state.name);
         }
-        if (state.type === 'Wait') this.account.advance(this.waitSeconds(state.name, state.input));
-        return;
+        if (state.type === 'Wait') return this.wakeUpAt(state.name, state.input);
+        return undefined;
       }
       case 'StateExited': {
         const state = event.state!;
-        if (state.type === 'Fail') return;
+        if (state.type === 'Fail') return undefined;
         if (state.type === 'Task')
           this.addEvent('LambdaFunctionSucceeded', {
             lambdaFunctionSucceededEventDetails: { output: json(state.output) },
@@ -237,7 +312,7 @@ export class LocalExecution {
         this.addEvent(`${state.type}StateExited`, {
           stateExitedEventDetails: { name: state.name, output: json(state.output) },
         });
-        return;
+        return undefined;
       }
       case 'StateFailed': {
         const state = event.state!;
@@ -247,24 +322,31 @@ export class LocalExecution {
             lambdaFunctionFailedEventDetails: { error: String(event.Error), cause },
           });
         }
-        // The interpreter retries right after its (overridden) sleep, before it logs StateRetried; so the retry
-        // interval is decided here, with the interpreter's own rules, and the clock moves before the retry runs.
+        // The interpreter's retry sleep is overridden to 0: the interval is decided here, with the States
+        // Language's rules, and the recorder sleeps it out before it records the retry (and opens its gate).
         const interval = this.retryInterval(state.name, state.type, String(event.Error));
-        if (interval !== undefined) this.account.advance(interval);
-        return;
+        return interval === undefined ? undefined : this.account.clock.now() + interval * 1000;
       }
-      case 'StateRetried':
+      case 'StateRetried': {
         this.stateTransitions++;
-        return;
+        const state = event.state!;
+        if (state.type === 'Task') this.taskStarted(state.name);
+        return undefined;
+      }
       default:
-        return;
+        return undefined;
     }
   }
 
   /** Attempts used per retrier of the state now running; a state entered afresh starts again from zero. */
   private readonly retryAttempts = new Map<string, number[]>();
 
-  /** Seconds before the retry of `stateName` after `error`, or undefined when it will not be retried (ASL rules). */
+  /**
+   * Seconds before the retry of `stateName` after `error`, or undefined when it will not be retried (States
+   * Language, "Retrying after error"): IntervalSeconds x BackoffRate^attempt, at most MaxDelaySeconds; with
+   * JitterStrategy FULL, a random time from 0 to that, drawn from a seed of the execution, state and attempt so
+   * the same rehearsal waits the same.
+   */
   private retryInterval(stateName: string, stateType: string, error: string): number | undefined {
     const retriers = (this.stateDefinition(stateName)?.Retry ?? []) as Retrier[];
     const attempts = this.retryAttempts.get(stateName) ?? retriers.map(() => 0);
@@ -279,10 +361,10 @@ export class LocalExecution {
     );
     if (index < 0) return undefined;
     const retrier = retriers[index]!;
-    if (attempts[index]! >= (retrier.MaxAttempts ?? 3)) return undefined;
-    const interval = (retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, attempts[index]!);
+    const attempt = attempts[index]!;
+    if (attempt >= (retrier.MaxAttempts ?? 3)) return undefined;
     attempts[index]!++;
-    return Math.min(interval, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+    return retryDelaySeconds(retrier, attempt, `${this.executionArn}/${stateName}/${index}/${attempt}`);
   }
 
   private stateDefinition(name: string): StateDefinition | undefined {
@@ -290,28 +372,84 @@ export class LocalExecution {
     return undefined;
   }
 
-  /** The virtual seconds a Wait state asks for: Seconds, SecondsPath, Timestamp or TimestampPath. */
-  private waitSeconds(stateName: string, input: unknown): number {
+  /**
+   * When a Wait state entered now ends (epoch ms): now + Seconds or SecondsPath, or the Timestamp or
+   * TimestampPath (one in the past ends at once). Paths read the state's effective input (after InputPath).
+   * A path that does not hold a non-negative integer or an RFC 3339 timestamp fails the execution with
+   * States.Runtime, as AWS does (a Wait has no Catch).
+   */
+  private wakeUpAt(stateName: string, rawInput: unknown): number | undefined {
     const state = this.stateDefinition(stateName) ?? { Type: 'Wait' };
-    if (typeof state.Seconds === 'number') return state.Seconds;
-    if (typeof state.SecondsPath === 'string') return Number(readPath(input, state.SecondsPath)) || 0;
+    const now = this.account.clock.now();
+    const input = typeof state.InputPath === 'string' ? readPath(rawInput, state.InputPath) : rawInput;
+    if (typeof state.Seconds === 'number') return now + state.Seconds * 1000;
+    if (typeof state.SecondsPath === 'string') {
+      const seconds = readPath(input, state.SecondsPath);
+      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
+        this.failHard(
+          'States.Runtime',
+          `An error occurred while executing the state '${stateName}'. The SecondsPath parameter does not reference a non-negative integer: ${state.SecondsPath} is ${JSON.stringify(seconds ?? null)}`,
+        );
+        return undefined;
+      }
+      return now + seconds * 1000;
+    }
     const timestamp =
       typeof state.Timestamp === 'string'
         ? state.Timestamp
         : typeof state.TimestampPath === 'string'
-          ? String(readPath(input, state.TimestampPath))
+          ? readPath(input, state.TimestampPath)
           : undefined;
-    if (timestamp === undefined) return 0;
-    return Math.max(0, (Date.parse(timestamp) - this.account.now().getTime()) / 1000);
+    if (timestamp === undefined && state.TimestampPath === undefined) return undefined;
+    const at = typeof timestamp === 'string' && RFC3339.test(timestamp) ? Date.parse(timestamp) : NaN;
+    if (Number.isNaN(at)) {
+      this.failHard(
+        'States.Runtime',
+        `An error occurred while executing the state '${stateName}'. The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${String(state.TimestampPath)} is ${JSON.stringify(timestamp ?? null)}`,
+      );
+      return undefined;
+    }
+    return at;
   }
 }
 
-interface Retrier {
+/**
+ * The interpreter counts a Task's TimeoutSeconds in real time; the local account sets it to this, under the
+ * 2^31 ms a Node timer can hold, so only virtual time matters.
+ */
+const REAL_TIME_OUT_OF_REACH_SECONDS = 2_000_000;
+
+/** An RFC 3339 date-time (the States Language's Timestamp format), e.g. 2026-01-01T00:01:00Z. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * A retrier's delay before retry `attempt` (0 for the first): IntervalSeconds (default 1) x BackoffRate
+ * (default 2.0) ^ attempt, capped at MaxDelaySeconds; JitterStrategy FULL draws it uniformly from 0 to that
+ * ("a random number between 0 and the computed backoff"), from `seed`, so it is the same on every run.
+ */
+export function retryDelaySeconds(retrier: Retrier, attempt: number, seed: string): number {
+  const backoff = (retrier.IntervalSeconds ?? 1) * Math.pow(retrier.BackoffRate ?? 2, attempt);
+  const capped = Math.min(backoff, retrier.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+  return retrier.JitterStrategy === 'FULL' ? capped * unitInterval(seed) : capped;
+}
+
+/** A number in [0, 1) from a string (FNV-1a, then a 32-bit mix): deterministic jitter. */
+function unitInterval(seed: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) hash = Math.imul(hash ^ seed.charCodeAt(i), 0x01000193);
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  return (hash >>> 0) / 2 ** 32;
+}
+
+export interface Retrier {
   ErrorEquals: string[];
   IntervalSeconds?: number;
   BackoffRate?: number;
   MaxAttempts?: number;
   MaxDelaySeconds?: number;
+  JitterStrategy?: 'FULL' | 'NONE';
 }
 
 interface LoggedEvent {
@@ -358,15 +496,19 @@ function readPath(input: unknown, path: string): unknown {
  * `arn:aws:states:::lambda:invoke` with Parameters.FunctionName (whose result AWS wraps in `Payload`). Any other
  * resource, or a Lambda with no local code, fails the execution with a message naming the state.
  */
-function bindTasks(definition: Definition, lambdas: LambdaRegistry) {
+function bindTasks(
+  definition: Definition,
+  lambdas: LambdaRegistry,
+  gate: (stateName: string) => Promise<void>,
+) {
   const handlers: Record<string, (input: Json) => Promise<Json>> = {};
   for (const [stateName, state] of allStates(definition)) {
     if (state.Type !== 'Task') continue;
     const resource = String(state.Resource);
     const invoke = /^arn:aws[a-z-]*:states:::lambda:invoke$/.test(resource);
     handlers[stateName] = async (input) => {
-      // Let the history recorder catch up (and move the clock) before the task reads the time; see LocalExecution.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Run at the virtual time the Task is reached: once the recorder has recorded its start (LocalExecution).
+      await gate(stateName);
       const target = invoke ? String((input as { FunctionName?: unknown }).FunctionName ?? '') : resource;
       const handler = lambdas.find(target);
       if (!handler) {
