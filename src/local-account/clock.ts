@@ -6,13 +6,14 @@
  * ending) is an event on this clock's queue, so the fleet and every execution share one time, and the same
  * fleet, faults and calls give the same results.
  *
- * Who moves time (the driver, `driveBy`):
- * - `idle` (the default, for tests and `rehearse`): when every running execution is asleep on a wake-up (none
- *   is running a Task or between states), time jumps to the next event on the queue, of any execution or of
- *   the fleet, and on from there while they all stay asleep. A running Task holds time still until it ends.
- * - `realtime` (`runInRealTime`, the emulator's `--speed N`): time follows real time at N x.
- * - `manual` (the emulator's `--speed 0`): time moves only when `advance`/`advanceTo` is called.
- * `advance`/`advanceTo` work under every driver: they run every event due, in order, in one synchronous sweep.
+ * Who moves time:
+ * - `advance`/`advanceTo`, always: they run every event due, in order, in one synchronous sweep.
+ * - The `idle` driver (the default; `driveBy('manual')` turns it off): when every running execution is asleep
+ *   on a wake-up (none is running a Task or between states), time jumps to the next event on the queue, of any
+ *   execution or of the fleet, and on from there while they all stay asleep. A running Task holds time still
+ *   until it ends. Tests, `rehearse` and the emulator run on it, so a rollout takes no real time.
+ * - `runInRealTime(speed)` (the emulator's `--speed N`): besides, time follows real time at N x, so a fleet
+ *   left alone changes as it would.
  */
 export interface ScheduledTask {
   readonly id: number;
@@ -143,9 +144,8 @@ export class VirtualClock {
     return this.queue.find((task) => !task.background)?.at;
   }
 
-  /** Who moves time from now on (see the class comment). `runInRealTime` sets `realtime` itself. */
-  driveBy(driver: Exclude<TimeDriver, 'realtime'>): void {
-    this.stopRealTime();
+  /** Turns the idle driver on (`idle`, the default) or off (`manual`); see the class comment. */
+  driveBy(driver: TimeDriver): void {
     this.driver = driver;
     this.checkIdle();
   }
@@ -218,7 +218,6 @@ export class VirtualClock {
   /** Lets virtual time follow real time at `speed` x (for an interactive emulator). */
   runInRealTime(speed: number, tickMs = 100): void {
     this.stopRealTime();
-    this.driver = 'realtime';
     let last = Date.now();
     this.realTimer = setInterval(() => {
       const now = Date.now();
@@ -228,16 +227,14 @@ export class VirtualClock {
     this.realTimer.unref();
   }
 
-  /** Stops following real time; time then moves only when `advance` is called (the `manual` driver). */
   stopRealTime(): void {
     if (this.realTimer) clearInterval(this.realTimer);
     this.realTimer = undefined;
-    if (this.driver === 'realtime') this.driver = 'manual';
   }
 }
 
 /** Who moves virtual time: see VirtualClock. */
-export type TimeDriver = 'idle' | 'realtime' | 'manual';
+export type TimeDriver = 'idle' | 'manual';
 
 /**
  * One execution's place on the timeline. It is awake from `join` until it sleeps; a sleep ends when virtual

@@ -169,7 +169,9 @@ describe('one timeline for every execution and the fleet', () => {
     const autoScaling = new AutoScalingClient(inProcessClientConfig(account));
     const seen: { at: number; states: string[] }[] = [];
     account.lambdas.bind('scale', async () => {
-      await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 }));
+      await autoScaling.send(
+        new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 }),
+      );
       return null;
     });
     account.lambdas.bind('look', async () => {
@@ -263,9 +265,21 @@ describe('one timeline for every execution and the fleet', () => {
       StartAt: 'Past',
       States: {
         Past: { Type: 'Wait', Timestamp: '2025-12-31T23:00:00Z', Next: 'First' },
-        First: { Type: 'Task', Resource: fn('tick'), Parameters: { who: 'T', n: 1 }, ResultPath: null, Next: 'Future' },
+        First: {
+          Type: 'Task',
+          Resource: fn('tick'),
+          Parameters: { who: 'T', n: 1 },
+          ResultPath: null,
+          Next: 'Future',
+        },
         Future: { Type: 'Wait', TimestampPath: '$.until', Next: 'Second' },
-        Second: { Type: 'Task', Resource: fn('tick'), Parameters: { who: 'T', n: 2 }, ResultPath: null, End: true },
+        Second: {
+          Type: 'Task',
+          Resource: fn('tick'),
+          Parameters: { who: 'T', n: 2 },
+          ResultPath: null,
+          End: true,
+        },
       },
     });
     const until = new Date(START + 600_000).toISOString();
@@ -303,7 +317,9 @@ describe('one timeline for every execution and the fleet', () => {
         Flaky: {
           Type: 'Task',
           Resource: fn('flaky'),
-          Retry: [{ ErrorEquals: ['TransientError'], IntervalSeconds: 5, BackoffRate: 3, MaxDelaySeconds: 10 }],
+          Retry: [
+            { ErrorEquals: ['TransientError'], IntervalSeconds: 5, BackoffRate: 3, MaxDelaySeconds: 10 },
+          ],
           End: true,
         },
       },
@@ -360,5 +376,33 @@ describe('retry delays as the States Language defines them', () => {
     });
     expect(new Set(delays).size).toBeGreaterThan(40);
     expect(retryDelaySeconds(full, 3, 'same')).toBe(retryDelaySeconds(full, 3, 'same'));
+  });
+});
+
+describe('Step Functions names, as the API reference defines them', () => {
+  const definition = JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Succeed' } } });
+
+  it('refuses every character class the reference lists, and nothing else', async () => {
+    const refused = [
+      ...' \t\n<>{}[]?*"#%\\^|~`$&,;:/',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      '\u009f',
+      '\ufffe',
+      '\uffff',
+      '\ud800',
+      '\u{10ffff}',
+    ];
+    for (const character of refused) {
+      await expect(
+        sfn.send(new CreateStateMachineCommand({ name: `a${character}b`, definition, roleArn: role })),
+      ).rejects.toMatchObject({ name: 'InvalidName' });
+    }
+    for (const name of ['rollout-ami.1', 'a+b=c@d!', 'café', "it's", '(x)', 'x'.repeat(80)]) {
+      await expect(
+        sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: role })),
+      ).resolves.toMatchObject({ stateMachineArn: expect.stringContaining(`:stateMachine:${name}`) });
+    }
   });
 });

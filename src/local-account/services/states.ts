@@ -38,11 +38,12 @@ export function stepFunctionsOf(account: LocalAccount): StepFunctionsState {
 /**
  * State machine and execution names (API reference, CreateStateMachine and StartExecution `name`; botocore shape
  * Name: 1-80 characters): none of white space, brackets < > { } [ ], wildcards ? *, the characters
- * " # % \\ ^ | ~ ` $ & , ; : /, control characters (U+0000-001F, U+007F-009F, U+FFFE-FFFF) or surrogates. So
+ * " # % \\ ^ | ~ ` $ & , ; : /, control characters (U+0000-001F, U+007F-009F, U+FFFE-FFFF), surrogates
+ * (U+D800-DFFF, unpaired: a string here is UTF-16) or the invalid character U+10FFFF. So
  * `rollout-ami.1` is a valid name. (Only 0-9, A-Z, a-z, - and _ keep CloudWatch Logs logging possible: a
  * recommendation, not a rule.)
  */
-const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\ufffe\uffff\ud800-\udfff]/u;
+const NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\ufffe\uffff\ud800-\udfff\u{10ffff}]/u;
 /** Control characters U+0000-001F and U+007F-009F, checked by code point (a regex of them trips no-control-regex). */
 const isControl = (c: string): boolean => {
   const code = c.codePointAt(0)!;
