@@ -409,7 +409,8 @@ export class LocalExecution {
       );
       return undefined;
     }
-    return at;
+    // "Step Functions considers the time value up to seconds and truncates milliseconds" (the same guide).
+    return Math.floor(at / 1000) * 1000;
   }
 }
 
@@ -419,8 +420,11 @@ export class LocalExecution {
  */
 const REAL_TIME_OUT_OF_REACH_SECONDS = 2_000_000;
 
-/** An RFC 3339 date-time (the States Language's Timestamp format), e.g. 2026-01-01T00:01:00Z. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+/**
+ * A Wait's Timestamp: RFC 3339 with an uppercase T between date and time and an uppercase Z for no offset, e.g.
+ * 2026-01-01T00:01:00Z (Step Functions Developer Guide, "Wait workflow state").
+ */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * A retrier's delay before retry `attempt` (0 for the first): IntervalSeconds (default 1) x BackoffRate
