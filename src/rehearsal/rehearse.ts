@@ -65,7 +65,9 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   );
   if (!executionArn) throw new Error('StartExecution returned no execution ARN');
   const history: HistoryEvent[] = [];
-  // The execution runs in this process in virtual time: polling every few real milliseconds follows it closely.
+  // The execution runs in this process on the account's timeline: the clock's idle driver moves virtual time to
+  // the next event whenever the execution sleeps on a Wait or a retry interval (clock.ts), so nothing here
+  // advances it; polling every few real milliseconds follows the history closely.
   const execution = await followExecution(sfn, executionArn, {
     pollMs: 20,
     onEvents: (events) => {
