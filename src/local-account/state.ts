@@ -294,12 +294,7 @@ export interface Listener {
 
 /** An Activity's StatusCode, as far as the local account reaches them (API ScalingActivityStatusCode). */
 export type ScalingActivityStatusCode =
-  | 'InProgress'
-  | 'PreInService'
-  | 'WaitingForELBConnectionDraining'
-  | 'Successful'
-  | 'Failed'
-  | 'Cancelled';
+  'InProgress' | 'PreInService' | 'WaitingForELBConnectionDraining' | 'Successful' | 'Failed' | 'Cancelled';
 
 /** Something Auto Scaling did or failed to do to a group (what DescribeScalingActivities shows). */
 export interface ScalingActivity {

@@ -74,7 +74,10 @@ export class ScalingActivityLog {
 
   /** `At <time> <sentence>.`, AWS's form for each sentence of a Cause (two spaces between sentences). */
   sentence(text: string): string {
-    return `At ${this.account.now().toISOString().replace(/\.\d{3}Z$/, 'Z')} ${text}.`;
+    return `At ${this.account
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z')} ${text}.`;
   }
 
   start(
@@ -109,7 +112,12 @@ export class ScalingActivityLog {
     activity.endTime = this.account.now();
   }
 
-  failed(group: AutoScalingGroup, description: string, cause: string, statusMessage: string): ScalingActivity {
+  failed(
+    group: AutoScalingGroup,
+    description: string,
+    cause: string,
+    statusMessage: string,
+  ): ScalingActivity {
     const now = this.account.now();
     const activity: ScalingActivity = {
       activityId: this.account.ids.uuid('activity'),

@@ -53,7 +53,10 @@ export interface RefreshCapacityView {
    * many there are. Each replacement counts as one instance of capacity, and its instances are not the group's
    * to scale in.
    */
-  replacementsUnderWay(group: AutoScalingGroup): { readonly instanceIds: ReadonlySet<string>; readonly count: number };
+  replacementsUnderWay(group: AutoScalingGroup): {
+    readonly instanceIds: ReadonlySet<string>;
+    readonly count: number;
+  };
 }
 
 /** Why a launch did not give an instance: what RunInstances (or the instance, as it started) answered. */
@@ -167,7 +170,8 @@ export class InstanceLifecycle {
     const failure = this.launchFailure(groupName, template.imageId);
     const cause = this.cause(
       request.causePrefix,
-      request.cause ?? 'an instance was started in response to a difference between desired and actual capacity',
+      request.cause ??
+        'an instance was started in response to a difference between desired and actual capacity',
     );
     if (failure) {
       this.recordFailedLaunch(group, cause, failure);
@@ -287,7 +291,8 @@ export class InstanceLifecycle {
               this.refreshes?.launchTemplateDuringRefresh(group)
                 ? 'an instance was taken out of service in response to an instance refresh'
                 : 'an instance was taken out of service in response to a user request',
-            ) + `  ${this.activities.sentence(`instance ${instance.instanceId} was selected for termination`)}`,
+            ) +
+              `  ${this.activities.sentence(`instance ${instance.instanceId} was selected for termination`)}`,
           statusCode: drainSeconds > 0 ? 'WaitingForELBConnectionDraining' : 'InProgress',
           progress: 50,
         })
@@ -363,7 +368,11 @@ export class InstanceLifecycle {
    * `decrementDesiredCapacity` the desired capacity drops by one per instance; otherwise the group launches
    * replacements. Returns the activities, InProgress as AWS answers (botocore example: Progress 50).
    */
-  enterStandby(group: AutoScalingGroup, instances: readonly Instance[], decrementDesiredCapacity: boolean): ScalingActivity[] {
+  enterStandby(
+    group: AutoScalingGroup,
+    instances: readonly Instance[],
+    decrementDesiredCapacity: boolean,
+  ): ScalingActivity[] {
     const activities: ScalingActivity[] = [];
     for (const instance of instances) {
       const from = group.desiredCapacity;
@@ -586,5 +595,4 @@ export class InstanceLifecycle {
       counts.set(instance.availabilityZone, (counts.get(instance.availabilityZone) ?? 0) + 1);
     return counts;
   }
-
 }

@@ -104,7 +104,10 @@ export class InstanceRefreshEngine implements RefreshCapacityView {
     return run?.group === group ? run.target : undefined;
   }
 
-  replacementsUnderWay(group: AutoScalingGroup): { readonly instanceIds: ReadonlySet<string>; readonly count: number } {
+  replacementsUnderWay(group: AutoScalingGroup): {
+    readonly instanceIds: ReadonlySet<string>;
+    readonly count: number;
+  } {
     const run = this.runs.get(group.autoScalingGroupName);
     if (!run || run.group !== group) return { instanceIds: new Set(), count: 0 };
     const instanceIds = new Set<string>();
