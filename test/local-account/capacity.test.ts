@@ -126,7 +126,9 @@ describe('SetDesiredCapacity', () => {
   it("scales out from the version the group's $Default resolves to at launch, not when the group was made", async () => {
     await createGroup();
     await newDefaultVersion();
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 4 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 4 }),
+    );
     account.advance(LAUNCH);
     const versions = instancesOf().map((i) => [i.imageId, i.launchTemplate?.version]);
     expect(versions).toEqual([
@@ -140,7 +142,9 @@ describe('SetDesiredCapacity', () => {
 
   it('records each launch as an activity worded as AWS words it, InProgress until InService, then Successful', async () => {
     await createGroup();
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 3 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 3 }),
+    );
     const [launching] = await activities();
     const id = instancesOf().at(-1)!.instanceId;
     expect(launching).toMatchObject({
@@ -153,7 +157,11 @@ describe('SetDesiredCapacity', () => {
     );
     account.advance(LAUNCH);
     const [done] = await activities();
-    expect(done).toMatchObject({ ActivityId: launching!.ActivityId, StatusCode: 'Successful', Progress: 100 });
+    expect(done).toMatchObject({
+      ActivityId: launching!.ActivityId,
+      StatusCode: 'Successful',
+      Progress: 100,
+    });
     expect(done!.EndTime).toBeInstanceOf(Date);
   });
 
@@ -171,7 +179,9 @@ describe('SetDesiredCapacity', () => {
     expect(
       (
         await failure(
-          autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 })),
+          autoScaling.send(
+            new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }),
+          ),
         )
       ).message,
     ).toBe('New SetDesiredCapacity value 1 is below min value 2 for the AutoScalingGroup.');
@@ -183,11 +193,17 @@ describe('SetDesiredCapacity', () => {
     await createGroup();
     const honoring = (desired: number) =>
       autoScaling.send(
-        new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: desired, HonorCooldown: true }),
+        new SetDesiredCapacityCommand({
+          AutoScalingGroupName: 'web',
+          DesiredCapacity: desired,
+          HonorCooldown: true,
+        }),
       );
     expect((await failure(honoring(3))).code).toBe('ScalingActivityInProgress');
     expect((await describeGroup()).DesiredCapacity).toBe(2);
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 3 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 3 }),
+    );
     expect((await describeGroup()).DesiredCapacity).toBe(3);
     account.advance(LAUNCH + 300);
     await honoring(4);
@@ -230,7 +246,9 @@ describe('scale-in by the default termination policy', () => {
   it('takes the zone with the most instances, then the oldest launch template version, never a protected instance', async () => {
     await createGroup({ DesiredCapacity: 4 });
     await newDefaultVersion();
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 6 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 6 }),
+    );
     account.clock.runUntilIdle();
     // 3 per zone: versions 1, 1, 2 in each.
     const byZone = (zone: string) => instancesOf().filter((i) => i.availabilityZone === zone);
@@ -243,7 +261,9 @@ describe('scale-in by the default termination policy', () => {
         ProtectedFromScaleIn: true,
       }),
     );
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 }),
+    );
     account.clock.runUntilIdle();
     const left = instancesOf();
     expect(left.map((i) => [i.availabilityZone, i.launchTemplate?.version])).toEqual([
@@ -293,7 +313,9 @@ describe('scale-in by the default termination policy', () => {
         ProtectedFromScaleIn: true,
       }),
     );
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 1 }),
+    );
     account.clock.runUntilIdle();
     expect((await describeGroup()).DesiredCapacity).toBe(1);
     expect(instancesOf()).toHaveLength(2);
@@ -302,9 +324,14 @@ describe('scale-in by the default termination policy', () => {
   it('NewInstancesProtectedFromScaleIn protects what the group launches from then on', async () => {
     await createGroup();
     await autoScaling.send(
-      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'web', NewInstancesProtectedFromScaleIn: true }),
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'web',
+        NewInstancesProtectedFromScaleIn: true,
+      }),
     );
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 3 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 3 }),
+    );
     account.clock.runUntilIdle();
     const group = await describeGroup();
     expect(group.NewInstancesProtectedFromScaleIn).toBe(true);
@@ -313,7 +340,7 @@ describe('scale-in by the default termination policy', () => {
 });
 
 describe('SetInstanceProtection', () => {
-  it("fails with ValidationError for an instance outside the group, and changes nothing", async () => {
+  it('fails with ValidationError for an instance outside the group, and changes nothing', async () => {
     await createGroup();
     await createGroup({ AutoScalingGroupName: 'api', DesiredCapacity: 1 });
     const outsider = instancesOf('api')[0]!.instanceId;
@@ -337,7 +364,11 @@ describe('EnterStandby and ExitStandby', () => {
     await createGroup({ DesiredCapacity: 3 });
     const id = instancesOf()[0]!.instanceId;
     const { Activities = [] } = await autoScaling.send(
-      new EnterStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [id], ShouldDecrementDesiredCapacity: true }),
+      new EnterStandbyCommand({
+        AutoScalingGroupName: 'web',
+        InstanceIds: [id],
+        ShouldDecrementDesiredCapacity: true,
+      }),
     );
     expect(Activities[0]).toMatchObject({
       Description: `Moving EC2 instance to Standby: ${id}`,
@@ -345,7 +376,9 @@ describe('EnterStandby and ExitStandby', () => {
       Progress: 50,
     });
     expect(Activities[0]!.Cause).toMatch(
-      new RegExp(`^At \\S+Z instance ${id} was moved to standby in response to a user request, shrinking the capacity from 3 to 2\\.$`),
+      new RegExp(
+        `^At \\S+Z instance ${id} was moved to standby in response to a user request, shrinking the capacity from 3 to 2\\.$`,
+      ),
     );
     account.clock.runUntilIdle();
     const group = await describeGroup();
@@ -353,7 +386,9 @@ describe('EnterStandby and ExitStandby', () => {
     expect(group.Instances?.find((i) => i.InstanceId === id)?.LifecycleState).toBe('Standby');
     expect(instancesOf()).toHaveLength(3);
 
-    const exit = await autoScaling.send(new ExitStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [id] }));
+    const exit = await autoScaling.send(
+      new ExitStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [id] }),
+    );
     expect(exit.Activities?.[0]).toMatchObject({ StatusCode: 'PreInService', Progress: 30 });
     expect(exit.Activities?.[0]?.Cause).toMatch(/increasing the capacity from 2 to 3\.$/);
     const { AutoScalingInstances = [] } = await autoScaling.send(
@@ -365,18 +400,24 @@ describe('EnterStandby and ExitStandby', () => {
     expect(instancesOf().map((i) => i.lifecycleState)).toEqual(['InService', 'InService', 'InService']);
   });
 
-  it('without decrementing: a replacement launches; on exit the group is one too big and scales in', async () => {
+  it('without decrementing: a replacement launches; on exit the desired capacity still grows by one, so all stay', async () => {
     await createGroup({ DesiredCapacity: 2 });
     const id = instancesOf()[0]!.instanceId;
     await autoScaling.send(
-      new EnterStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [id], ShouldDecrementDesiredCapacity: false }),
+      new EnterStandbyCommand({
+        AutoScalingGroupName: 'web',
+        InstanceIds: [id],
+        ShouldDecrementDesiredCapacity: false,
+      }),
     );
     account.clock.runUntilIdle();
     expect(instancesOf().map((i) => i.lifecycleState)).toEqual(['Standby', 'InService', 'InService']);
     await autoScaling.send(new ExitStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [id] }));
     account.clock.runUntilIdle();
     expect((await describeGroup()).DesiredCapacity).toBe(3);
-    // ExitStandby increments the desired capacity (UG), so nothing is too many here: three InService.
+    // "After you put the instances back in service, the desired capacity is incremented" (API ExitStandby). The
+    // user guide adds that a group that did not decrement "detects that you have more instances than you need";
+    // with the increment it has not, so nothing is terminated (docs/local-account.md, Fidelity: capacity).
     expect(instancesOf().filter((i) => i.lifecycleState === 'InService')).toHaveLength(3);
   });
 
@@ -399,7 +440,9 @@ describe('EnterStandby and ExitStandby', () => {
         'please update the AutoScalingGroup sizes appropriately.',
     });
     const exitNotStandby = await failure(
-      autoScaling.send(new ExitStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [first!.instanceId] })),
+      autoScaling.send(
+        new ExitStandbyCommand({ AutoScalingGroupName: 'web', InstanceIds: [first!.instanceId] }),
+      ),
     );
     expect(exitNotStandby.message).toMatch(/is not in Standby/);
     const unknown = await failure(
@@ -422,17 +465,25 @@ describe('DescribeScalingActivities', () => {
     await createGroup({ DesiredCapacity: 3 });
     const all = await activities();
     expect(all.map((a) => a.StatusCode)).toEqual(['Successful', 'Successful', 'Successful']);
-    expect(all[0]!.Cause).toMatch(/a user request created an AutoScalingGroup changing the desired capacity from 0 to 3/);
+    expect(all[0]!.Cause).toMatch(
+      /a user request created an AutoScalingGroup changing the desired capacity from 0 to 3/,
+    );
     const first = await autoScaling.send(
       new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'web', MaxRecords: 2 }),
     );
     expect(first.Activities).toHaveLength(2);
     const second = await autoScaling.send(
-      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'web', MaxRecords: 2, NextToken: first.NextToken }),
+      new DescribeScalingActivitiesCommand({
+        AutoScalingGroupName: 'web',
+        MaxRecords: 2,
+        NextToken: first.NextToken,
+      }),
     );
     expect(second.Activities).toHaveLength(1);
     expect(second.NextToken).toBeUndefined();
-    expect([...first.Activities!, ...second.Activities!].map((a) => a.ActivityId)).toEqual(all.map((a) => a.ActivityId));
+    expect([...first.Activities!, ...second.Activities!].map((a) => a.ActivityId)).toEqual(
+      all.map((a) => a.ActivityId),
+    );
     const picked = await autoScaling.send(
       new DescribeScalingActivitiesCommand({ ActivityIds: [all[1]!.ActivityId!, 'not-an-activity'] }),
     );
@@ -441,7 +492,9 @@ describe('DescribeScalingActivities', () => {
 
   it("leaves out a deleted group's activities unless IncludeDeletedGroups, then shows them Deleted", async () => {
     await createGroup({ DesiredCapacity: 1 });
-    await autoScaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'web', ForceDelete: true }));
+    await autoScaling.send(
+      new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'web', ForceDelete: true }),
+    );
     account.clock.runUntilIdle();
     expect(await activities()).toEqual([]);
     const { Activities = [] } = await autoScaling.send(
@@ -454,17 +507,23 @@ describe('DescribeScalingActivities', () => {
   it('shows a failed launch as Failed, with the EC2 error as StatusMessage', async () => {
     await createGroup({ DesiredCapacity: 1 });
     account.faults.add({ kind: 'launchFailure', reason: 'insufficientCapacity' });
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 }));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 2 }),
+    );
     const [failed] = await activities();
     expect(failed).toMatchObject({ StatusCode: 'Failed', Progress: 100 });
-    expect(failed!.Description).toMatch(/^Launching a new EC2 instance\. {2}Status Reason: We currently do not have sufficient capacity/);
+    expect(failed!.Description).toMatch(
+      /^Launching a new EC2 instance\. {2}Status Reason: We currently do not have sufficient capacity/,
+    );
     expect(failed!.StatusMessage).toMatch(/^We currently do not have sufficient capacity/);
   });
 
   it('filters by Status only together with AutoScalingGroupName', async () => {
     await createGroup({ DesiredCapacity: 1 });
     const { code } = await failure(
-      autoScaling.send(new DescribeScalingActivitiesCommand({ Filters: [{ Name: 'Status', Values: ['Failed'] }] })),
+      autoScaling.send(
+        new DescribeScalingActivitiesCommand({ Filters: [{ Name: 'Status', Values: ['Failed'] }] }),
+      ),
     );
     expect(code).toBe('ValidationError');
     const { Activities = [] } = await autoScaling.send(
@@ -500,7 +559,12 @@ describe('the capacityChange fault', () => {
 
   it('does nothing once cleared before its minute', async () => {
     await createGroup();
-    const fault = account.faults.add({ kind: 'capacityChange', group: 'web', atMinute: 20, desiredCapacity: 4 });
+    const fault = account.faults.add({
+      kind: 'capacityChange',
+      group: 'web',
+      atMinute: 20,
+      desiredCapacity: 4,
+    });
     account.faults.remove(fault.id);
     account.advance(3600);
     expect((await describeGroup()).DesiredCapacity).toBe(2);
@@ -528,7 +592,9 @@ describe('the capacityChange fault', () => {
     await autoScaling.send(
       new StartInstanceRefreshCommand({
         AutoScalingGroupName: 'api',
-        DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' } },
+        DesiredConfiguration: {
+          LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' },
+        },
         Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 60 },
       }),
     );
@@ -554,14 +620,20 @@ describe('the capacityChange fault', () => {
     await autoScaling.send(
       new StartInstanceRefreshCommand({
         AutoScalingGroupName: 'web',
-        DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' } },
+        DesiredConfiguration: {
+          LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' },
+        },
         Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 60 },
       }),
     );
     account.advance(SIMULATION_TIMING.refreshStartSeconds + 5);
     // Mid-refresh (a batch of 2 under way), the group scales out by 2.
-    await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 6 }));
-    const launched = (await activities()).filter((a) => a.Cause?.includes('explicitly set group desired capacity'));
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 6 }),
+    );
+    const launched = (await activities()).filter((a) =>
+      a.Cause?.includes('explicitly set group desired capacity'),
+    );
     expect(launched).toHaveLength(2);
     account.clock.runUntilIdle();
     const { InstanceRefreshes = [] } = await autoScaling.send(
@@ -570,6 +642,48 @@ describe('the capacityChange fault', () => {
     expect(InstanceRefreshes[0]?.Status).toBe('Successful');
     expect(liveImages()).toEqual(Array(6).fill(newImage));
     expect((await describeGroup()).LaunchTemplate?.Version).toBe('2');
+  });
+
+  it('during a launch-before-terminate refresh: each replacement counts once, so a scale-out adds only what it asks', async () => {
+    await createGroup({
+      DesiredCapacity: 4,
+      LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '1' },
+    });
+    await ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: template.launchTemplateId,
+        SourceVersion: '1',
+        LaunchTemplateData: { ImageId: newImage },
+      }),
+    );
+    await autoScaling.send(
+      new StartInstanceRefreshCommand({
+        AutoScalingGroupName: 'web',
+        DesiredConfiguration: {
+          LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' },
+        },
+        Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 150, InstanceWarmup: 60 },
+      }),
+    );
+    account.advance(SIMULATION_TIMING.refreshStartSeconds + 5);
+    // 4 old instances and 2 new ones launched first: 6 instances, 4 of capacity.
+    expect(liveImages()).toHaveLength(6);
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web', DesiredCapacity: 5 }),
+    );
+    const capacityActivities = (await activities()).filter((a) =>
+      a.Cause?.includes('explicitly set group desired capacity'),
+    );
+    expect(capacityActivities.map((a) => a.Description?.split(':')[0])).toEqual([
+      'Launching a new EC2 instance',
+    ]);
+    expect(capacityActivities[0]!.Cause).toMatch(/increasing the capacity from 4 to 5\./);
+    account.clock.runUntilIdle();
+    const { InstanceRefreshes = [] } = await autoScaling.send(
+      new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: 'web' }),
+    );
+    expect(InstanceRefreshes[0]?.Status).toBe('Successful');
+    expect(liveImages()).toEqual(Array(5).fill(newImage));
   });
 
   it("during the group's own refresh: scale-in takes old instances first and the group ends at the new size, all new", async () => {
@@ -581,7 +695,9 @@ describe('the capacityChange fault', () => {
     await autoScaling.send(
       new StartInstanceRefreshCommand({
         AutoScalingGroupName: 'web',
-        DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' } },
+        DesiredConfiguration: {
+          LaunchTemplate: { LaunchTemplateId: template.launchTemplateId, Version: '2' },
+        },
         Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 60 },
       }),
     );
