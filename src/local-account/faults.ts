@@ -80,6 +80,22 @@ export const faultSchema = z.discriminatedUnion('kind', [
     .describe("The next `calls` calls of operation are refused with the service's throttling error."),
   z
     .object({
+      kind: z.literal('capacityChange'),
+      group: z.string().min(1),
+      atMinute: z.number().int().min(0).describe('Virtual minutes from the start of the account.'),
+      desiredCapacity: z.number().int().min(0),
+    })
+    .strict()
+    .describe(
+      "At minute atMinute the group's desired capacity is set to desiredCapacity, as a scaling policy or an " +
+        "operator would set it, and the group scales out or in. A value outside the group's MinSize/MaxSize at " +
+        "that minute is clamped to them, as a scaling policy's change is. New instances launch from the version " +
+        "the group's launch template setting ($Default, $Latest or a number) resolves to at launch, or, during an " +
+        "instance refresh, from the refresh's desired configuration. A minute already past when the fault is " +
+        'added applies at once.',
+    ),
+  z
+    .object({
       kind: z.literal('alarm'),
       alarmName: z.string().min(1).max(255),
       atMinute: z.number().int().min(0).describe('Virtual minutes from the start of the account.'),

@@ -352,6 +352,19 @@ export const fleetSchema = z
       if (group !== undefined && !groups.has(group))
         issue(['faults', i, 'group'], `group "${group}" is not declared under autoScalingGroups`);
     });
+    // A capacityChange outside its group's declared bounds is refused here, with the bounds; at run time (bounds
+    // changed since) it is clamped, as a scaling policy's change is.
+    fleet.faults.forEach((f, i) => {
+      if (f.kind !== 'capacityChange') return;
+      const g = fleet.autoScalingGroups.find((candidate) => candidate.name === f.group);
+      if (g && (f.desiredCapacity < g.minSize || f.desiredCapacity > g.maxSize)) {
+        issue(
+          ['faults', i, 'desiredCapacity'],
+          `desiredCapacity ${f.desiredCapacity} must lie between minSize ${g.minSize} and maxSize ${g.maxSize} ` +
+            `of group "${g.name}": change it, or the group's sizes`,
+        );
+      }
+    });
   });
 
 export type FleetFile = z.input<typeof fleetSchema>;

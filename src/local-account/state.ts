@@ -115,6 +115,8 @@ export interface AutoScalingGroup {
   /** ARNs of the Elastic Load Balancing target groups the group registers its InService instances with. */
   targetGroupARNs: string[];
   defaultInstanceWarmup?: number;
+  /** NewInstancesProtectedFromScaleIn: instances the group launches start protected from scale in. Default false. */
+  newInstancesProtectedFromScaleIn?: boolean;
   readonly createdTime: Date;
   /** Ids of the group's instances that are not yet terminated. */
   instanceIds: string[];
@@ -290,16 +292,27 @@ export interface Listener {
   readonly targetGroupArn: string;
 }
 
-/** Something Auto Scaling did or failed to do to a group (what DescribeScalingActivities would show). */
+/** An Activity's StatusCode, as far as the local account reaches them (API ScalingActivityStatusCode). */
+export type ScalingActivityStatusCode =
+  'InProgress' | 'PreInService' | 'WaitingForELBConnectionDraining' | 'Successful' | 'Failed' | 'Cancelled';
+
+/** Something Auto Scaling did or failed to do to a group (what DescribeScalingActivities shows). */
 export interface ScalingActivity {
   readonly activityId: string;
   readonly autoScalingGroupName: string;
+  /** The group's ARN when the activity started: a later group of the same name is another group. */
+  readonly autoScalingGroupARN?: string;
   readonly description: string;
   readonly cause: string;
   readonly startTime: Date;
-  readonly endTime: Date;
-  readonly statusCode: 'Successful' | 'Failed' | 'Cancelled';
+  /** Unset while the activity is in progress. */
+  endTime?: Date;
+  statusCode: ScalingActivityStatusCode;
   readonly statusMessage?: string;
+  /** 0-100. */
+  progress?: number;
+  /** JSON, as AWS writes it (`{"Availability Zone":"us-east-1a"}`). */
+  readonly details?: string;
 }
 
 export interface AccountState {

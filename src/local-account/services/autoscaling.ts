@@ -1,6 +1,7 @@
 import type { LocalAccount } from '../account.ts';
 import { AwsApiError } from '../errors.ts';
 import type { Input } from '../protocols/input.ts';
+import { capacityCause } from '../simulation/capacity.ts';
 import { InstanceLifecycle } from '../simulation/instance-lifecycle.ts';
 import {
   InstanceRefreshEngine,
@@ -21,6 +22,7 @@ import type {
   InstanceRefresh,
   LaunchTemplateSpec,
   RefreshPreferences,
+  ScalingActivity,
 } from '../state.ts';
 import type { ServiceDefinition } from './service.ts';
 
@@ -74,6 +76,59 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
       throw validation('Provided Target Groups may not be valid. Please ensure they exist and try again.');
     return [...new Set(arns)];
   };
+
+  /** InstanceIds (at most `limit`), each an instance of `group` that is not terminating or terminated. */
+  const readGroupInstances = (input: Input, group: AutoScalingGroup, limit: number): Instance[] => {
+    const ids = input.strings('InstanceIds');
+    if (ids.length > limit) throw validation(`You can specify up to ${limit} instances, not ${ids.length}.`);
+    return [...new Set(ids)].map((id) => {
+      const instance = account.state.instances.get(id);
+      if (
+        !instance ||
+        instance.autoScalingGroupName !== group.autoScalingGroupName ||
+        !group.instanceIds.includes(id) ||
+        instance.lifecycleState === 'Terminated'
+      ) {
+        throw validation(
+          `The instance ${id} is not part of Auto Scaling group ${group.autoScalingGroupName}.`,
+        );
+      }
+      return instance;
+    });
+  };
+
+  /** The time the group's last scaling activity ended, if none is still in progress (for HonorCooldown). */
+  const cooldownBlocks = (group: AutoScalingGroup): ScalingActivity | undefined => {
+    const nowMs = account.clock.now();
+    for (let i = account.state.scalingActivities.length - 1; i >= 0; i--) {
+      const activity = account.state.scalingActivities[i]!;
+      if (activity.autoScalingGroupARN !== group.autoScalingGroupARN) continue;
+      if (!activity.endTime) return activity;
+      if (nowMs - activity.endTime.getTime() < DEFAULT_COOLDOWN_SECONDS * 1000) return activity;
+    }
+    return undefined;
+  };
+
+  // capacityChange: at its minute, the group's desired capacity is set as a scaling policy would set it.
+  account.faults.onAdd((fault) => {
+    if (fault.kind !== 'capacityChange') return;
+    const apply = () => {
+      if (!account.faults.list().some((f) => f.id === fault.id)) return;
+      const group = groups.get(fault.group);
+      if (!group) return;
+      // Clamped to the group's bounds as they are at that minute, as a scaling policy's change is
+      // (UG "Step and simple scaling policies": never above MaxSize nor below MinSize).
+      const desired = Math.min(group.maxSize, Math.max(group.minSize, fault.desiredCapacity));
+      const from = group.desiredCapacity;
+      group.desiredCapacity = desired;
+      lifecycle.reconcileCapacity(group, capacityCause.fault(fault.id, from, desired));
+    };
+    const delayMs = account.startTime.getTime() + fault.atMinute * 60_000 - account.clock.now();
+    // A minute already past applies at once. Scheduled in the background, like the alarm fault: a minute far
+    // ahead does not make `runUntilIdle` run the account to it.
+    if (delayMs <= 0) apply();
+    else account.clock.scheduleBackground(delayMs / 1000, apply);
+  });
 
   const checkSizes = (min: number, max: number, desired: number): void => {
     if (min > max) throw validation(`Max bound, ${max}, must be greater than or equal to min bound, ${min}`);
@@ -135,6 +190,8 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         const defaultInstanceWarmup = input.optInt('DefaultInstanceWarmup', -1);
         const healthCheckType = readHealthCheckType(input.optString('HealthCheckType')) ?? 'EC2';
         const targetGroupARNs = readTargetGroupArns(input);
+        const newInstancesProtectedFromScaleIn =
+          input.optBoolean('NewInstancesProtectedFromScaleIn') ?? false;
         const group: AutoScalingGroup = {
           autoScalingGroupName: name,
           autoScalingGroupARN:
@@ -152,13 +209,14 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
           ...(defaultInstanceWarmup !== undefined && defaultInstanceWarmup >= 0
             ? { defaultInstanceWarmup }
             : {}),
+          ...(newInstancesProtectedFromScaleIn ? { newInstancesProtectedFromScaleIn } : {}),
           createdTime: account.now(),
           instanceIds: [],
           tags: new Map(tags.map((t) => [t.key, t.value])),
         };
         groups.set(name, group);
         propagated.set(name, new Set(tags.filter((t) => t.propagateAtLaunch).map((t) => t.key)));
-        lifecycle.reconcileCapacity(group);
+        lifecycle.reconcileCapacity(group, capacityCause.created(desiredCapacity));
         return undefined;
       },
 
@@ -190,7 +248,11 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         const healthCheckGracePeriod = input.optInt('HealthCheckGracePeriod', 0);
         const defaultInstanceWarmup = input.optInt('DefaultInstanceWarmup', -1);
         const healthCheckType = readHealthCheckType(input.optString('HealthCheckType'));
+        const newInstancesProtectedFromScaleIn = input.optBoolean('NewInstancesProtectedFromScaleIn');
+        const previousDesired = group.desiredCapacity;
         if (launchTemplate) group.launchTemplate = launchTemplate;
+        if (newInstancesProtectedFromScaleIn !== undefined)
+          group.newInstancesProtectedFromScaleIn = newInstancesProtectedFromScaleIn;
         if (healthCheckType !== undefined) group.healthCheckType = healthCheckType;
         group.minSize = minSize;
         group.maxSize = maxSize;
@@ -199,7 +261,13 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         if (defaultInstanceWarmup !== undefined) {
           group.defaultInstanceWarmup = defaultInstanceWarmup >= 0 ? defaultInstanceWarmup : undefined;
         }
-        if (!refreshes.activeRefresh(group.autoScalingGroupName)) lifecycle.reconcileCapacity(group);
+        // Capacity changes go on during an instance refresh too (the refresh's desired configuration launches).
+        lifecycle.reconcileCapacity(
+          group,
+          previousDesired === desiredCapacity
+            ? undefined
+            : capacityCause.updated(minSize, maxSize, previousDesired, desiredCapacity),
+        );
         return undefined;
       },
 
@@ -207,6 +275,7 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         const group = getGroup(input.string('AutoScalingGroupName'));
         const desired = input.optInt('DesiredCapacity', 0);
         if (desired === undefined) throw notNull('desiredCapacity');
+        const honorCooldown = input.optBoolean('HonorCooldown') ?? false;
         if (desired > group.maxSize) {
           throw validation(
             `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`,
@@ -217,9 +286,133 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
             `New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`,
           );
         }
+        // HonorCooldown (default false): refused while a scaling activity runs or within the group's default
+        // cooldown (300 s) after the last one ended. AWS's wording for this refusal is not published.
+        const blocking = honorCooldown ? cooldownBlocks(group) : undefined;
+        if (blocking) {
+          throw new AwsApiError(
+            'ScalingActivityInProgress',
+            `Scaling activity ${blocking.activityId} is in progress or in its cooldown and blocks this action: ` +
+              'retry after the cooldown, or call SetDesiredCapacity without HonorCooldown.',
+          );
+        }
+        const from = group.desiredCapacity;
         group.desiredCapacity = desired;
-        if (!refreshes.activeRefresh(group.autoScalingGroupName)) lifecycle.reconcileCapacity(group);
+        lifecycle.reconcileCapacity(
+          group,
+          from === desired ? undefined : capacityCause.setDesired(from, desired),
+        );
         return undefined;
+      },
+
+      EnterStandby: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const decrement = input.optBoolean('ShouldDecrementDesiredCapacity');
+        if (decrement === undefined) throw notNull('shouldDecrementDesiredCapacity');
+        const instances = readGroupInstances(input, group, 20);
+        const notInService = instances.find((instance) => instance.lifecycleState !== 'InService');
+        if (notInService) {
+          throw validation(
+            `The instance ${notInService.instanceId} is not in InService (it is ${notInService.lifecycleState}): ` +
+              'only InService instances can enter Standby.',
+          );
+        }
+        if (decrement && group.desiredCapacity - instances.length < group.minSize) {
+          throw validation(
+            `AutoScalingGroup ${group.autoScalingGroupName} has min-size=${group.minSize}, max-size=${group.maxSize}, ` +
+              `and desired-size=${group.desiredCapacity}. To place into standby ${instances.length} instances, ` +
+              'please update the AutoScalingGroup sizes appropriately.',
+          );
+        }
+        return { Activities: lifecycle.enterStandby(group, instances, decrement).map(describeActivity) };
+      },
+
+      ExitStandby: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const instances = readGroupInstances(input, group, 20);
+        const notStandby = instances.find((instance) => instance.lifecycleState !== 'Standby');
+        if (notStandby) {
+          throw validation(
+            `The instance ${notStandby.instanceId} is not in Standby (it is ${notStandby.lifecycleState}).`,
+          );
+        }
+        if (group.desiredCapacity + instances.length > group.maxSize) {
+          throw validation(
+            `AutoScalingGroup ${group.autoScalingGroupName} has min-size=${group.minSize}, max-size=${group.maxSize}, ` +
+              `and desired-size=${group.desiredCapacity}. To exit standby ${instances.length} instances, ` +
+              'please update the AutoScalingGroup sizes appropriately.',
+          );
+        }
+        return { Activities: lifecycle.exitStandby(group, instances).map(describeActivity) };
+      },
+
+      SetInstanceProtection: (input) => {
+        const group = getGroup(input.string('AutoScalingGroupName'));
+        const protect = input.optBoolean('ProtectedFromScaleIn');
+        if (protect === undefined) throw notNull('protectedFromScaleIn');
+        const instances = readGroupInstances(input, group, 50);
+        for (const instance of instances) instance.protectedFromScaleIn = protect;
+        return {};
+      },
+
+      DescribeScalingActivities: (input) => {
+        const name = input.optString('AutoScalingGroupName');
+        const ids = input.strings('ActivityIds');
+        if (ids.length > 50) throw validation(`You can specify up to 50 activity IDs, not ${ids.length}.`);
+        const includeDeleted = input.optBoolean('IncludeDeletedGroups') ?? false;
+        const filters = input
+          .objects('Filters')
+          .map((f) => ({ name: f.string('Name'), values: f.strings('Values') }));
+        const bound = (value: string): number => {
+          const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`);
+          if (Number.isNaN(ms))
+            throw validation(
+              `The filter value '${value}' is not an ISO 8601 timestamp such as 2000-01-18T08:15:00Z.`,
+            );
+          return ms;
+        };
+        let lower = -Infinity;
+        let upper = Infinity;
+        let statuses: Set<string> | undefined;
+        for (const filter of filters) {
+          if (filter.name === 'StartTimeLowerBound') lower = Math.max(lower, ...filter.values.map(bound));
+          else if (filter.name === 'StartTimeUpperBound')
+            upper = Math.min(upper, ...filter.values.map(bound));
+          else if (filter.name === 'Status') {
+            if (name === undefined)
+              throw validation('The Status filter can only be used together with AutoScalingGroupName.');
+            statuses = new Set(filter.values);
+          } else {
+            throw validation(
+              `The filter name '${filter.name}' is not valid: use StartTimeLowerBound, StartTimeUpperBound or Status.`,
+            );
+          }
+        }
+        const { start, size } = page(input, 100);
+        const wanted = new Set(ids);
+        const found = account.state.scalingActivities.filter((activity) => {
+          if (name !== undefined && activity.autoScalingGroupName !== name) return false;
+          if (wanted.size > 0 && !wanted.has(activity.activityId)) return false;
+          if (!includeDeleted && groupStateOf(activity) === 'Deleted') return false;
+          const startMs = activity.startTime.getTime();
+          if (startMs < lower || startMs > upper) return false;
+          return statuses === undefined || statuses.has(activity.statusCode);
+        });
+        // "Activities are sorted by start time. Activities still in progress are described first." (API):
+        // in progress first, then newest first.
+        const ordered = found
+          .map((activity, index) => ({ activity, index }))
+          .sort(
+            (a, b) =>
+              Number(a.activity.endTime !== undefined) - Number(b.activity.endTime !== undefined) ||
+              b.activity.startTime.getTime() - a.activity.startTime.getTime() ||
+              b.index - a.index,
+          )
+          .map(({ activity }) => activity);
+        return {
+          Activities: ordered.slice(start, start + size).map(describeActivity),
+          NextToken: start + size < ordered.length ? String(start + size) : undefined,
+        };
       },
 
       AttachLoadBalancerTargetGroups: (input) => {
@@ -422,6 +615,30 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
     },
   };
 
+  /** InService while the group the activity belongs to exists, Deleted once it is gone (by ARN, not by name). */
+  function groupStateOf(activity: ScalingActivity): 'InService' | 'Deleted' {
+    return groups.get(activity.autoScalingGroupName)?.autoScalingGroupARN === activity.autoScalingGroupARN
+      ? 'InService'
+      : 'Deleted';
+  }
+
+  function describeActivity(activity: ScalingActivity): Record<string, unknown> {
+    return {
+      ActivityId: activity.activityId,
+      AutoScalingGroupName: activity.autoScalingGroupName,
+      Description: activity.description,
+      Cause: activity.cause,
+      StartTime: activity.startTime,
+      EndTime: activity.endTime,
+      StatusCode: activity.statusCode,
+      StatusMessage: activity.statusMessage,
+      Progress: activity.progress,
+      Details: activity.details ?? '{}',
+      AutoScalingGroupState: groupStateOf(activity),
+      AutoScalingGroupARN: activity.autoScalingGroupARN,
+    };
+  }
+
   function describeGroup(group: AutoScalingGroup): Record<string, unknown> {
     const propagating = propagated.get(group.autoScalingGroupName) ?? new Set<string>();
     return {
@@ -431,7 +648,7 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
       MinSize: group.minSize,
       MaxSize: group.maxSize,
       DesiredCapacity: group.desiredCapacity,
-      DefaultCooldown: 300,
+      DefaultCooldown: DEFAULT_COOLDOWN_SECONDS,
       AvailabilityZones: group.availabilityZones,
       LoadBalancerNames: [],
       TargetGroupARNs: group.targetGroupARNs,
@@ -450,7 +667,7 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         PropagateAtLaunch: propagating.has(key),
       })),
       TerminationPolicies: ['Default'],
-      NewInstancesProtectedFromScaleIn: false,
+      NewInstancesProtectedFromScaleIn: group.newInstancesProtectedFromScaleIn ?? false,
       ServiceLinkedRoleARN: `arn:aws:iam::${account.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
       CapacityRebalance: false,
       DefaultInstanceWarmup: group.defaultInstanceWarmup,
@@ -533,6 +750,9 @@ function describeRefresh(refresh: InstanceRefresh): Record<string, unknown> {
     Strategy: refresh.strategy,
   };
 }
+
+/** DefaultCooldown: the local account does not take it from the request; 300 s is AWS's default (API). */
+const DEFAULT_COOLDOWN_SECONDS = 300;
 
 const noActiveRefresh = (group: string): AwsApiError =>
   new AwsApiError(

@@ -1,6 +1,7 @@
 import type { LocalAccount } from '../account.ts';
 import type { LaunchFailureReason } from '../faults.ts';
-import type { AutoScalingGroup, Instance } from '../state.ts';
+import type { AutoScalingGroup, Instance, ScalingActivity } from '../state.ts';
+import { chooseForScaleIn, ScalingActivityLog, zoneDetails } from './capacity.ts';
 import {
   imageLaunchProblem,
   resolveLaunchTemplate,
@@ -31,8 +32,31 @@ export interface LaunchRequest {
   readonly failsHealthCheck?: boolean;
   /** The instance never leaves Pending (a `stallRefresh` fault). Default false. */
   readonly stalls?: boolean;
-  /** Why the instance is launched, for the scaling activity a failed launch leaves. */
+  /** Why the instance is launched (a phrase: "an instance was started in response to ..."), for its activity. */
   readonly cause?: string;
+  /** Sentences that come before it in the activity's Cause (what changed the desired capacity), if any. */
+  readonly causePrefix?: string;
+}
+
+/**
+ * What the instance refresh engine tells the lifecycle about a group it owns, so capacity changes during a
+ * refresh go on beside it as AWS documents: "If a scale-out event occurs during an instance refresh, Amazon EC2
+ * Auto Scaling launches new instances with the desired configuration instead of the group's current settings"
+ * (UG "Replacing Auto Scaling instances based on an instance refresh", Desired configuration), and scaling
+ * activities "run in parallel" (same page, Considerations).
+ */
+export interface RefreshCapacityView {
+  /** What scale-out launches from while a refresh owns the group (the refresh's target); undefined when none does. */
+  launchTemplateDuringRefresh(group: AutoScalingGroup): ResolvedLaunchTemplate | undefined;
+  /**
+   * The refresh's replacements under way: the instances they involve (an old instance and its new one) and how
+   * many there are. Each replacement counts as one instance of capacity, and its instances are not the group's
+   * to scale in.
+   */
+  replacementsUnderWay(group: AutoScalingGroup): {
+    readonly instanceIds: ReadonlySet<string>;
+    readonly count: number;
+  };
 }
 
 /** Why a launch did not give an instance: what RunInstances (or the instance, as it started) answered. */
@@ -102,13 +126,23 @@ export const usesElbHealthChecks = (group: AutoScalingGroup): boolean => group.h
 export class InstanceLifecycle {
   private readonly tracked = new Map<string, HealthTrack>();
   private readonly elb: LoadBalancing;
+  private refreshes: RefreshCapacityView | undefined;
+  /** The launch or termination activity of each instance still under way, by instance id. */
+  private readonly openActivities = new Map<string, ScalingActivity>();
+  readonly activities: ScalingActivityLog;
 
   constructor(private readonly account: LocalAccount) {
     this.elb = loadBalancingOf(account);
+    this.activities = new ScalingActivityLog(account);
     this.elb.onTargetHealthChange((instanceId) => {
       const track = this.tracked.get(instanceId);
       if (track && this.account.clock.now() >= track.graceEndsAtMs) this.evaluate(track);
     });
+  }
+
+  /** The instance refresh engine: capacity changes during its refreshes go through it. */
+  attachRefreshes(view: RefreshCapacityView): void {
+    this.refreshes = view;
   }
 
   /** The group's instances that are not yet terminated (including Standby and Terminating ones), in launch order. */
@@ -134,8 +168,13 @@ export class InstanceLifecycle {
     const { template } = request;
     const groupName = group.autoScalingGroupName;
     const failure = this.launchFailure(groupName, template.imageId);
+    const cause = this.cause(
+      request.causePrefix,
+      request.cause ??
+        'an instance was started in response to a difference between desired and actual capacity',
+    );
     if (failure) {
-      this.recordActivity(group, request.cause ?? 'a user request', failure);
+      this.recordFailedLaunch(group, cause, failure);
       return { ok: false, failure };
     }
     const instance: Instance = {
@@ -153,58 +192,118 @@ export class InstanceLifecycle {
       lifecycleState: 'Pending',
       healthStatus: 'Healthy',
       ec2State: 'pending',
+      // The group's setting is copied at launch (UG "Use instance scale-in protection").
+      ...(group.newInstancesProtectedFromScaleIn ? { protectedFromScaleIn: true } : {}),
     };
     this.account.state.instances.set(instance.instanceId, instance);
     group.instanceIds.push(instance.instanceId);
+    this.openActivities.set(
+      instance.instanceId,
+      this.activities.start(group, {
+        description: `Launching a new EC2 instance: ${instance.instanceId}`,
+        cause,
+        progress: 20,
+        details: zoneDetails(instance.availabilityZone),
+      }),
+    );
     if (request.stalls) return { ok: true, instance };
     const bootFails =
       request.failsHealthCheck ?? this.account.faults.instancesUnhealthy(groupName, template.imageId);
     this.account.clock.schedule(SIMULATION_TIMING.instanceLaunchSeconds, () => {
       if (instance.lifecycleState !== 'Pending') return;
-      instance.lifecycleState = 'InService';
       instance.ec2State = 'running';
-      instance.inServiceAt = this.account.now();
-      for (const arn of group.targetGroupARNs) {
-        const targetGroup = this.account.state.targetGroups.get(arn);
-        if (targetGroup) this.elb.register(targetGroup, instance.instanceId);
-      }
-      request.observer?.onInService?.(instance);
-      const track: HealthTrack = {
-        group,
-        instance,
-        bootFails,
-        observer: request.observer,
-        graceEndsAtMs: this.account.clock.now() + group.healthCheckGracePeriod * 1000,
-        verdict: 'pending',
-      };
-      this.tracked.set(instance.instanceId, track);
-      // Auto Scaling acts on health checks only once the grace period has passed.
-      this.account.clock.schedule(group.healthCheckGracePeriod, () => this.evaluate(track));
+      this.enterService(group, instance, bootFails, request.observer, group.healthCheckGracePeriod);
     });
     return { ok: true, instance };
+  }
+
+  /**
+   * A Pending instance comes into service: it registers with the group's target groups, and its health checks
+   * start, acted on once `graceSeconds` have passed.
+   */
+  private enterService(
+    group: AutoScalingGroup,
+    instance: Instance,
+    bootFails: boolean,
+    observer: LaunchObserver | undefined,
+    graceSeconds: number,
+  ): void {
+    instance.lifecycleState = 'InService';
+    instance.inServiceAt = this.account.now();
+    this.closeActivity(instance.instanceId);
+    for (const arn of group.targetGroupARNs) {
+      const targetGroup = this.account.state.targetGroups.get(arn);
+      if (targetGroup) this.elb.register(targetGroup, instance.instanceId);
+    }
+    observer?.onInService?.(instance);
+    const track: HealthTrack = {
+      group,
+      instance,
+      bootFails,
+      observer,
+      graceEndsAtMs: this.account.clock.now() + graceSeconds * 1000,
+      verdict: 'pending',
+    };
+    this.tracked.set(instance.instanceId, track);
+    // Auto Scaling acts on health checks only once the grace period has passed.
+    this.account.clock.schedule(graceSeconds, () => this.evaluate(track));
+  }
+
+  private closeActivity(instanceId: string): void {
+    const activity = this.openActivities.get(instanceId);
+    if (!activity) return;
+    this.openActivities.delete(instanceId);
+    this.activities.succeed(activity);
+  }
+
+  /** `At <t> <prefix sentences>.  At <t> <phrase>.`: an activity's Cause. */
+  private cause(prefix: string | undefined, phrase: string): string {
+    const sentence = this.activities.sentence(phrase);
+    return prefix ? `${prefix}  ${sentence}` : sentence;
   }
 
   /**
    * Terminates an instance: it is deregistered from the group's target groups and drains for their
    * deregistration delay (Terminating, still running), then shuts down.
    */
-  terminate(instance: Instance): void {
+  terminate(instance: Instance, cause?: string): void {
     if (!isLive(instance) && instance.lifecycleState !== 'Standby') return;
     instance.lifecycleState = 'Terminating';
     this.tracked.delete(instance.instanceId);
     const group = instance.autoScalingGroupName
       ? this.account.state.autoScalingGroups.get(instance.autoScalingGroupName)
       : undefined;
-    let drainSeconds = 0;
-    for (const targetGroup of this.account.state.targetGroups.values()) {
-      if (targetGroup.targets.has(instance.instanceId))
-        drainSeconds = Math.max(drainSeconds, this.elb.deregister(targetGroup, instance.instanceId));
+    // A launch still under way ends here; the termination is an activity of its own.
+    const launching = this.openActivities.get(instance.instanceId);
+    if (launching) {
+      this.openActivities.delete(instance.instanceId);
+      launching.statusCode = 'Cancelled';
+      launching.endTime = this.account.now();
     }
+    const drainSeconds = this.deregisterEverywhere(instance.instanceId);
+    const activity = group
+      ? this.activities.start(group, {
+          description: `Terminating EC2 instance: ${instance.instanceId}`,
+          cause:
+            cause ??
+            this.cause(
+              undefined,
+              this.refreshes?.launchTemplateDuringRefresh(group)
+                ? 'an instance was taken out of service in response to an instance refresh'
+                : 'an instance was taken out of service in response to a user request',
+            ) +
+              `  ${this.activities.sentence(`instance ${instance.instanceId} was selected for termination`)}`,
+          statusCode: drainSeconds > 0 ? 'WaitingForELBConnectionDraining' : 'InProgress',
+          progress: 50,
+        })
+      : undefined;
     const shutDown = () => {
       instance.ec2State = 'shutting-down';
+      if (activity) activity.statusCode = 'InProgress';
       this.account.clock.schedule(SIMULATION_TIMING.instanceTerminateSeconds, () => {
         instance.lifecycleState = 'Terminated';
         instance.ec2State = 'terminated';
+        if (activity) this.activities.succeed(activity);
         if (group) group.instanceIds = group.instanceIds.filter((id) => id !== instance.instanceId);
       });
     };
@@ -212,27 +311,126 @@ export class InstanceLifecycle {
     else this.account.clock.schedule(drainSeconds, shutDown);
   }
 
-  /**
-   * Launches or terminates instances until the group holds its desired capacity. Scale-in follows the default
-   * termination policy, simplified: never an instance protected from scale in; unhealthy instances first, then
-   * the zone with the most instances, then the oldest instance. A launch that fails is not retried here (AWS
-   * retries with a backoff); the failure is recorded as a scaling activity.
-   */
-  reconcileCapacity(
-    group: AutoScalingGroup,
-    cause = 'an instance was started in response to a difference between desired and actual capacity',
-  ): void {
-    const live = this.liveInstances(group);
-    const missing = group.desiredCapacity - live.length;
-    if (missing > 0) {
-      const template = this.tryResolve(group);
-      if (!template) return;
-      for (let i = 0; i < missing; i++) {
-        if (!this.launch(group, { template, cause }).ok) return;
-      }
-    } else if (missing < 0) {
-      for (const instance of this.chooseForScaleIn(live, -missing)) this.terminate(instance);
+  /** Deregisters the instance from every target group that has it; returns the longest deregistration delay. */
+  private deregisterEverywhere(instanceId: string): number {
+    let drainSeconds = 0;
+    for (const targetGroup of this.account.state.targetGroups.values()) {
+      if (targetGroup.targets.has(instanceId))
+        drainSeconds = Math.max(drainSeconds, this.elb.deregister(targetGroup, instanceId));
     }
+    return drainSeconds;
+  }
+
+  /**
+   * Launches or terminates instances until the group holds its desired capacity. `trigger` says what changed
+   * the desired capacity (the first sentence of each activity's Cause). New instances launch from what the
+   * group's launch template setting (`$Default`, `$Latest` or a number) resolves to now, at launch; while an
+   * instance refresh owns the group, from the refresh's desired configuration (RefreshCapacityView). Scale-in
+   * follows the default termination policy (capacity.ts) and never takes an instance protected from scale in,
+   * nor one a refresh replacement involves. A launch that fails is not retried here (AWS retries with a
+   * backoff); the failure is recorded as a scaling activity.
+   */
+  reconcileCapacity(group: AutoScalingGroup, trigger?: string): void {
+    const live = this.liveInstances(group);
+    const underWay = this.refreshes?.replacementsUnderWay(group);
+    const free = underWay ? live.filter((instance) => !underWay.instanceIds.has(instance.instanceId)) : live;
+    const current = free.length + (underWay?.count ?? 0);
+    const missing = group.desiredCapacity - current;
+    if (missing === 0) return;
+    const prefix = trigger ? this.activities.sentence(trigger) : undefined;
+    if (missing > 0) {
+      const template = this.refreshes?.launchTemplateDuringRefresh(group) ?? this.tryResolve(group);
+      if (!template) return;
+      const cause =
+        'an instance was started in response to a difference between desired and actual capacity, ' +
+        `increasing the capacity from ${current} to ${group.desiredCapacity}`;
+      for (let i = 0; i < missing; i++) {
+        if (!this.launch(group, { template, cause, ...(prefix ? { causePrefix: prefix } : {}) }).ok) return;
+      }
+      return;
+    }
+    const shrinking = this.cause(
+      prefix,
+      'an instance was taken out of service in response to a difference between desired and actual capacity, ' +
+        `shrinking the capacity from ${current} to ${group.desiredCapacity}`,
+    );
+    for (const instance of chooseForScaleIn(group, free, -missing, this.account.clock.now())) {
+      this.terminate(
+        instance,
+        `${shrinking}  ${this.activities.sentence(`instance ${instance.instanceId} was selected for termination`)}`,
+      );
+    }
+  }
+
+  /**
+   * EnterStandby: each instance (InService, callers check) leaves service: it is deregistered from the group's
+   * target groups, is no longer health checked, and no longer counts towards capacity. With
+   * `decrementDesiredCapacity` the desired capacity drops by one per instance; otherwise the group launches
+   * replacements. Returns the activities, InProgress as AWS answers (botocore example: Progress 50).
+   */
+  enterStandby(
+    group: AutoScalingGroup,
+    instances: readonly Instance[],
+    decrementDesiredCapacity: boolean,
+  ): ScalingActivity[] {
+    const activities: ScalingActivity[] = [];
+    for (const instance of instances) {
+      const from = group.desiredCapacity;
+      if (decrementDesiredCapacity) group.desiredCapacity--;
+      instance.lifecycleState = 'Standby';
+      this.tracked.delete(instance.instanceId);
+      const drainSeconds = this.deregisterEverywhere(instance.instanceId);
+      const change = decrementDesiredCapacity
+        ? `, shrinking the capacity from ${from} to ${group.desiredCapacity}`
+        : '';
+      const activity = this.activities.start(group, {
+        description: `Moving EC2 instance to Standby: ${instance.instanceId}`,
+        cause: this.activities.sentence(
+          `instance ${instance.instanceId} was moved to standby in response to a user request${change}`,
+        ),
+        progress: 50,
+        details: zoneDetails(instance.availabilityZone),
+      });
+      this.account.clock.schedule(drainSeconds, () => this.activities.succeed(activity));
+      activities.push(activity);
+    }
+    if (!decrementDesiredCapacity) this.reconcileCapacity(group);
+    return activities;
+  }
+
+  /**
+   * ExitStandby: each instance (in Standby, callers check) goes to Pending, the desired capacity grows by one
+   * per instance, and the instance is back InService, registered and health checked, a moment later. A group
+   * that did not decrement its capacity on the way in is now too big, and scales in by its termination policy
+   * (UG "How the standby state works"). Returns the activities, PreInService (botocore example: Progress 30).
+   */
+  exitStandby(group: AutoScalingGroup, instances: readonly Instance[]): ScalingActivity[] {
+    const activities: ScalingActivity[] = [];
+    for (const instance of instances) {
+      const from = group.desiredCapacity;
+      group.desiredCapacity++;
+      instance.lifecycleState = 'Pending';
+      const activity = this.activities.start(group, {
+        description: `Moving EC2 instance out of Standby: ${instance.instanceId}`,
+        cause: this.activities.sentence(
+          `instance ${instance.instanceId} was moved out of standby in response to a user request, ` +
+            `increasing the capacity from ${from} to ${group.desiredCapacity}`,
+        ),
+        statusCode: 'PreInService',
+        progress: 30,
+        details: zoneDetails(instance.availabilityZone),
+      });
+      this.openActivities.set(instance.instanceId, activity);
+      activities.push(activity);
+      const bootFails = this.account.faults.instancesUnhealthy(group.autoScalingGroupName, instance.imageId);
+      this.account.clock.schedule(0, () => {
+        if (instance.lifecycleState !== 'Pending') return;
+        // No grace period: the instance has been running all along (UG: a health check on return to service).
+        this.enterService(group, instance, bootFails, undefined, 0);
+      });
+    }
+    this.reconcileCapacity(group);
+    return activities;
   }
 
   /** Terminates every instance of the group (a forced delete). */
@@ -325,9 +523,15 @@ export class InstanceLifecycle {
    */
   private replaceUnhealthy(group: AutoScalingGroup, instance: Instance): void {
     if (this.account.state.autoScalingGroups.get(group.autoScalingGroupName) !== group) return;
-    const template = this.tryResolve(group);
+    const template = this.refreshes?.launchTemplateDuringRefresh(group) ?? this.tryResolve(group);
     if (!template || this.imageFails(group, template.imageId)) return;
-    this.terminate(instance);
+    this.terminate(
+      instance,
+      this.cause(
+        undefined,
+        `an instance was taken out of service in response to a health check indicating it is unhealthy`,
+      ) + `  ${this.activities.sentence(`instance ${instance.instanceId} was selected for termination`)}`,
+    );
     this.launch(group, {
       template,
       availabilityZone: instance.availabilityZone,
@@ -351,30 +555,29 @@ export class InstanceLifecycle {
       return resolveLaunchTemplate(this.account, group.launchTemplate);
     } catch (error) {
       // The template or its image went away: AWS records a failed scaling activity and launches nothing.
-      this.recordActivity(group, 'a difference between desired and actual capacity', {
-        reason: 'imageNotFound',
-        code: 'ValidationError',
-        message: error instanceof Error ? error.message : String(error),
-      });
+      this.recordFailedLaunch(
+        group,
+        this.activities.sentence(
+          'an instance was started in response to a difference between desired and actual capacity',
+        ),
+        {
+          reason: 'imageNotFound',
+          code: 'ValidationError',
+          message: error instanceof Error ? error.message : String(error),
+        },
+      );
       return undefined;
     }
   }
 
-  private recordActivity(group: AutoScalingGroup, cause: string, failure: LaunchFailure): void {
-    const now = this.account.now();
-    this.account.state.scalingActivities.push({
-      activityId: this.account.ids.uuid('activity'),
-      autoScalingGroupName: group.autoScalingGroupName,
-      description:
-        'Launching a new EC2 instance.  Status Reason: ' +
-        failure.message +
-        ' Launching EC2 instance failed.',
-      cause: `At ${now.toISOString()} ${cause}.`,
-      startTime: now,
-      endTime: now,
-      statusCode: 'Failed',
-      statusMessage: failure.message,
-    });
+  /** A launch that failed: a Failed activity, worded as AWS words it ("Launching EC2 instance failed."). */
+  private recordFailedLaunch(group: AutoScalingGroup, cause: string, failure: LaunchFailure): void {
+    this.activities.failed(
+      group,
+      'Launching a new EC2 instance.  Status Reason: ' + failure.message + ' Launching EC2 instance failed.',
+      cause,
+      failure.message,
+    );
   }
 
   /** The group's zone with the fewest live instances (ties: the first listed), as AWS balances zones. */
@@ -391,23 +594,5 @@ export class InstanceLifecycle {
     for (const instance of live)
       counts.set(instance.availabilityZone, (counts.get(instance.availabilityZone) ?? 0) + 1);
     return counts;
-  }
-
-  private chooseForScaleIn(live: readonly Instance[], count: number): Instance[] {
-    const candidates = live.filter((instance) => !instance.protectedFromScaleIn);
-    const chosen: Instance[] = [];
-    while (chosen.length < count && candidates.length > 0) {
-      const zoneCounts = new Map<string, number>();
-      for (const c of candidates)
-        zoneCounts.set(c.availabilityZone, (zoneCounts.get(c.availabilityZone) ?? 0) + 1);
-      candidates.sort(
-        (a, b) =>
-          Number(b.healthStatus === 'Unhealthy') - Number(a.healthStatus === 'Unhealthy') ||
-          (zoneCounts.get(b.availabilityZone) ?? 0) - (zoneCounts.get(a.availabilityZone) ?? 0) ||
-          a.launchTime.getTime() - b.launchTime.getTime(),
-      );
-      chosen.push(candidates.shift()!);
-    }
-    return chosen;
   }
 }

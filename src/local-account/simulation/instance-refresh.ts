@@ -1,7 +1,11 @@
 import type { LocalAccount } from '../account.ts';
 import { cloudWatchOf } from '../services/cloudwatch-alarms.ts';
 import type { AutoScalingGroup, Instance, InstanceRefresh, LaunchTemplateSpec } from '../state.ts';
-import { usesElbHealthChecks, type InstanceLifecycle } from './instance-lifecycle.ts';
+import {
+  usesElbHealthChecks,
+  type InstanceLifecycle,
+  type RefreshCapacityView,
+} from './instance-lifecycle.ts';
 import {
   isNumberedVersion,
   launchedFrom,
@@ -72,13 +76,15 @@ export interface StartRefreshRequest {
  * decided by `decideNextStep` (refresh-decisions.ts); this class carries it out and moves the refresh's record.
  * Nothing polls: instances report back through their launch observers, pauses are clock timers.
  */
-export class InstanceRefreshEngine {
+export class InstanceRefreshEngine implements RefreshCapacityView {
   private readonly runs = new Map<string, RefreshRun>();
 
   constructor(
     private readonly account: LocalAccount,
     private readonly instances: InstanceLifecycle,
   ) {
+    // Capacity changes during a refresh go on beside it (instance-lifecycle.ts, RefreshCapacityView).
+    instances.attachRefreshes(this);
     // AlarmSpecification: a state change to ALARM reaches every refresh that watches the alarm at once.
     cloudWatchOf(account).onStateChange((alarm) => {
       if (alarm.stateValue !== 'ALARM') return;
@@ -86,6 +92,30 @@ export class InstanceRefreshEngine {
         if (run.refresh.preferences.alarms?.includes(alarm.alarmName)) this.checkAlarms(run);
       }
     });
+  }
+
+  /**
+   * While a refresh owns the group, scale-out launches from the refresh's target: the desired configuration
+   * going forward (AWS documents this), the previous configuration while rolling back (assumed: AWS documents
+   * no other).
+   */
+  launchTemplateDuringRefresh(group: AutoScalingGroup): ResolvedLaunchTemplate | undefined {
+    const run = this.runs.get(group.autoScalingGroupName);
+    return run?.group === group ? run.target : undefined;
+  }
+
+  replacementsUnderWay(group: AutoScalingGroup): {
+    readonly instanceIds: ReadonlySet<string>;
+    readonly count: number;
+  } {
+    const run = this.runs.get(group.autoScalingGroupName);
+    if (!run || run.group !== group) return { instanceIds: new Set(), count: 0 };
+    const instanceIds = new Set<string>();
+    for (const replacement of run.inFlight) {
+      if (replacement.oldInstanceId) instanceIds.add(replacement.oldInstanceId);
+      if (replacement.instanceId) instanceIds.add(replacement.instanceId);
+    }
+    return { instanceIds, count: run.inFlight.size };
   }
 
   /** The refresh that currently owns `groupName`, if any. */
