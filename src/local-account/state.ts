@@ -288,6 +288,9 @@ export interface Listener {
   readonly protocol: string;
   /** The default action's forward target group. */
   readonly targetGroupArn: string;
+  /** HTTPS/TLS listeners: the certificate ARNs and security policy, as given (TLS itself is not modelled). */
+  readonly certificateArns?: readonly string[];
+  readonly sslPolicy?: string;
 }
 
 /** Something Auto Scaling did or failed to do to a group (what DescribeScalingActivities would show). */

@@ -31,7 +31,11 @@ import * as sfnSdk from '@aws-sdk/client-sfn';
 import * as snsSdk from '@aws-sdk/client-sns';
 import * as ssmSdk from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { createLocalAccount, inProcessClientConfig, type LocalAccount } from '../../src/local-account/index.ts';
+import {
+  createLocalAccount,
+  inProcessClientConfig,
+  type LocalAccount,
+} from '../../src/local-account/index.ts';
 import { addImage, addLaunchTemplate } from '../../src/local-account/seed.ts';
 import { addInstanceProfile } from '../../src/local-account/services/iam.ts';
 import type { ServiceDefinition } from '../../src/local-account/services/service.ts';
@@ -73,7 +77,7 @@ const EXCEPTIONS: Readonly<Record<string, { code: string; reason: string }>> = {
   },
   // The listener ARN's region is `ua-west-2` (a typo for us-west-2): no listener with that ARN can exist.
   'elasticloadbalancing:DeleteListener:elbv2-delete-listener-1': {
-    code: 'ListenerNotFound',
+    code: 'ListenerNotFoundException',
     reason: "the example's listener ARN names region ua-west-2",
   },
 };
@@ -82,7 +86,36 @@ const EXCEPTIONS: Readonly<Record<string, { code: string; reason: string }>> = {
  * Auto Scaling examples that fail today, for the lead to empty after merging the capacity work (autoscaling.ts is
  * being changed on another branch). Not asserted either way: they are skipped, and printed.
  */
-const PENDING_AUTOSCALING: Readonly<Record<string, string>> = {};
+const PENDING_AUTOSCALING: Readonly<Record<string, string>> = {
+  'autoscaling:CreateAutoScalingGroup:autoscaling-create-auto-scaling-group-3':
+    'MixedInstancesPolicy is refused ("Valid requests must contain either LaunchTemplate, ...")',
+  'autoscaling:CreateAutoScalingGroup:autoscaling-create-auto-scaling-group-4':
+    'MixedInstancesPolicy is refused ("Valid requests must contain either LaunchTemplate, ...")',
+  // Accepted, but the answer lacks StatusReason, which AWS gives an InProgress refresh ("Waiting for instances
+  // to warm up before continuing. ...").
+  'autoscaling:DescribeInstanceRefreshes:to-list-instance-refreshes-1592959593746':
+    'output: InstanceRefreshes[0].StatusReason is missing for a refresh in progress',
+};
+
+/**
+ * Members of an example's output that ours leaves out, each for a documented reason: AWS leaves them out too for
+ * the resources seeded here, or they describe something the local account does not model.
+ */
+const OUTPUT_GAPS: Readonly<Record<string, string>> = {
+  // Only paravirtual images have a kernel; the local account models HVM images only (as AWS has them today).
+  'ec2:Images[0].KernelId': 'paravirtual images are not modelled',
+  // EC2 sends NextToken only when there are more results (the example shows an empty one).
+  'ec2:NextToken': 'sent only when there are more results',
+  // The example's source version had network interfaces; the seeded one has only an image and a type.
+  'ec2:LaunchTemplateVersion.LaunchTemplateData.NetworkInterfaces': 'not in the seeded source version',
+  // The example's instance came from a launch configuration; ours from a launch template, for which AWS shows
+  // LaunchTemplate instead (launch configurations are not modelled).
+  'autoscaling:AutoScalingInstances[0].LaunchConfigurationName': 'launch configurations are not modelled',
+  // Subnets, VPCs and security groups are not modelled: a load balancer's zones are the region's a and b.
+  'elasticloadbalancing:LoadBalancers[0].AvailabilityZones[0].SubnetId': 'subnets are not modelled',
+  'elasticloadbalancing:LoadBalancers[0].SecurityGroups': 'security groups are not modelled',
+  'elasticloadbalancing:LoadBalancers[0].VpcId': 'VPCs are not modelled',
+};
 
 const BOTOCORE_DATA = botocoreData();
 
@@ -162,8 +195,7 @@ async function call(
   input: unknown,
 ): Promise<Record<string, unknown>> {
   const Command = SERVICES[service].sdk[`${operation}Command`] as
-    | (new (input: unknown) => unknown)
-    | undefined;
+    (new (input: unknown) => unknown) | undefined;
   if (!Command) throw new Error(`the SDK v3 client for ${service} has no ${operation}Command`);
   return (await clientFor(account, service).send(new Command(input))) as Record<string, unknown>;
 }
@@ -188,7 +220,11 @@ const firstUnder = (value: unknown, name: string): string | undefined =>
  * (instance ids, ELBv2 ARNs) to the seeded resources'. The operation's own new resource is left out: the member
  * `<Kind>Name` at the top level of `Create<Kind>`.
  */
-async function seed(account: LocalAccount, operation: string, example: Example): Promise<Map<string, string>> {
+async function seed(
+  account: LocalAccount,
+  operation: string,
+  example: Example,
+): Promise<Map<string, string>> {
   const input = example.input ?? {};
   const created = /^Create(\w+)$/.exec(operation)?.[1];
   const ownName = created ? input[`${created}Name`] : undefined;
@@ -200,7 +236,7 @@ async function seed(account: LocalAccount, operation: string, example: Example):
 
   for (const [, value] of found) {
     if (/^ami-[0-9a-f]{8,17}$/.test(value) && !account.state.images.has(value))
-      addImage(account, { imageId: value, name: `example-${value}` });
+      addImage(account, { imageId: value, name: `example-${value}`, description: `Seeded for ${value}` });
     if (/^snap-[0-9a-f]{8,17}$/.test(value) && !account.state.snapshots.has(value))
       addImage(account, { name: `example-for-${value}`, snapshots: [{ snapshotId: value }] });
   }
@@ -210,7 +246,7 @@ async function seed(account: LocalAccount, operation: string, example: Example):
   const templateNames = new Set(
     found.filter(([k, v]) => k === 'LaunchTemplateName' && v !== ownName).map(([, v]) => v),
   );
-  const templateIds = new Set(found.filter(([k, v]) => k === 'LaunchTemplateId' && /^lt-/.test(v)).map(([, v]) => v));
+  const templateIds = new Set(found.filter(([, v]) => /^lt-[0-9a-f]{8,17}$/.test(v)).map(([, v]) => v));
   const addTemplate = async (name: string, id?: string) => {
     const image = addImage(account, { name: `image-for-${name}` });
     const template = addLaunchTemplate(account, {
@@ -226,7 +262,8 @@ async function seed(account: LocalAccount, operation: string, example: Example):
     await ec2('ModifyLaunchTemplate', { LaunchTemplateId: template.launchTemplateId, DefaultVersion: '2' });
     return template.launchTemplateId;
   };
-  for (const id of templateIds) await addTemplate(firstUnder(input, 'LaunchTemplateName') ?? `example-${id}`, id);
+  for (const id of templateIds)
+    await addTemplate(firstUnder(input, 'LaunchTemplateName') ?? `example-${id}`, id);
   for (const name of templateNames) {
     if (![...account.state.launchTemplates.values()].some((t) => t.launchTemplateName === name))
       await addTemplate(name);
@@ -240,12 +277,38 @@ async function seed(account: LocalAccount, operation: string, example: Example):
       : instanceIds.length > 0
         ? (firstUnder(example.output, 'AutoScalingGroupName') ?? 'example-instances')
         : undefined;
+  // Alarms the input or output names (an AlarmSpecification), except the one PutMetricAlarm creates.
+  const alarms = new Set(
+    [...found, ...strings(example.output)]
+      .filter(([k, v]) => ['Alarms', 'AlarmNames', 'AlarmName'].includes(k) && v !== ownName)
+      .map(([, v]) => v),
+  );
+  if (operation === 'PutMetricAlarm') alarms.delete(String(input['AlarmName']));
+  for (const name of alarms) {
+    await call(account, 'monitoring', 'PutMetricAlarm', {
+      AlarmName: name,
+      Namespace: 'Example',
+      MetricName: 'Errors',
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  }
+
   if (groupName) {
     const templateId = await addTemplate(`template-for-${groupName}`);
-    const desired = Math.max(1, instanceIds.length);
+    // As many instances as the example names, at least one; none in a group the example deletes without
+    // ForceDelete, which AWS refuses for a group with instances (ResourceInUse).
+    const desired =
+      operation === 'DeleteAutoScalingGroup' && input['ForceDelete'] !== true
+        ? 0
+        : Math.max(1, instanceIds.length);
+    // A numbered version: AWS refuses AutoRollback for a group on $Default or $Latest.
     await autoscaling('CreateAutoScalingGroup', {
       AutoScalingGroupName: groupName,
-      LaunchTemplate: { LaunchTemplateId: templateId, Version: '$Default' },
+      LaunchTemplate: { LaunchTemplateId: templateId, Version: '2' },
       MinSize: 0,
       MaxSize: 10,
       DesiredCapacity: desired,
@@ -254,6 +317,16 @@ async function seed(account: LocalAccount, operation: string, example: Example):
     account.clock.runUntilIdle(3600);
     const launched = account.state.autoScalingGroups.get(groupName)!.instanceIds;
     instanceIds.forEach((id, i) => mapped.set(id, launched[i]!));
+    // An operation on an instance refresh (Describe, Cancel, Rollback) finds one in progress, started with the
+    // preferences the example's output shows, if it shows any.
+    if (/\w+InstanceRefresh(es)?$/.test(operation) && operation !== 'StartInstanceRefresh') {
+      const shown = (example.output?.['InstanceRefreshes'] as { Preferences?: unknown }[] | undefined)?.[0];
+      await autoscaling('StartInstanceRefresh', {
+        AutoScalingGroupName: groupName,
+        DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: templateId, Version: '1' } },
+        ...(shown?.Preferences ? { Preferences: shown.Preferences } : {}),
+      });
+    }
   }
 
   // ELBv2 resources from their ARNs, in this account and region only: an ARN naming another is left as it is.
@@ -379,7 +452,8 @@ describe.skipIf(!BOTOCORE_DATA)("botocore's examples-1.json, replayed against th
       }
       const refusal = outcome.error && `${outcome.error.code}: ${outcome.error.message}`;
       expect(refusal, `${key} was refused`).toBeUndefined();
-      expect(outcome.missing, `${key}: members of the example's output missing from ours`).toEqual([]);
+      const gaps = outcome.missing.filter((path) => !OUTPUT_GAPS[`${example.service}:${path}`]);
+      expect(gaps, `${key}: members of the example's output missing from ours`).toEqual([]);
     },
   );
 });
