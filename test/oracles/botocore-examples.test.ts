@@ -314,9 +314,19 @@ async function seed(
       DesiredCapacity: desired,
       AvailabilityZones: [`${account.region}a`],
     });
+    // Settled: launched, and past the default cooldown (300 s), which SetDesiredCapacity's HonorCooldown honours.
     account.clock.runUntilIdle(3600);
+    account.advance(300);
     const launched = account.state.autoScalingGroups.get(groupName)!.instanceIds;
     instanceIds.forEach((id, i) => mapped.set(id, launched[i]!));
+    // Instances an example takes out of standby are in standby (with the capacity they left).
+    if (operation === 'ExitStandby') {
+      await autoscaling('EnterStandby', {
+        AutoScalingGroupName: groupName,
+        InstanceIds: instanceIds.map((id) => mapped.get(id)),
+        ShouldDecrementDesiredCapacity: true,
+      });
+    }
     // An operation on an instance refresh (Describe, Cancel, Rollback) finds one in progress, started with the
     // preferences the example's output shows, if it shows any.
     if (/\w+InstanceRefresh(es)?$/.test(operation) && operation !== 'StartInstanceRefresh') {
