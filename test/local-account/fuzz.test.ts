@@ -896,7 +896,19 @@ function queryProblems(reply: RawResponse): string[] {
   return problems;
 }
 
-function jsonProblems(reply: RawResponse, version: string): string[] {
+/**
+ * A query-compatible service's error (CloudWatch's) carries its query code in `x-amzn-query-error`
+ * (`Code;Sender`), which botocore and the SDKs read; a request no service answered has none.
+ */
+function queryErrorHeaderProblems(reply: RawResponse, message: unknown): string[] {
+  if (reply.status === 200 || String(message).startsWith('No service answers')) return [];
+  const header = reply.headers['x-amzn-query-error'];
+  return typeof header === 'string' && /^[A-Za-z][\w.]*;(Sender|Receiver)$/.test(header)
+    ? []
+    : [`x-amzn-query-error is ${String(header)}`];
+}
+
+function jsonProblems(reply: RawResponse, version: string, queryCompatible = false): string[] {
   const problems: string[] = [];
   if (reply.headers['content-type'] !== `application/x-amz-json-${version}`) {
     problems.push(`content-type ${String(reply.headers['content-type'])}`);
@@ -915,6 +927,7 @@ function jsonProblems(reply: RawResponse, version: string): string[] {
     if (typeof __type !== 'string' || __type === '') problems.push('no __type');
     if (typeof message !== 'string') problems.push('no message');
     if (reply.headers['x-amzn-errortype'] !== __type) problems.push('x-amzn-errortype differs from __type');
+    if (queryCompatible) problems.push(...queryErrorHeaderProblems(reply, message));
   }
   return problems;
 }
@@ -940,6 +953,7 @@ function cborProblems(reply: RawResponse): string[] {
     // Namespaced (`com.amazonaws.cloudwatch#ResourceNotFound`) when a service was found; SDKs read both forms.
     if (typeof __type !== 'string' || __type === '') problems.push('no __type');
     if (typeof message !== 'string') problems.push('no message');
+    problems.push(...queryErrorHeaderProblems(reply, message));
   }
   return problems;
 }
@@ -1037,7 +1051,7 @@ describe('fuzz: random requests get AWS-shaped answers, and refused ones change 
     const { sent, refused } = await fuzz(
       name,
       (random) => randomJsonRequest(random, service),
-      (reply) => jsonProblems(reply, version),
+      (reply) => jsonProblems(reply, version, name === 'monitoring'),
     );
     expect(sent).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
