@@ -290,6 +290,9 @@ export interface Listener {
   readonly protocol: string;
   /** The default action's forward target group. */
   readonly targetGroupArn: string;
+  /** HTTPS/TLS listeners: the certificate ARNs and security policy, as given (TLS itself is not modelled). */
+  readonly certificateArns?: readonly string[];
+  readonly sslPolicy?: string;
 }
 
 /** An Activity's StatusCode, as far as the local account reaches them (API ScalingActivityStatusCode). */

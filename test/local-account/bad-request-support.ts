@@ -4,12 +4,14 @@
  */
 import { request } from 'node:http';
 import type { LocalAccount } from '../../src/local-account/index.ts';
-import { stepFunctionsOf } from '../../src/local-account/index.ts';
+import { cloudWatchOf, stepFunctionsOf } from '../../src/local-account/index.ts';
 
 export interface RawResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: string;
+  /** The body's bytes, for binary (CBOR) answers. */
+  readonly bytes: Buffer;
 }
 
 export interface RawRequest {
@@ -44,13 +46,10 @@ export function rawRequest(port: number, options: RawRequest = {}): Promise<RawR
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+        res.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: bytes.toString('utf8'), bytes });
+        });
         res.on('error', reject);
       },
     );
@@ -75,9 +74,12 @@ export const signedAs = (service: string): Record<string, string> => ({
  */
 export function fingerprint(account: LocalAccount): string {
   const sfn = stepFunctionsOf(account);
+  const cloudWatch = cloudWatchOf(account);
   return JSON.stringify(
     {
       state: account.state,
+      alarms: cloudWatch.alarms,
+      metrics: cloudWatch.metrics,
       stateMachines: sfn.stateMachines,
       executions: [...sfn.executions.values()].map((e) => [e.executionArn, e.status, e.input]),
       now: account.clock.now(),

@@ -1,14 +1,18 @@
 /**
  * A bounded, seeded fuzz of the local account's wire protocols over real HTTP: random query bodies for EC2, Auto
- * Scaling and SNS, random JSON 1.1 (SSM) and 1.0 (Step Functions) bodies, and random /_local/* control calls.
+ * Scaling, SNS and Elastic Load Balancing v2, random JSON 1.1 (SSM) and 1.0 (Step Functions, CloudWatch) bodies,
+ * random Smithy RPC v2 CBOR bodies (CloudWatch), and random /_local/* control calls.
  * Every request must get an answer in its protocol's shape (never a 500), the server must keep serving, and a
  * refused request must leave the account exactly as it was.
  *
  * Deterministic: the same seed gives the same requests (FUZZ_SEED=n to try another; a failure prints the seed
  * and the request). Bounded: REQUESTS per protocol, and a wall-clock budget after which a run stops early.
  */
+import { gzipSync } from 'node:zlib';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { decode as decodeCbor, encode as encodeCbor, Tagged } from 'cborg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createLocalAccountFromFleet,
@@ -73,6 +77,11 @@ const QUERY_MEMBERS = [
     'Description',
   ],
   ...['BlockDeviceMapping', 'Ebs', 'VolumeSize', 'TagSpecification', 'ResourceType', 'VersionDescription'],
+  ...['TargetGroupArn', 'TargetGroupArns', 'Targets', 'Id', 'Port', 'LoadBalancerArn', 'LoadBalancerArns'],
+  ...['ListenerArn', 'ListenerArns', 'DefaultActions', 'Type', 'ForwardConfig', 'TargetGroups', 'Subnets'],
+  ...['HealthCheckPath', 'HealthCheckIntervalSeconds', 'HealthyThresholdCount', 'UnhealthyThresholdCount'],
+  ...['HealthCheckProtocol', 'HealthCheckPort', 'Matcher', 'HttpCode', 'Names', 'PageSize', 'Marker'],
+  ...['Scheme', 'VpcId', 'Certificates', 'CertificateArn', 'SslPolicy', 'TargetType'],
 ];
 const LIST_MARKERS = ['member', 'entry', 'item', 'key', 'value'];
 const INDEXES = ['1', '2', '3', '0', '1000', '1001', '200000000', '99999999999999999999', '01', '-1'];
@@ -80,7 +89,45 @@ const IDS = [
   ...['ami-0a1b2c3d4e5f60001', 'ami-0a1b2c3d4e5f60002', 'ami-00000000', 'ami-zz', 'lt-0a1b2c3d4e5f60001'],
   ...['snap-0a1b2c3d4e5f60001', 'web', 'api', 'worker', 'nosuch', '$Latest', '$Default', '1', '2'],
   ...['arn:aws:sns:us-east-1:111122223333:events', 'i-0000000000000a001', '111122223333', 'all'],
+  ...[
+    '{tg}',
+    '{lb}',
+    '{listener}',
+    '{instance}',
+    'fuzz-errors',
+    'App',
+    'Errors',
+    'AWS/EC2',
+    'HTTP',
+    'forward',
+  ],
+  ...['arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/nosuch/0000000000000000'],
 ];
+
+/**
+ * Placeholders in ELBv2 templates and values, replaced when a request is built by an ARN or instance id the
+ * account holds then (one of the fuzz's own target groups, load balancers, listeners; a fleet instance), or,
+ * when it holds none, by one that does not exist.
+ */
+function resolved(random: Random, value: string): string {
+  if (!/\{(tg|lb|listener|instance)\}/.test(value)) return value;
+  const { targetGroups, loadBalancers, listeners, instances } = account.state;
+  const choose = (keys: Iterable<string>, none: string) => {
+    const all = [...keys];
+    return all.length > 0 && chance(random, 0.9) ? pick(random, all) : none;
+  };
+  const arn = 'arn:aws:elasticloadbalancing:us-east-1:111122223333';
+  return value
+    .replaceAll('{tg}', () => choose(targetGroups.keys(), `${arn}:targetgroup/gone/0123456789abcdef`))
+    .replaceAll('{lb}', () => choose(loadBalancers.keys(), `${arn}:loadbalancer/app/gone/0123456789abcdef`))
+    .replaceAll('{listener}', () =>
+      choose(listeners.keys(), `${arn}:listener/app/gone/0123456789abcdef/0123456789abcdef`),
+    )
+    .replaceAll('{instance}', () => choose(instances.keys(), 'i-0000000000000dead'));
+}
+
+/** The fuzz fleet's start, in epoch seconds: CloudWatch timestamps in the templates are near it. */
+const FLEET_START = Date.parse('2026-11-26T09:00:00Z') / 1000;
 
 const DEFINITION = JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
 
@@ -214,6 +261,81 @@ const QUERY_TEMPLATES: Record<string, readonly (readonly [string, string])[][]> 
       ['TopicArn', 'arn:aws:sns:us-east-1:111122223333:events'],
     ],
   ],
+  elasticloadbalancing: [
+    [
+      ['Action', 'CreateTargetGroup'],
+      ['Name', 'fuzz'],
+      ['Protocol', 'HTTP'],
+      ['Port', '80'],
+      ['VpcId', 'vpc-0a1b2c3d4e5f60001'],
+      ['HealthCheckIntervalSeconds', '10'],
+      ['HealthyThresholdCount', '2'],
+    ],
+    [
+      ['Action', 'CreateLoadBalancer'],
+      ['Name', 'fuzz'],
+      ['Subnets.member.1', 'subnet-1'],
+      ['Subnets.member.2', 'subnet-2'],
+    ],
+    [
+      ['Action', 'CreateListener'],
+      ['LoadBalancerArn', '{lb}'],
+      ['Protocol', 'HTTP'],
+      ['Port', '80'],
+      ['DefaultActions.member.1.Type', 'forward'],
+      ['DefaultActions.member.1.TargetGroupArn', '{tg}'],
+    ],
+    [
+      ['Action', 'RegisterTargets'],
+      ['TargetGroupArn', '{tg}'],
+      ['Targets.member.1.Id', '{instance}'],
+      ['Targets.member.1.Port', '8080'],
+    ],
+    [
+      ['Action', 'DeregisterTargets'],
+      ['TargetGroupArn', '{tg}'],
+      ['Targets.member.1.Id', '{instance}'],
+    ],
+    [
+      ['Action', 'DescribeTargetHealth'],
+      ['TargetGroupArn', '{tg}'],
+      ['Targets.member.1.Id', '{instance}'],
+    ],
+    [
+      ['Action', 'ModifyTargetGroup'],
+      ['TargetGroupArn', '{tg}'],
+      ['HealthCheckPath', '/health'],
+      ['HealthyThresholdCount', '3'],
+      ['Matcher.HttpCode', '200-299'],
+    ],
+    [
+      ['Action', 'ModifyTargetGroupAttributes'],
+      ['TargetGroupArn', '{tg}'],
+      ['Attributes.member.1.Key', 'deregistration_delay.timeout_seconds'],
+      ['Attributes.member.1.Value', '30'],
+    ],
+    [
+      ['Action', 'DescribeTargetGroups'],
+      ['Names.member.1', 'fuzz'],
+      ['PageSize', '1'],
+    ],
+    [
+      ['Action', 'DescribeListeners'],
+      ['LoadBalancerArn', '{lb}'],
+    ],
+    [
+      ['Action', 'DeleteListener'],
+      ['ListenerArn', '{listener}'],
+    ],
+    [
+      ['Action', 'DeleteTargetGroup'],
+      ['TargetGroupArn', '{tg}'],
+    ],
+    [
+      ['Action', 'DeleteLoadBalancer'],
+      ['LoadBalancerArn', '{lb}'],
+    ],
+  ],
 };
 
 const JSON_TEMPLATES: Record<string, readonly [string, Record<string, unknown>][]> = {
@@ -255,6 +377,76 @@ const JSON_TEMPLATES: Record<string, readonly [string, Record<string, unknown>][
     ],
     ['ListStateMachines', {}],
     ['DeleteStateMachine', { stateMachineArn: 'arn:aws:states:us-east-1:111122223333:stateMachine:fuzzed' }],
+  ],
+  monitoring: [
+    [
+      'PutMetricAlarm',
+      {
+        AlarmName: 'fuzz-errors',
+        Namespace: 'App',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    ],
+    ['DescribeAlarms', { AlarmNames: ['fuzz-errors'], StateValue: 'ALARM', MaxRecords: 10 }],
+    ['DescribeAlarms', { AlarmNamePrefix: 'fuzz', AlarmTypes: ['MetricAlarm'] }],
+    ['SetAlarmState', { AlarmName: 'fuzz-errors', StateValue: 'ALARM', StateReason: 'fuzz' }],
+    ['DeleteAlarms', { AlarmNames: ['fuzz-errors'] }],
+    [
+      'PutMetricData',
+      {
+        Namespace: 'App',
+        MetricData: [
+          {
+            MetricName: 'Errors',
+            Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+            Timestamp: FLEET_START,
+            Value: 3,
+            Unit: 'Count',
+          },
+          { MetricName: 'Latency', Values: [10, 30], Counts: [1, 2], Unit: 'Milliseconds' },
+          { MetricName: 'Latency', StatisticValues: { SampleCount: 2, Sum: 40, Minimum: 5, Maximum: 35 } },
+        ],
+      },
+    ],
+    [
+      'GetMetricStatistics',
+      {
+        Namespace: 'App',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+        StartTime: FLEET_START - 600,
+        EndTime: FLEET_START + 600,
+        Period: 60,
+        Statistics: ['Sum', 'Average'],
+      },
+    ],
+    [
+      'GetMetricData',
+      {
+        MetricDataQueries: [
+          {
+            Id: 'm1',
+            MetricStat: {
+              Metric: { Namespace: 'App', MetricName: 'Errors' },
+              Period: 60,
+              Stat: 'Sum',
+            },
+          },
+        ],
+        StartTime: FLEET_START - 600,
+        EndTime: FLEET_START + 600,
+        ScanBy: 'TimestampDescending',
+        MaxDatapoints: 100,
+      },
+    ],
   ],
 };
 
@@ -327,7 +519,7 @@ function randomQueryRequest(
   random: Random,
   service: { name: string; version: string; actions: string[] },
 ): RawRequest {
-  const others = ['ec2', 'autoscaling', 'sns', 'ssm', 'states', 'iam'];
+  const others = ['ec2', 'autoscaling', 'sns', 'ssm', 'states', 'iam', 'elasticloadbalancing', 'monitoring'];
   const signer = chance(random, 0.8) ? service.name : chance(random, 0.5) ? pick(random, others) : undefined;
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
@@ -340,7 +532,7 @@ function randomQueryRequest(
     const body = [
       `${action![0]}=${encodeURIComponent(action![1])}`,
       `Version=${service.version}`,
-      ...members.map(([k, v]) => `${encode(random, k)}=${encode(random, v)}`),
+      ...members.map(([k, v]) => `${encode(random, k)}=${encode(random, resolved(random, v))}`),
     ].join('&');
     return { headers, body };
   }
@@ -351,7 +543,9 @@ function randomQueryRequest(
   }
   if (chance(random, 0.95)) pairs.push(`Version=${chance(random, 0.92) ? service.version : '2099-01-01'}`);
   for (let n = between(random, 0, 12); n > 0; n--) {
-    pairs.push(`${encode(random, randomQueryKey(random))}=${encode(random, randomQueryValue(random))}`);
+    pairs.push(
+      `${encode(random, randomQueryKey(random))}=${encode(random, resolved(random, randomQueryValue(random)))}`,
+    );
   }
   if (chance(random, 0.02)) pairs.push(...Array.from({ length: 10_001 }, (_, i) => `x${i}=1`));
   const body = pairs.join('&');
@@ -372,6 +566,16 @@ const JSON_MEMBERS = {
     ...['name', 'definition', 'roleArn', 'type', 'stateMachineArn', 'executionArn', 'input', 'maxResults'],
     ...['nextToken', 'statusFilter', 'reverseOrder', 'includeExecutionData', 'loggingConfiguration'],
     ...['tracingConfiguration', 'error', 'cause', 'tags'],
+  ],
+  monitoring: [
+    ...['AlarmName', 'AlarmNames', 'AlarmNamePrefix', 'AlarmTypes', 'Namespace', 'MetricName', 'Dimensions'],
+    ...['Name', 'Value', 'Statistic', 'Statistics', 'ExtendedStatistic', 'ExtendedStatistics', 'Period'],
+    ...['EvaluationPeriods', 'DatapointsToAlarm', 'Threshold', 'ComparisonOperator', 'TreatMissingData'],
+    ...['StateValue', 'StateReason', 'StateReasonData', 'MetricData', 'Timestamp', 'Values', 'Counts'],
+    ...['StatisticValues', 'SampleCount', 'Sum', 'Minimum', 'Maximum', 'Unit', 'StorageResolution'],
+    ...['StartTime', 'EndTime', 'MetricDataQueries', 'Id', 'MetricStat', 'Metric', 'Stat', 'Expression'],
+    ...['ReturnData', 'Label', 'ScanBy', 'MaxDatapoints', 'MaxRecords', 'NextToken', 'ActionsEnabled'],
+    ...['AlarmActions', 'OKActions', 'Metrics', 'Tags', 'Key', 'ThresholdMetricId', 'ActionPrefix'],
   ],
 };
 
@@ -414,36 +618,60 @@ function randomJsonObject(random: Random, members: readonly string[], depth = 0)
   return object;
 }
 
-function randomJsonRequest(
-  random: Random,
-  service: {
-    name: string;
-    prefix: string;
-    version: '1.0' | '1.1';
-    actions: string[];
-    members: readonly string[];
-  },
-): RawRequest {
-  if (chance(random, 0.6)) {
-    const [action, template] = pick(random, JSON_TEMPLATES[service.name]!);
-    const members = { ...template };
-    for (let n = chance(random, 0.25) ? 0 : between(random, 1, 2); n > 0; n--) {
-      const keys = Object.keys(members);
-      const roll = random();
-      if (roll < 0.5 && keys.length > 0) {
-        const key = pick(random, keys);
-        const value = members[key];
-        members[key] =
-          typeof value === 'string' && chance(random, 0.5)
-            ? nearby(random, value)
-            : randomJsonValue(random, service.members);
-      } else if (roll < 0.65 && keys.length > 0) {
-        delete members[pick(random, keys)];
-      } else {
-        const key = pick(random, [...service.members, ...PROTOTYPE_NAMES]);
-        members[key] = randomJsonValue(random, service.members);
-      }
+interface JsonService {
+  readonly name: string;
+  readonly prefix: string;
+  readonly version: '1.0' | '1.1';
+  readonly actions: string[];
+  readonly members: readonly string[];
+}
+
+/**
+ * A template of the service with no change (a quarter of the time) or one or two: a member's value replaced
+ * (a number or a numeric string mostly by one at or past a likely bound), a member dropped, or one added; at the
+ * top level or, a third of the time, inside a nested structure (a MetricData item, a query's MetricStat).
+ */
+function mutatedTemplate(random: Random, service: JsonService): [string, Record<string, unknown>] {
+  const [action, template] = pick(random, JSON_TEMPLATES[service.name]!);
+  const members = structuredClone(template);
+  for (let n = chance(random, 0.25) ? 0 : between(random, 1, 2); n > 0; n--) {
+    let target: Record<string, unknown> = members;
+    for (let depth = 0; depth < 3 && chance(random, 0.33); depth++) {
+      const nested = Object.values(target)
+        .flatMap((v) => (Array.isArray(v) ? v : [v]))
+        .filter((v): v is Record<string, unknown> => v !== null && typeof v === 'object');
+      if (nested.length === 0) break;
+      target = pick(random, nested);
     }
+    const keys = Object.keys(target);
+    const roll = random();
+    if (roll < 0.5 && keys.length > 0) {
+      const key = pick(random, keys);
+      const value = target[key];
+      target[key] =
+        typeof value === 'string' && chance(random, 0.5)
+          ? nearby(random, value)
+          : typeof value === 'number' && chance(random, 0.6)
+            ? Number(nearby(random, String(value)))
+            : randomJsonValue(random, service.members);
+    } else if (roll < 0.65 && keys.length > 0) {
+      delete target[pick(random, keys)];
+    } else {
+      const key = pick(random, [...service.members, ...PROTOTYPE_NAMES]);
+      Object.defineProperty(target, key, {
+        value: randomJsonValue(random, service.members),
+        enumerable: true,
+        configurable: true,
+        writable: true,
+      });
+    }
+  }
+  return [action, members];
+}
+
+function randomJsonRequest(random: Random, service: JsonService): RawRequest {
+  if (chance(random, 0.6)) {
+    const [action, members] = mutatedTemplate(random, service);
     return {
       headers: {
         'content-type': `application/x-amz-json-${service.version}`,
@@ -472,6 +700,104 @@ function randomJsonRequest(
     () => JSON.stringify(randomJsonObject(random, service.members)).slice(0, -1),
   ])();
   return { headers, body };
+}
+
+/** Timestamp members, which CBOR carries as tag 1 (epoch seconds). */
+const CBOR_TIMESTAMPS = new Set(['Timestamp', 'StartTime', 'EndTime', 'StartDate', 'EndDate']);
+
+/**
+ * A value as the SDK encodes it for RPC v2 CBOR, mostly: timestamps as tag 1, the rest as is. Sometimes not:
+ * a timestamp as a plain number or a string, an integer as a bigint, a string as bytes, a structure as a map
+ * with a non-string key, an unknown tag.
+ */
+function cborValue(random: Random, value: unknown, key = ''): unknown {
+  if (CBOR_TIMESTAMPS.has(key) && typeof value === 'number')
+    return chance(random, 0.85) ? new Tagged(1, value) : chance(random, 0.5) ? value : String(value);
+  if (typeof value === 'number' && Number.isInteger(value) && chance(random, 0.05)) return BigInt(value);
+  if (typeof value === 'string' && chance(random, 0.03)) return new TextEncoder().encode(value);
+  if (Array.isArray(value)) return value.map((item) => cborValue(random, item, key));
+  if (value !== null && typeof value === 'object') {
+    const map = new Map<unknown, unknown>(
+      Object.entries(value).map(([k, v]) => [k, cborValue(random, v, k)] as [unknown, unknown]),
+    );
+    if (chance(random, 0.03)) map.set(pick(random, [1, -1, true]), 'x');
+    if (chance(random, 0.03)) map.set('Tagged', new Tagged(pick(random, [0, 2, 42, 55799]), 'x'));
+    return map;
+  }
+  return value;
+}
+
+/** Bodies that are not what any encoder writes: truncated, bad lengths, duplicate keys, deep nesting. */
+const MALFORMED_CBOR: readonly ((random: Random) => Uint8Array)[] = [
+  (random) => Uint8Array.from({ length: between(random, 1, 64) }, () => between(random, 0, 255)),
+  // A map of two entries with the same key.
+  () => Uint8Array.from([0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02]),
+  // A byte string, a map and an array declaring 2^63 items.
+  () => Uint8Array.from([0x5b, 0x80, 0, 0, 0, 0, 0, 0, 0]),
+  () => Uint8Array.from([0xbb, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+  () => Uint8Array.from([0xa1, 0x61, 0x61, 0x9b, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+  // An indefinite-length map that never breaks; a break with nothing open.
+  () => Uint8Array.from([0xbf, 0x61, 0x61, 0x01]),
+  () => Uint8Array.from([0xff]),
+  // Arrays nested tens of thousands deep, inside a map.
+  (random) => {
+    const depth = between(random, 30, 20_000);
+    return Uint8Array.from([0xa1, 0x61, 0x61, ...new Array<number>(depth).fill(0x81), 0x00]);
+  },
+  // undefined, NaN, a half float, a simple value, and a negative bignum.
+  () => Uint8Array.from([0xa1, 0x61, 0x61, 0xf7]),
+  () => Uint8Array.from([0xa1, 0x65, ...new TextEncoder().encode('Value'), 0xf9, 0x7e, 0x00]),
+  () => Uint8Array.from([0xa1, 0x61, 0x61, 0xf0]),
+  () => Uint8Array.from([0xa1, 0x61, 0x61, 0xc3, 0x49, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
+  // Not a map: an array, a number, a string.
+  () => encodeCbor([1, 2, 3]),
+  () => encodeCbor(7),
+  () => encodeCbor('PutMetricAlarm'),
+  // Invalid UTF-8 in a text string key.
+  () => Uint8Array.from([0xa1, 0x62, 0xc3, 0x28, 0x01]),
+];
+
+function randomCborRequest(random: Random, service: JsonService): RawRequest {
+  const templated = chance(random, 0.7);
+  const [action, members] = templated
+    ? mutatedTemplate(random, service)
+    : [
+        chance(random, 0.9) ? pick(random, service.actions) : randomText(random, 10),
+        randomJsonObject(random, service.members),
+      ];
+  let body: Uint8Array;
+  if (templated || chance(random, 0.5)) {
+    try {
+      body = encodeCbor(cborValue(random, members));
+    } catch {
+      body = new Uint8Array(0);
+    }
+    if (chance(random, 0.1)) body = body.subarray(0, between(random, 0, body.length));
+  } else {
+    body = pick(random, MALFORMED_CBOR)(random);
+  }
+  const gzip = chance(random, 0.08);
+  const payload = gzip ? (chance(random, 0.8) ? gzipSync(body) : body) : body;
+  const route = `/service/${service.prefix}/operation/`;
+  const path = pick(random, [
+    ...Array.from({ length: 12 }, () => `${route}${encodeURIComponent(action)}`),
+    `${route}`,
+    `/service/Nothing/operation/${encodeURIComponent(action)}`,
+    `${route}${encodeURIComponent(action)}?x=1`,
+    `/service/${service.prefix}/operation/${'A'.repeat(300)}`,
+    `/`,
+  ]);
+  return {
+    path,
+    headers: {
+      'smithy-protocol': chance(random, 0.97) ? 'rpc-v2-cbor' : 'RPC-V2-CBOR',
+      'content-type': chance(random, 0.95) ? 'application/cbor' : 'application/json',
+      accept: 'application/cbor',
+      ...signedAs('monitoring'),
+      ...(gzip ? { 'content-encoding': pick(random, ['gzip', 'gzip', 'GZIP', 'br', 'gzip, identity']) } : {}),
+    },
+    body: Buffer.from(payload),
+  };
 }
 
 const CONTROL_PATHS = [
@@ -570,7 +896,19 @@ function queryProblems(reply: RawResponse): string[] {
   return problems;
 }
 
-function jsonProblems(reply: RawResponse, version: string): string[] {
+/**
+ * A query-compatible service's error (CloudWatch's) carries its query code in `x-amzn-query-error`
+ * (`Code;Sender`), which botocore and the SDKs read; a request no service answered has none.
+ */
+function queryErrorHeaderProblems(reply: RawResponse, message: unknown): string[] {
+  if (reply.status === 200 || String(message).startsWith('No service answers')) return [];
+  const header = reply.headers['x-amzn-query-error'];
+  return typeof header === 'string' && /^[A-Za-z][\w.]*;(Sender|Receiver)$/.test(header)
+    ? []
+    : [`x-amzn-query-error is ${String(header)}`];
+}
+
+function jsonProblems(reply: RawResponse, version: string, queryCompatible = false): string[] {
   const problems: string[] = [];
   if (reply.headers['content-type'] !== `application/x-amz-json-${version}`) {
     problems.push(`content-type ${String(reply.headers['content-type'])}`);
@@ -589,6 +927,33 @@ function jsonProblems(reply: RawResponse, version: string): string[] {
     if (typeof __type !== 'string' || __type === '') problems.push('no __type');
     if (typeof message !== 'string') problems.push('no message');
     if (reply.headers['x-amzn-errortype'] !== __type) problems.push('x-amzn-errortype differs from __type');
+    if (queryCompatible) problems.push(...queryErrorHeaderProblems(reply, message));
+  }
+  return problems;
+}
+
+function cborProblems(reply: RawResponse): string[] {
+  const problems: string[] = [];
+  if (reply.headers['content-type'] !== 'application/cbor')
+    problems.push('content-type is not application/cbor');
+  if (reply.headers['smithy-protocol'] !== 'rpc-v2-cbor') problems.push('no smithy-protocol: rpc-v2-cbor');
+  if (!reply.headers['x-amzn-requestid']) problems.push('no x-amzn-requestid');
+  let parsed: unknown;
+  try {
+    parsed = decodeCbor(reply.bytes, {
+      useMaps: false,
+      tags: { 1: (inner: () => unknown) => inner() } as never,
+    });
+  } catch (error) {
+    return [...problems, `the body is not CBOR: ${(error as Error).message}`];
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return [...problems, 'no map'];
+  if (reply.status !== 200) {
+    const { __type, message } = parsed as { __type?: unknown; message?: unknown };
+    // Namespaced (`com.amazonaws.cloudwatch#ResourceNotFound`) when a service was found; SDKs read both forms.
+    if (typeof __type !== 'string' || __type === '') problems.push('no __type');
+    if (typeof message !== 'string') problems.push('no message');
+    problems.push(...queryErrorHeaderProblems(reply, message));
   }
   return problems;
 }
@@ -611,7 +976,8 @@ async function settle(): Promise<void> {
   await Promise.all([...stepFunctionsOf(account).executions.values()].map((e) => e.done));
 }
 
-const ANSWERS = new Set([200, 201, 400, 403, 404, 412, 413, 429, 503]);
+// 415: a Content-Encoding other than gzip on a service that takes compressed bodies (CloudWatch).
+const ANSWERS = new Set([200, 201, 400, 403, 404, 412, 413, 415, 429, 503]);
 
 /**
  * Sends `count` requests from `next`, each checked: an expected status, no problems with its shape, and, when
@@ -648,14 +1014,16 @@ async function fuzz(
   return { sent, refused };
 }
 
-const actionsOf = (name: 'ec2' | 'autoscaling' | 'sns' | 'ssm' | 'states'): string[] =>
-  Object.keys(account.service(name)!.operations);
+const actionsOf = (
+  name: 'ec2' | 'autoscaling' | 'sns' | 'ssm' | 'states' | 'monitoring' | 'elasticloadbalancing',
+): string[] => Object.keys(account.service(name)!.operations);
 
 describe('fuzz: random requests get AWS-shaped answers, and refused ones change nothing', () => {
   it.each([
     ['ec2', '2016-11-15'],
     ['autoscaling', '2011-01-01'],
     ['sns', '2010-03-31'],
+    ['elasticloadbalancing', '2015-12-01'],
   ] as const)('query protocol: %s', async (name, version) => {
     const service = { name, version, actions: actionsOf(name) };
     const { sent, refused } = await fuzz(
@@ -677,12 +1045,13 @@ describe('fuzz: random requests get AWS-shaped answers, and refused ones change 
   it.each([
     ['ssm', 'AmazonSSM', '1.1', JSON_MEMBERS.ssm],
     ['states', 'AWSStepFunctions', '1.0', JSON_MEMBERS.states],
+    ['monitoring', 'GraniteServiceVersion20100801', '1.0', JSON_MEMBERS.monitoring],
   ] as const)('JSON protocol: %s', async (name, prefix, version, members) => {
     const service = { name, prefix, version, actions: actionsOf(name), members };
     const { sent, refused } = await fuzz(
       name,
       (random) => randomJsonRequest(random, service),
-      (reply) => jsonProblems(reply, version),
+      (reply) => jsonProblems(reply, version, name === 'monitoring'),
     );
     expect(sent).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
@@ -693,6 +1062,30 @@ describe('fuzz: random requests get AWS-shaped answers, and refused ones change 
       maxAttempts: 1,
     }).send(new DescribeParametersCommand({}));
     expect(parameters.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('Smithy RPC v2 CBOR: monitoring (CloudWatch)', async () => {
+    const service = {
+      name: 'monitoring',
+      prefix: 'GraniteServiceVersion20100801',
+      version: '1.0',
+      actions: actionsOf('monitoring'),
+      members: JSON_MEMBERS.monitoring,
+    } as const;
+    const { sent, refused } = await fuzz(
+      'monitoring-cbor',
+      (random) => randomCborRequest(random, { ...service, actions: [...service.actions] }),
+      cborProblems,
+    );
+    expect(sent).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    const alarms = await new CloudWatchClient({
+      endpoint: running.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 1,
+    }).send(new DescribeAlarmsCommand({}));
+    expect(alarms.$metadata.httpStatusCode).toBe(200);
   });
 
   it('/_local/* controls', async () => {

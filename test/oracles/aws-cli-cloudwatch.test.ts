@@ -155,6 +155,60 @@ describe.skipIf(noCli)('the AWS CLI against CloudWatch on the local account', ()
     expect(stats.json).toMatchObject({ Label: 'Errors', Datapoints: [{ Sum: 3, Unit: 'None' }] });
   });
 
+  it('puts values, counts and statistic sets with --metric-data, and reads them back with get-metric-data', async () => {
+    const start = account.now();
+    const at = new Date(start.getTime() + 1000).toISOString();
+    const put = await aws(
+      'cloudwatch',
+      'put-metric-data',
+      '--namespace',
+      'App',
+      '--metric-data',
+      JSON.stringify([
+        { MetricName: 'Latency', Timestamp: at, Values: [10, 30], Counts: [1, 2], Unit: 'Milliseconds' },
+        {
+          MetricName: 'Latency',
+          Timestamp: at,
+          StatisticValues: { SampleCount: 2, Sum: 40, Minimum: 5, Maximum: 35 },
+          Unit: 'Milliseconds',
+        },
+      ]),
+    );
+    expect(put.stderr).toBe('');
+    expect(put.exitCode).toBe(0);
+    account.advance(60);
+    const got = await aws(
+      'cloudwatch',
+      'get-metric-data',
+      '--start-time',
+      start.toISOString(),
+      '--end-time',
+      account.now().toISOString(),
+      '--metric-data-queries',
+      JSON.stringify(
+        ['Sum', 'SampleCount', 'Maximum', 'Average'].map((stat) => ({
+          Id: stat.toLowerCase(),
+          MetricStat: {
+            Metric: { Namespace: 'App', MetricName: 'Latency' },
+            Period: 60,
+            Stat: stat,
+          },
+        })),
+      ),
+    );
+    expect(got.stderr).toBe('');
+    const results = (
+      got.json as { MetricDataResults: { Id: string; Values: number[]; StatusCode: string }[] }
+    ).MetricDataResults;
+    // Values 10 once and 30 twice (sum 70, 3 samples) plus a set of 2 samples summing to 40.
+    expect(results.map((r) => [r.Id, r.Values, r.StatusCode])).toEqual([
+      ['sum', [110], 'Complete'],
+      ['samplecount', [5], 'Complete'],
+      ['maximum', [35], 'Complete'],
+      ['average', [22], 'Complete'],
+    ]);
+  });
+
   it('sets an alarm state, and an alarm fault holds it', async () => {
     await putAlarm('worker-errors');
     const set = await aws(

@@ -133,6 +133,107 @@ describe.skipIf(noCli)('the AWS CLI against ELBv2 on the local account', () => {
     });
   });
 
+  it('registers and deregisters instances by hand, and describes chosen targets', async () => {
+    const created = await ok(
+      'elbv2',
+      'create-target-group',
+      '--name',
+      'manual',
+      '--protocol',
+      'HTTP',
+      '--port',
+      '8080',
+      '--vpc-id',
+      'vpc-0123456789abcdef0',
+      '--health-check-interval-seconds',
+      '10',
+      '--healthy-threshold-count',
+      '2',
+    );
+    const arn = (created['TargetGroups'] as Record<string, string>[])[0]!['TargetGroupArn']!;
+    await ok(
+      'elbv2',
+      'modify-target-group-attributes',
+      '--target-group-arn',
+      arn,
+      '--attributes',
+      'Key=deregistration_delay.timeout_seconds,Value=30',
+    );
+    // A target group no load balancer uses reports its targets unused (Target.NotInUse), so it gets a listener.
+    const lb = await ok(
+      'elbv2',
+      'create-load-balancer',
+      '--name',
+      'manual',
+      '--subnets',
+      'subnet-1',
+      'subnet-2',
+    );
+    await ok(
+      'elbv2',
+      'create-listener',
+      '--load-balancer-arn',
+      (lb['LoadBalancers'] as Record<string, string>[])[0]!['LoadBalancerArn']!,
+      '--protocol',
+      'HTTP',
+      '--port',
+      '8080',
+      '--default-actions',
+      `Type=forward,TargetGroupArn=${arn}`,
+    );
+    // The web group's instances (launched in the test before), registered a second time, by hand.
+    const [first, second] = account.state.autoScalingGroups.get('web')!.instanceIds;
+    await ok(
+      'elbv2',
+      'register-targets',
+      '--target-group-arn',
+      arn,
+      '--targets',
+      `Id=${first}`,
+      `Id=${second},Port=9090`,
+    );
+    const health = async (...targets: string[]) =>
+      (
+        (
+          await ok(
+            'elbv2',
+            'describe-target-health',
+            '--target-group-arn',
+            arn,
+            ...(targets.length > 0 ? ['--targets', ...targets] : []),
+          )
+        )['TargetHealthDescriptions'] as {
+          Target: { Id: string; Port: number };
+          TargetHealth: { State: string; Reason?: string };
+        }[]
+      ).map((r) => [r.Target.Id, r.Target.Port, r.TargetHealth.State, r.TargetHealth.Reason]);
+    expect(await health()).toEqual([
+      [first, 8080, 'initial', 'Elb.RegistrationInProgress'],
+      [second, 9090, 'initial', 'Elb.RegistrationInProgress'],
+    ]);
+    account.advance(20);
+    expect(await health(`Id=${second},Port=9090`)).toEqual([[second, 9090, 'healthy', undefined]]);
+    await ok('elbv2', 'deregister-targets', '--target-group-arn', arn, '--targets', `Id=${first}`);
+    expect(await health(`Id=${first}`)).toEqual([
+      [first, 8080, 'draining', 'Target.DeregistrationInProgress'],
+    ]);
+    account.advance(30);
+    expect(await health()).toEqual([[second, 9090, 'healthy', undefined]]);
+    expect(await health(`Id=${first}`)).toEqual([[first, 8080, 'unused', 'Target.NotRegistered']]);
+    const notRunning = await aws(
+      'elbv2',
+      'register-targets',
+      '--target-group-arn',
+      arn,
+      '--targets',
+      'Id=i-0000000000000dead',
+    );
+    expect(cliError(notRunning.stderr)).toMatchObject({
+      code: 'InvalidTarget',
+      operation: 'RegisterTargets',
+    });
+  });
+
   it("answers errors in ELBv2's error envelope, as botocore reads them", async () => {
     const missingGroup = await aws('elbv2', 'describe-target-groups', '--names', 'nope');
     expect(missingGroup.exitCode).not.toBe(0);

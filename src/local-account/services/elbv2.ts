@@ -183,6 +183,8 @@ export function elbv2Service(account: LocalAccount): ServiceDefinition {
           action.objects('ForwardConfig.TargetGroups')[0]?.optString('TargetGroupArn');
         if (targetGroupArn === undefined) throw validation('A forward action must name a target group');
         const group = targetGroup(targetGroupArn);
+        const certificateArns = input.objects('Certificates').map((c) => c.string('CertificateArn'));
+        const sslPolicy = input.optString('SslPolicy');
         for (const other of listeners.values()) {
           if (other.loadBalancerArn === lb.loadBalancerArn && other.port === port)
             throw new AwsApiError(
@@ -203,6 +205,8 @@ export function elbv2Service(account: LocalAccount): ServiceDefinition {
           port,
           protocol,
           targetGroupArn,
+          ...(certificateArns.length > 0 ? { certificateArns } : {}),
+          ...(sslPolicy !== undefined ? { sslPolicy } : {}),
         };
         listeners.set(listener.listenerArn, listener);
         simulation.usageChanged(group);
@@ -487,6 +491,8 @@ export function elbv2Service(account: LocalAccount): ServiceDefinition {
       Port: listener.port,
       Protocol: listener.protocol,
       DefaultActions: [{ Type: 'forward', TargetGroupArn: listener.targetGroupArn }],
+      Certificates: listener.certificateArns?.map((arn) => ({ CertificateArn: arn })),
+      SslPolicy: listener.sslPolicy,
     };
   }
 }
