@@ -16,6 +16,8 @@ export interface GroupFacts {
   readonly autoScalingGroupName: string;
   readonly launchTemplate?: { launchTemplateId?: string; launchTemplateName?: string; version?: string };
   readonly launchConfigurationName?: string;
+  /** True when the launch template comes through a mixed instances policy. */
+  readonly mixedInstancesPolicy?: boolean;
 }
 
 /** The named groups that exist; a missing name is simply absent from the map. */
@@ -51,6 +53,7 @@ export async function describeGroups(
             ...(group.LaunchConfigurationName
               ? { launchConfigurationName: group.LaunchConfigurationName }
               : {}),
+            ...(group.MixedInstancesPolicy ? { mixedInstancesPolicy: true } : {}),
           });
         }
       }

@@ -54,13 +54,14 @@ export function planFleetRollback(
 }
 
 /**
- * The numbered version a group's instances ran before the rollout: the number the group asked for, or, for a
- * group on `$Default` (or `$Latest`), the template's default version before the update step.
+ * The numbered version a group's instances ran before the rollout: the number the update step pinned it to,
+ * the number the group asked for, or, for a group on `$Default` (or `$Latest`) with no pin recorded, the
+ * template's default version before the update step.
  */
 function versionBefore(rollout: Pick<Rollout, 'groups'>, groupName: string, templateDefault: number): number {
-  const asked = rollout.groups.find(
-    (g) => g.autoScalingGroupName === groupName,
-  )?.previousLaunchTemplateVersion;
+  const group = rollout.groups.find((g) => g.autoScalingGroupName === groupName);
+  if (group?.pinnedVersion !== undefined) return group.pinnedVersion;
+  const asked = group?.previousLaunchTemplateVersion;
   return asked !== undefined && /^\d+$/.test(asked) ? Number(asked) : templateDefault;
 }
 
