@@ -8,7 +8,7 @@ export type { FleetRollback, FleetRollbackGroup } from './rollout.ts';
  * time, to the numbered template version it ran before, newest first (like a saga's compensations: the group
  * that failed, whose refresh may still be replacing instances, goes back before the ones that succeeded
  * earlier). A group Auto Scaling already rolled back itself (RollbackSuccessful) is left alone; a group never
- * reached was never touched.
+ * reached was never refreshed (the update step pinned it to the old version, so it never launched the new image).
  */
 
 export type FleetRollbackPlanResult =
