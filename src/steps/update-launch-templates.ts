@@ -6,11 +6,12 @@ import {
   describeDefaultVersion,
   describeTemplateVersion,
   setDefaultVersion,
+  type TemplateVersion,
 } from '../adapters/ec2.ts';
-import { followsTemplate, planGroupPin } from '../core/group-pinning.ts';
+import { followsTemplate, planGroupPin, type GroupPinDecision } from '../core/group-pinning.ts';
 import { planTemplateUpdate, rolloutVersionDescription } from '../core/template-plan.ts';
 import { rolloutEventSchema, type GroupRecord, type Rollout, type TemplateRecord } from '../core/rollout.ts';
-import { AutoScalingGroupNotFoundError, GroupTemplateMismatchError } from '../errors.ts';
+import { AutoScalingGroupNotFoundError, GroupTemplateMismatchError, InvalidEventError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
@@ -111,17 +112,23 @@ async function pinGroups(
     deps.autoscaling,
     following.map((g) => g.autoScalingGroupName),
   );
-  const resolvedCache = new Map<string, Awaited<ReturnType<typeof describeTemplateVersion>>>();
-  const plans = [];
+  const resolvedCache = new Map<string, TemplateVersion | undefined>();
+  const plans: { group: GroupRecord; decision: Exclude<GroupPinDecision, { kind: 'refuse' }> }[] = [];
   for (const group of rollout.groups) {
-    const template = rollout.templates.find((t) => t.launchTemplateId === group.launchTemplateId);
-    if (!followsTemplate(group.previousLaunchTemplateVersion) || !template) {
-      plans.push({ group, decision: { kind: 'numbered' } as const });
+    if (!followsTemplate(group.previousLaunchTemplateVersion)) {
+      plans.push({ group, decision: { kind: 'numbered' } });
       continue;
     }
+    const template = rollout.templates.find((t) => t.launchTemplateId === group.launchTemplateId);
+    if (!template) {
+      throw new InvalidEventError(
+        `update_launch_templates: group ${group.autoScalingGroupName} launches from ${group.launchTemplateId}, which the rollout does not update`,
+      );
+    }
     const facts = current.get(group.autoScalingGroupName);
+    // A group created without a version follows $Default.
     const setting = facts?.launchTemplate?.version ?? '$Default';
-    let resolved;
+    let resolved: TemplateVersion | undefined;
     if (facts && followsTemplate(setting)) {
       const key = `${template.launchTemplateId}:${setting}`;
       if (!resolvedCache.has(key)) {
