@@ -16,6 +16,8 @@ export interface GroupFacts {
   readonly autoScalingGroupName: string;
   readonly launchTemplate?: { launchTemplateId?: string; launchTemplateName?: string; version?: string };
   readonly launchConfigurationName?: string;
+  /** True when the launch template comes through a mixed instances policy. */
+  readonly mixedInstancesPolicy?: boolean;
 }
 
 /** The named groups that exist; a missing name is simply absent from the map. */
@@ -51,6 +53,7 @@ export async function describeGroups(
             ...(group.LaunchConfigurationName
               ? { launchConfigurationName: group.LaunchConfigurationName }
               : {}),
+            ...(group.MixedInstancesPolicy ? { mixedInstancesPolicy: true } : {}),
           });
         }
       }
@@ -173,9 +176,9 @@ export async function cancelRefresh(
 }
 
 /**
- * Points the group at one launch template version. Before a refresh it is pinned to a number: native rollback
- * returns a group to the version it launched from before the refresh, so that must be a number (`$Default`
- * already resolves to the new image). After the rollout the group gets its own setting back.
+ * Points the group at one launch template version. Before any template's default moves, a group on
+ * `$Default`/`$Latest` is pinned to a number, so it launches nothing new before its turn and native rollback has
+ * a number to return to. After the rollout the group gets its own setting back.
  */
 export async function pinGroupTemplateVersion(
   autoscaling: AutoScalingClient,

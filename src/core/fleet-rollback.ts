@@ -8,7 +8,7 @@ export type { FleetRollback, FleetRollbackGroup } from './rollout.ts';
  * time, to the numbered template version it ran before, newest first (like a saga's compensations: the group
  * that failed, whose refresh may still be replacing instances, goes back before the ones that succeeded
  * earlier). A group Auto Scaling already rolled back itself (RollbackSuccessful) is left alone; a group never
- * reached was never touched.
+ * reached was never refreshed (the update step pinned it to the old version, so it never launched the new image).
  */
 
 export type FleetRollbackPlanResult =
@@ -54,13 +54,14 @@ export function planFleetRollback(
 }
 
 /**
- * The numbered version a group's instances ran before the rollout: the number the group asked for, or, for a
- * group on `$Default` (or `$Latest`), the template's default version before the update step.
+ * The numbered version a group's instances ran before the rollout: the number the update step pinned it to,
+ * the number the group asked for, or, for a group on `$Default` (or `$Latest`) with no pin recorded, the
+ * template's default version before the update step.
  */
 function versionBefore(rollout: Pick<Rollout, 'groups'>, groupName: string, templateDefault: number): number {
-  const asked = rollout.groups.find(
-    (g) => g.autoScalingGroupName === groupName,
-  )?.previousLaunchTemplateVersion;
+  const group = rollout.groups.find((g) => g.autoScalingGroupName === groupName);
+  if (group?.pinnedVersion !== undefined) return group.pinnedVersion;
+  const asked = group?.previousLaunchTemplateVersion;
   return asked !== undefined && /^\d+$/.test(asked) ? Number(asked) : templateDefault;
 }
 

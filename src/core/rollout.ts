@@ -24,12 +24,17 @@ export const templateRecordSchema = z.object({
 });
 export type TemplateRecord = z.infer<typeof templateRecordSchema>;
 
-/** One Auto Scaling group as preflight found it. */
+/** One Auto Scaling group as preflight found it, and the pin the update step gave it. */
 export const groupRecordSchema = z.object({
   autoScalingGroupName: z.string().min(1),
   launchTemplateId: z.string().min(1),
   /** The version the group itself asks for before the rollout (`$Default`, `$Latest` or a number). */
   previousLaunchTemplateVersion: z.string().min(1),
+  /**
+   * The numbered version the update step pinned the group to (a group on `$Default`/`$Latest`), before any
+   * template's default moved: what its instances ran then. Absent for a group on a number.
+   */
+  pinnedVersion: version.optional(),
 });
 export type GroupRecord = z.infer<typeof groupRecordSchema>;
 

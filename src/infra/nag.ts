@@ -97,7 +97,7 @@ export function nagAcknowledgments(
           : []),
       ],
     },
-    UpdateLaunchTemplates: { readOnlyOnStar: readOnly },
+    UpdateLaunchTemplates: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
     RollbackAmi: { readOnlyOnStar: readOnly },
     TriggerInstanceRefresh: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
     TriggerRollbackRefresh: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },

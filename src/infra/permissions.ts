@@ -268,11 +268,16 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
       });
     case 'UpdateLaunchTemplates':
       return policies({
-        readOnlyOnStar: [allow(['ec2:DescribeLaunchTemplateVersions'], ['*'])],
+        readOnlyOnStar: [
+          allow(['ec2:DescribeLaunchTemplateVersions', 'autoscaling:DescribeAutoScalingGroups'], ['*']),
+        ],
         scoped: [
           allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], arns.launchTemplates),
+          // Before any default moves, each group on $Default/$Latest is pinned to the number it runs.
+          allow(['autoscaling:UpdateAutoScalingGroup'], arns.groups),
           ...passInstanceRoles(arns),
         ],
+        launchOnStar: launchFromTemplates(arns),
       });
     case 'RollbackAmi':
       return policies({

@@ -6,6 +6,7 @@ import {
   pinGroupTemplateVersion,
   startRefresh,
 } from '../adapters/autoscaling.ts';
+import { pinAtTurn } from '../core/group-pinning.ts';
 import {
   decideExistingRefresh,
   nextGroup,
@@ -21,6 +22,8 @@ import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './de
  * Trigger instance refresh: starts the refresh of the group at `rollout.groupIndex`, to the numbered template
  * version the update step created (never `$Latest`/`$Default`, so AutoRollback works and a rollback has a
  * version to return to). A refresh this rollout already started (a retry after a lost response) is adopted.
+ * The update step pinned the group to a number already; one found on `$Default`/`$Latest` is pinned again
+ * with a warning (see `pinAtTurn`). After the last group, every pinned group gets its own setting back.
  * Event: `{ rollout }`. Result: the rollout with `refresh` (group, refresh id, index) and `done: false`, or
  * `done: true` when every group has been refreshed.
  */
@@ -36,12 +39,7 @@ export function createTriggerInstanceRefresh(
       throw new InvalidEventError(`trigger_instance_refresh: ${decision.reason}`);
     if (decision.kind === 'done') {
       const log = stepLogger(deps, 'trigger_instance_refresh', { rolloutId, imageId });
-      await restoreGroupVersions(
-        deps,
-        rollout.groups,
-        new Set(rollout.refreshes.map((r) => r.autoScalingGroupName)),
-        log,
-      );
+      await restoreGroupVersions(deps, rollout.groups, log);
       log.info('all-groups-refreshed', { groups: rollout.groups.map((g) => g.autoScalingGroupName) });
       return { ...rollout, done: true };
     }
@@ -72,18 +70,21 @@ export function createTriggerInstanceRefresh(
     if (!instanceRefreshId) {
       const template = rollout.templates.find((t) => t.launchTemplateId === launchTemplateId);
       const current = (await describeGroups(autoscaling, [autoScalingGroupName])).get(autoScalingGroupName);
-      const currentVersion = current?.launchTemplate?.version ?? '$Default';
-      if (config.refreshPreferences.autoRollback && template && !/^\d+$/.test(currentVersion)) {
-        // AutoRollback needs a numbered version to return to; the number $Default meant before the update.
+      const turn = template
+        ? pinAtTurn(group, template, current?.launchTemplate?.version)
+        : ({ kind: 'ok' } as const);
+      if (turn.kind === 'repin') {
+        // The update step pinned every group before any default moved; someone set it back since.
         await pinGroupTemplateVersion(autoscaling, {
           autoScalingGroupName,
           launchTemplateId,
-          version: template.previousVersion,
+          version: turn.version,
         });
-        log.info('group-pinned-to-previous-version', {
+        log.warn('group-found-following-template', {
           launchTemplateId,
-          from: currentVersion,
-          to: template.previousVersion,
+          from: turn.from,
+          to: turn.version,
+          reason: `the group was set to ${turn.from} after the rollout pinned it, so it may have launched the new image before its turn; pinned again to version ${turn.version} (AutoRollback and the fleet rollback need a number), and its refresh replaces those instances now`,
         });
       }
       const started = await startRefresh(autoscaling, {

@@ -55,8 +55,8 @@ export function createTriggerRollbackRefresh(
     const group = plan.groups[plan.index];
     if (!group) {
       const log = stepLogger(deps, 'trigger_rollback_refresh', { rolloutId, imageId });
-      const touched = new Set([...rollout.refreshes, ...plan.groups].map((g) => g.autoScalingGroupName));
-      await restoreGroupVersions(deps, rollout.groups, touched, log);
+      // Every pinned group, refreshed or not: the templates are back, so $Default names what they run again.
+      await restoreGroupVersions(deps, rollout.groups, log);
       log.info('fleet-rolled-back', { groups: plan.groups.map((g) => g.autoScalingGroupName) });
       return { ...rollout, fleetRollback: { ...plan, done: true } };
     }

@@ -34,7 +34,7 @@ const entries: Record<string, string> = {
 const clientsCalled: Record<string, readonly string[]> = {
   Preflight: ['auto-scaling', 'ec2', 'iam', 'sfn', 'ssm'],
   ShareAmi: ['ec2', 'ssm'],
-  UpdateLaunchTemplates: ['ec2'],
+  UpdateLaunchTemplates: ['auto-scaling', 'ec2'],
   TriggerInstanceRefresh: ['auto-scaling', 'ec2'],
   CheckRefreshStatus: ['auto-scaling'],
   RollbackAmi: ['ec2', 'ssm'],

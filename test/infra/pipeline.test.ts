@@ -140,6 +140,11 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:CreateLaunchTemplateVersion',
     'ec2:ModifyLaunchTemplate',
+    // Pinning the $Default/$Latest groups before any default moves.
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:UpdateAutoScalingGroup',
+    'ec2:RunInstances',
+    'ec2:CreateTags',
   ],
   TriggerInstanceRefresh: [
     'autoscaling:DescribeAutoScalingGroups',

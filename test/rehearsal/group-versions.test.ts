@@ -58,9 +58,10 @@ describe('what a rollout leaves on the groups', () => {
     expect(rehearsal.report.status).toBe('ROLLED_BACK');
     const template = rehearsal.account.state.launchTemplates.get('lt-0a1b2c3d4e5f60001')!;
     expect(template.versions.get(template.latestVersion)!.data.ImageId).toBe('ami-0a1b2c3d4e5f60002');
-    // web was refreshed forward and back: it stays pinned to version 1, so a new instance launches the old image.
-    expect(groupSettings(rehearsal)['web']).toBe('1');
-    expect(groupSettings(rehearsal)['worker']).toBe('$Latest'); // never touched
+    // Every group was pinned to version 1 before the templates moved. web was refreshed forward and back, api
+    // rolled back by Auto Scaling, worker never reached: all stay on 1, so a new instance launches the old image.
+    // (Given $Latest back, worker would launch the new image on its next scale-out.)
+    expect(groupSettings(rehearsal)).toEqual({ web: '1', api: '1', worker: '1' });
   });
 
   it('gives a $Latest group its setting back after a successful rollout: $Latest is the new version', async () => {

@@ -1,4 +1,8 @@
-import { CancelInstanceRefreshCommand, StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CancelInstanceRefreshCommand,
+  StartInstanceRefreshCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { describe, expect, it } from 'vitest';
 import type { Rollout } from '../../src/core/rollout.ts';
 import { createCheckRefreshStatus } from '../../src/steps/check-refresh-status.ts';
@@ -40,7 +44,7 @@ describe('trigger instance refresh', () => {
       launchTemplateId: WEB_TEMPLATE,
       version: '2',
     });
-    // The group was on $Default; it is pinned to the numbered version it ran before, so AutoRollback can return to it.
+    // The group was on $Default; the update step pinned it to the version it ran, so AutoRollback can return to it.
     expect(started?.previousConfiguration.launchTemplate.version).toBe('1');
     expect(started?.preferences).toMatchObject({
       minHealthyPercentage: 90,
@@ -65,6 +69,29 @@ describe('trigger instance refresh', () => {
     expect(retry.refresh).toMatchObject({
       instanceRefreshId: first.refresh?.instanceRefreshId,
       adopted: true,
+    });
+  });
+
+  it('pins a group found back on $Default at its turn to its recorded version again, with a warning', async () => {
+    const h = await harness();
+    const rollout = await updated(h);
+    expect(rollout.groups[0]).toMatchObject({ autoScalingGroupName: 'web', pinnedVersion: 1 });
+    // Someone sets the group back to $Default mid-rollout: it now resolves to the new version 2.
+    await h.deps.autoscaling.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'web',
+        LaunchTemplate: { LaunchTemplateId: WEB_TEMPLATE, Version: '$Default' },
+      }),
+    );
+    await createTriggerInstanceRefresh(h.deps)({ rollout });
+    const [started] = h.account.state.instanceRefreshes.get('web') ?? [];
+    // Pinned again before the refresh: AutoRollback returns the group to version 1, not to $Default.
+    expect(started?.previousConfiguration.launchTemplate.version).toBe('1');
+    expect(h.logs.find((l) => l['action'] === 'group-found-following-template')).toMatchObject({
+      level: 'warn',
+      autoScalingGroupName: 'web',
+      from: '$Default',
+      to: 1,
     });
   });
 
