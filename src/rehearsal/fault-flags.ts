@@ -43,10 +43,10 @@ export function faultsFromFlags(
   const { config, imageId } = context;
   const groups = config.autoScalingGroupNames;
   const rolloutGroup = (flag: string, value: string, group: string): string => {
-    if (!groups.includes(group))
-      throw new FaultFlagError(
-        `${flag} ${value}: "${group}" is not a group of this rollout (${groups.join(', ')})`,
-      );
+    if (!groups.includes(group)) {
+      const what = group === value ? 'not a group' : `"${group}" is not a group`;
+      throw new FaultFlagError(`${flag} ${value}: ${what} of this rollout (${groups.join(', ')})`);
+    }
     return group;
   };
   const described: { flag: string; value: string; fault: unknown }[] = [];
