@@ -56,6 +56,8 @@ export async function benchRehearsal(groups = 100, instancesPerGroup = 10): Prom
     trustedImageOwners: ['111122223333'],
     notificationTopicArn: 'arn:aws:sns:us-east-1:111122223333:bench',
     refreshPreferences: { minHealthyPercentage: 90, maxHealthyPercentage: 110 },
+    // EC2 health checks only, as before Preflight asked for a health signal: the figures stay comparable.
+    groupsWithoutHealthSignal: groupNames,
     // 100 groups x 20 min polled every 120 s, forward and back, stays under the 25,000-event history limit.
     pollIntervalSeconds: 120,
     refreshTimeoutMinutes: 20,

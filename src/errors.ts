@@ -93,6 +93,20 @@ export class InstanceProfileNotFoundError extends RolloutError {
   override readonly name = 'InstanceProfileNotFoundError';
 }
 
+/**
+ * A group would be refreshed with nothing to notice a bad image: EC2 health checks only (an image that boots but
+ * serves errors passes them) and no alarm in `refreshPreferences.alarmNames`, or ELB health checks with no load
+ * balancer attached. The message names every such group and the fixes.
+ */
+export class NoHealthSignalError extends RolloutError {
+  override readonly name = 'NoHealthSignalError';
+}
+
+/** An alarm named in `refreshPreferences.alarmNames` does not exist: a refresh would watch nothing. */
+export class AlarmNotFoundError extends RolloutError {
+  override readonly name = 'AlarmNotFoundError';
+}
+
 /** Nothing to roll back to: `{param}` is empty and the templates do not agree on one image. */
 export class NoRollbackTargetError extends RolloutError {
   override readonly name = 'NoRollbackTargetError';
@@ -154,6 +168,8 @@ export const rolloutErrorNames = [
   'RolloutInProgressError',
   'InstanceRoleNotPassableError',
   'InstanceProfileNotFoundError',
+  'NoHealthSignalError',
+  'AlarmNotFoundError',
   'NoRollbackTargetError',
   'RollbackImageNotAvailableError',
   'ImageShareError',

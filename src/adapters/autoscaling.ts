@@ -18,6 +18,12 @@ export interface GroupFacts {
   readonly launchConfigurationName?: string;
   /** True when the launch template comes through a mixed instances policy. */
   readonly mixedInstancesPolicy?: boolean;
+  /** What tells Auto Scaling an instance is unhealthy: `HealthCheckType` split at its commas (EC2, ELB, ...). */
+  readonly healthCheckTypes: readonly string[];
+  /** Load balancers attached: target group ARNs, Classic Load Balancer names and ELB traffic sources. */
+  readonly loadBalancers: readonly string[];
+  /** VPC Lattice target groups attached as traffic sources (what `VPC_LATTICE` health checks use). */
+  readonly vpcLatticeTargetGroups: readonly string[];
 }
 
 /** The named groups that exist; a missing name is simply absent from the map. */
@@ -54,6 +60,22 @@ export async function describeGroups(
               ? { launchConfigurationName: group.LaunchConfigurationName }
               : {}),
             ...(group.MixedInstancesPolicy ? { mixedInstancesPolicy: true } : {}),
+            healthCheckTypes: (group.HealthCheckType ?? 'EC2')
+              .split(',')
+              .map((type) => type.trim())
+              .filter((type) => type !== ''),
+            loadBalancers: [
+              ...new Set([
+                ...(group.TargetGroupARNs ?? []),
+                ...(group.LoadBalancerNames ?? []),
+                ...(group.TrafficSources ?? [])
+                  .filter((source) => source.Type === undefined || source.Type.startsWith('elb'))
+                  .flatMap((source) => source.Identifier ?? []),
+              ]),
+            ],
+            vpcLatticeTargetGroups: (group.TrafficSources ?? [])
+              .filter((source) => source.Type === 'vpc-lattice')
+              .flatMap((source) => source.Identifier ?? []),
           });
         }
       }

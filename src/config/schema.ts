@@ -194,6 +194,12 @@ export const rolloutConfigSchema = z
       'email',
     ).optional(),
     refreshPreferences: refreshPreferencesSchema.default(() => refreshPreferencesSchema.parse({})),
+    /**
+     * Default none: groups that may be refreshed with EC2 health checks only and no alarm. Preflight refuses any
+     * other such group, because a bad image whose application fails passes EC2 status checks and the refresh
+     * ends Successful on it. Each must be one of autoScalingGroupNames.
+     */
+    groupsWithoutHealthSignal: uniqueList(groupName, 'group name').default([]),
     /** Default 60: how long the state machine waits between two refresh status checks. */
     pollIntervalSeconds: z
       .number()
@@ -220,6 +226,19 @@ export const rolloutConfigSchema = z
         path: ['notificationTopicArn'],
         message:
           'is required: set notificationTopicArn (or notificationEmails for the CDK app to create a topic)',
+      });
+    }
+    // The health signal opt-out names groups of this rollout, or it opts nothing out.
+    if (Array.isArray(config.groupsWithoutHealthSignal) && Array.isArray(config.autoScalingGroupNames)) {
+      const rolled = new Set(config.autoScalingGroupNames);
+      config.groupsWithoutHealthSignal.forEach((name, index) => {
+        if (typeof name === 'string' && !rolled.has(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['groupsWithoutHealthSignal', index],
+            message: `"${name}" is not one of autoScalingGroupNames (${config.autoScalingGroupNames.join(', ')}); fix the name or remove it`,
+          });
+        }
       });
     }
     // zod runs this refinement even when a field above failed; judge only values that passed.

@@ -23,6 +23,8 @@ export interface NagAcknowledgment {
 
 const DESCRIBE_ONLY_ON_STAR =
   'EC2 and Auto Scaling Describe* actions (DescribeImages, DescribeLaunchTemplateVersions, DescribeAutoScalingGroups, DescribeInstanceRefreshes) support no resource-level permissions: AWS authorizes them only on "*". They are read-only.';
+const ALARMS_ON_STAR =
+  'cloudwatch:DescribeAlarms (read-only): preflight checks that the alarms in refreshPreferences.alarmNames exist, and DescribeAlarms returns composite alarms only to a grant on "*" (CloudWatch API reference).';
 const XRAY_ON_STAR =
   'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.';
 const LAUNCH_ON_STAR =
@@ -69,7 +71,7 @@ export function nagAcknowledgments(
   /** By role: what its default policy (`role`) and its other policies may keep. */
   const byRole: Record<string, Partial<Record<string, NagAcknowledgment[]>>> = {
     Preflight: {
-      readOnlyOnStar: readOnly,
+      readOnlyOnStar: star(`${DESCRIBE_ONLY_ON_STAR} ${ALARMS_ON_STAR} ${XRAY_ON_STAR}`),
       role: [
         {
           finding: iam5(`Resource::${text(`arn:${partition}:iam::${account}:instance-profile/*`)}`),

@@ -251,6 +251,9 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
             ],
             ['*'],
           ),
+          // The alarms in alarmNames must exist. DescribeAlarms returns composite alarms only to a grant on `*`
+          // (CloudWatch API reference, DescribeAlarms), and AlarmSpecification may name either kind.
+          allow(['cloudwatch:DescribeAlarms'], ['*']),
         ],
         scoped: [
           allow(['ssm:GetParameter'], both),

@@ -7,7 +7,10 @@ export const generatedImages = { current: 'ami-0c0ffee0000000001', next: 'ami-0c
 /**
  * The fleet a rehearsal runs on when none is given: the example fleet when the config describes it, otherwise
  * a fleet built to match the config (its templates, groups in order, parameter and topic), running one image
- * with a newer one ready, so any config can be rehearsed before it touches an account.
+ * with a newer one ready, so any config can be rehearsed before it touches an account. Every group has a
+ * health signal, as Preflight requires: each is behind its own load balancer (target group `tg-N`, ELB health
+ * checks), and the alarms the config names exist (on the fleet's App/Errors metric, OK until a fault says
+ * otherwise).
  */
 export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
   if (example && describesFleet(config, example)) return example;
@@ -31,6 +34,7 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
         name: `rehearsal-template-${i + 1}`,
         imageId: generatedImages.current,
       })),
+      targetGroups: config.autoScalingGroupNames.map((_, i) => ({ name: generatedTargetGroup(i) })),
       autoScalingGroups: config.autoScalingGroupNames.map((name, i) => ({
         name,
         launchTemplate: config.launchTemplateIds[i % config.launchTemplateIds.length]!,
@@ -38,6 +42,19 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
         maxSize: 6,
         desiredCapacity: 3,
         defaultInstanceWarmupSeconds: 60,
+        healthCheckType: 'ELB',
+        healthCheckGracePeriodSeconds: 60,
+        targetGroups: [generatedTargetGroup(i)],
+      })),
+      alarms: (config.refreshPreferences.alarmNames ?? []).map((alarmName) => ({
+        name: alarmName,
+        description: 'Generated for the rehearsal: the config names it in refreshPreferences.alarmNames',
+        namespace: 'App',
+        metricName: 'Errors',
+        statistic: 'Sum',
+        threshold: 1,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        treatMissingData: 'notBreaching',
       })),
       parameters: [
         { name: config.amiParameterName, value: generatedImages.current, dataType: 'aws:ec2:image' },
@@ -47,6 +64,9 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
     'the fleet generated from the config',
   );
 }
+
+/** The target group (and load balancer) of the generated fleet's group number `index`: tg-1, tg-2, ... */
+export const generatedTargetGroup = (index: number): string => `tg-${index + 1}`;
 
 function describesFleet(config: RolloutConfig, fleet: Fleet): boolean {
   const templateIds = new Set(fleet.launchTemplates.map((t) => t.launchTemplateId));

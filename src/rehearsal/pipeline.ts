@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -64,6 +65,7 @@ export async function deployToLocalAccount(
     sns,
     sfn: new SFNClient(clientConfig),
     iam: new IAMClient(clientConfig),
+    cloudwatch: new CloudWatchClient(clientConfig),
     now: () => account.now(),
     logSink: options.logSink ?? (() => undefined),
   };

@@ -1,4 +1,5 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -22,6 +23,8 @@ export interface StepClients {
   /** IAM, for preflight's instance profile check. */
   readonly iam: IAMClient;
   readonly sfn: SFNClient;
+  /** CloudWatch, for preflight's check that the alarms in `alarmNames` exist. */
+  readonly cloudwatch: CloudWatchClient;
 }
 
 /** What every step gets besides its clients. */

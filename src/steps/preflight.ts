@@ -1,9 +1,11 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { describeGroups, describeRefreshes } from '../adapters/autoscaling.ts';
+import { describeGroups, describeRefreshes, type GroupFacts } from '../adapters/autoscaling.ts';
+import { existingAlarmNames } from '../adapters/cloudwatch.ts';
 import {
   describeDefaultVersion,
   describeImage,
@@ -15,6 +17,7 @@ import {
 import { describeInstanceProfile, type InstanceProfileFacts } from '../adapters/iam.ts';
 import { listRunningExecutions } from '../adapters/sfn.ts';
 import { getParameterValue } from '../adapters/ssm.ts';
+import { describeNoSignal, healthSignalOf } from '../core/health-signal.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
 import { isActiveRefreshStatus } from '../core/refresh-status.ts';
 import { decideRollbackTarget } from '../core/rollback-target.ts';
@@ -26,12 +29,14 @@ import {
   type TemplateRecord,
 } from '../core/rollout.ts';
 import {
+  AlarmNotFoundError,
   AutoScalingGroupNotFoundError,
   AwsCallError,
   GroupTemplateMismatchError,
   ImageNotAvailableError,
   ImageNotFoundError,
   InstanceRoleNotPassableError,
+  NoHealthSignalError,
   NoRollbackTargetError,
   RefreshInProgressError,
   RollbackImageNotAvailableError,
@@ -46,9 +51,12 @@ import {
   type StepDependencies,
 } from './dependencies.ts';
 
-/** Step Functions (`sfn`) is for the "one rollout at a time" check; without it the check is skipped. */
+/**
+ * Step Functions (`sfn`) is for the "one rollout at a time" check; without it the check is skipped. IAM and
+ * CloudWatch are needed only when a template has an instance profile, or the configuration names alarms.
+ */
 export type PreflightDependencies = StepDependencies<'ec2' | 'autoscaling' | 'ssm'> &
-  Partial<Pick<StepClients, 'sfn' | 'iam'>>;
+  Partial<Pick<StepClients, 'sfn' | 'iam' | 'cloudwatch'>>;
 
 /**
  * Preflight: proves, before anything changes, that the rollout can run and can be undone. It only reads.
@@ -146,6 +154,8 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
     }
 
     await refuseUnpassableInstanceRoles(deps, defaults, groups);
+    await refuseMissingAlarms(deps);
+    refuseGroupsWithoutHealthSignal(deps, found, log);
 
     for (const name of config.autoScalingGroupNames) {
       const running = (await describeRefreshes(autoscaling, name)).find((r) =>
@@ -257,6 +267,65 @@ async function refuseUnpassableInstanceRoles(
   }
 }
 
+/**
+ * Every alarm in `alarmNames` must exist: Auto Scaling watches them during each group's refresh, and an alarm
+ * that is not there watches nothing.
+ */
+async function refuseMissingAlarms(deps: PreflightDependencies): Promise<void> {
+  const wanted = deps.config.refreshPreferences.alarmNames ?? [];
+  if (wanted.length === 0) return;
+  if (!deps.cloudwatch) {
+    throw new AwsCallError(
+      `refreshPreferences.alarmNames lists ${wanted.join(', ')}, and preflight was given no CloudWatch client to find them`,
+    );
+  }
+  const found = await existingAlarmNames(deps.cloudwatch, wanted);
+  const missing = wanted.filter((name) => !found.has(name));
+  if (missing.length > 0) {
+    throw new AlarmNotFoundError(
+      `refreshPreferences.alarmNames lists ${missing.map((n) => `"${n}"`).join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist in this account and region (CloudWatch DescribeAlarms, metric and composite alarms); create ${missing.length === 1 ? 'it' : 'them'}, or fix or remove the name${missing.length === 1 ? '' : 's'} in the configuration`,
+    );
+  }
+}
+
+/**
+ * Every group needs something that notices a bad image during its refresh (core/health-signal.ts): ELB health
+ * checks from an attached load balancer, or an alarm. Otherwise an image whose application fails passes EC2
+ * status checks, the refresh ends Successful, and the rollout moves on with it. A group listed in
+ * `groupsWithoutHealthSignal` is let through, with a warning.
+ */
+function refuseGroupsWithoutHealthSignal(
+  deps: PreflightDependencies,
+  found: ReadonlyMap<string, GroupFacts>,
+  log: ReturnType<typeof stepLogger>,
+): void {
+  const { config } = deps;
+  const alarmNames = config.refreshPreferences.alarmNames ?? [];
+  const optedOut = new Set(config.groupsWithoutHealthSignal);
+  const refused: string[] = [];
+  const accepted: string[] = [];
+  for (const name of config.autoScalingGroupNames) {
+    const group = found.get(name);
+    if (!group) continue;
+    const signal = healthSignalOf(group, { alarmNames, optedOut: optedOut.has(name) });
+    if (signal.kind === 'none') refused.push(describeNoSignal(name, signal.reason));
+    if (signal.kind === 'opted-out') accepted.push(describeNoSignal(name, signal.reason));
+  }
+  if (refused.length > 0) {
+    const one = refused.length === 1;
+    throw new NoHealthSignalError(
+      `${one ? 'group' : 'groups'} ${refused.join(', ')} ${one ? 'has' : 'have'} no health signal: nothing would notice an image that boots but whose application fails (it passes EC2 status checks, and the refresh ends Successful on it). For each, either switch the group to ELB health checks with a target group (HealthCheckType ELB and TargetGroupARNs), or set refreshPreferences.alarmNames to alarms that watch it, or accept the risk and list it in groupsWithoutHealthSignal in the configuration`,
+    );
+  }
+  if (accepted.length > 0) {
+    log.warn('groups-without-health-signal', {
+      groups: accepted,
+      message:
+        'groupsWithoutHealthSignal: these groups are refreshed with nothing to notice an image whose application fails',
+    });
+  }
+}
+
 /** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */
 async function isTrustedOwner(deps: PreflightDependencies, image: ImageFacts): Promise<boolean> {
   const owners = deps.config.trustedImageOwners;
@@ -296,6 +365,13 @@ async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string, ima
 export const handler = (event: unknown): Promise<Rollout> =>
   runInLambda(
     createPreflight,
-    { ec2: EC2Client, autoscaling: AutoScalingClient, ssm: SSMClient, sfn: SFNClient, iam: IAMClient },
+    {
+      ec2: EC2Client,
+      autoscaling: AutoScalingClient,
+      ssm: SSMClient,
+      sfn: SFNClient,
+      iam: IAMClient,
+      cloudwatch: CloudWatchClient,
+    },
     event,
   );

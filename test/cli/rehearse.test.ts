@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parameterLine } from '../../src/cli/commands/rehearse.ts';
 import { main } from '../../src/cli/main.ts';
+import { LAUNCH_FAILURE_REASONS } from '../../src/local-account/faults.ts';
 import type { RolloutReport } from '../../src/rehearsal/report.ts';
 
 const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
@@ -196,6 +197,65 @@ describe('ami-rollout rehearse', () => {
     expect(screen).toContain('\x1b[4A'); // redrawn in place: the cursor goes back up over the block
     expect(screen).toMatch(/web +\[#{24}\] 100% {2}done \(Successful\)/);
     expect(out.join('\n')).toContain('Rollout of ami-0a1b2c3d4e5f60002 SUCCEEDED');
-    expect(out.join('\n')).not.toMatch(/\+00:16:00 {2}web: refresh Successful/); // no plain lines on a terminal
+    expect(out.join('\n')).not.toMatch(/\+00:18:00 {2}web: refresh Successful/); // no plain lines on a terminal
+  });
+
+  describe('fault flags', () => {
+    it('lists every fault flag in --help, and every launch failure reason faults.ts defines', async () => {
+      const { code, out } = await run('rehearse', '--help');
+      expect(code).toBe(0);
+      for (const flag of [
+        '--fail GROUP',
+        '--fail-app GROUP',
+        '--fail-launch GROUP[:WHY]',
+        '--alarm NAME[@MINUTE]',
+        '--fault JSON',
+      ])
+        expect(out).toContain(flag);
+      const reasons = /WHY is\s+([\s\S]*?)\s+\(default (\w+)\)/.exec(out);
+      expect(reasons?.[1]?.split(/,\s*|\s+or\s+/)).toEqual([...LAUNCH_FAILURE_REASONS]);
+      expect(LAUNCH_FAILURE_REASONS).toContain(reasons?.[2]);
+    });
+
+    it.each([
+      ['--fail-app', 'web'],
+      ['--fail-launch', 'api:insufficientCapacity'],
+      ['--alarm', 'worker-app-errors@20'],
+      ['--fault', `{"kind":"appFailure","imageId":"${NEW_IMAGE}","group":"worker"}`],
+    ])('%s %s reaches the rollout: it fails and is rolled back (exit 3)', async (flag, value) => {
+      const { code, report } = await rehearseJson(flag, value);
+      expect(code).toBe(3);
+      expect(report.status).toBe('ROLLED_BACK');
+      expect(report.parameter.value).toBe(PREVIOUS_IMAGE);
+    });
+
+    it.each([
+      ['--fail-app', 'database', '--fail-app database: not a group of this rollout (web, api, worker)'],
+      [
+        '--fail-launch',
+        'api:outOfLuck',
+        '"outOfLuck" is not a launch failure reason; use GROUP or GROUP:REASON with REASON one of imageNotFound, kmsKeyNotUsable, insufficientCapacity',
+      ],
+      ['--fail-launch', 'cache:imageNotFound', '"cache" is not a group of this rollout'],
+      ['--alarm', 'web-5xx', '--alarm web-5xx: the fleet has no alarm "web-5xx" (it has worker-app-errors)'],
+      ['--alarm', 'worker-app-errors@soon', 'the minute after @ must be a whole number'],
+      ['--fault', '{kind: appFailure}', '--fault {kind: appFailure}: not JSON'],
+      [
+        '--fault',
+        '{"kind":"meteorStrike"}',
+        'kind: "meteorStrike" must be one of "unhealthyInstances", "appFailure"',
+      ],
+      ['--fault', '{"kind":"launchFailure","reason":"bad luck"}', 'reason: "bad luck" must be one of'],
+      [
+        '--fault',
+        '{"kind":"stallRefresh","group":"cache"}',
+        'group: group "cache" is not declared under autoScalingGroups',
+      ],
+    ])('exits 1 for %s %s, naming the value and the fix, and runs nothing', async (flag, value, message) => {
+      const { code, out, err } = await run('rehearse', '--json', flag, value);
+      expect(code).toBe(1);
+      expect(out).toBe('');
+      expect(err).toContain(message);
+    });
   });
 });

@@ -34,6 +34,19 @@ describe('rollout configuration', () => {
     expect(config.pollIntervalSeconds).toBe(60);
     expect(config.refreshTimeoutMinutes).toBe(120);
     expect(config.shareWithAccountIds).toEqual([]);
+    expect(config.groupsWithoutHealthSignal).toEqual([]);
+  });
+
+  it('fails when groupsWithoutHealthSignal names a group the rollout does not refresh, or one twice', () => {
+    expect(issuesOf({ ...valid, groupsWithoutHealthSignal: ['api', 'batch'] })).toEqual([
+      'groupsWithoutHealthSignal[1]: "batch" is not one of autoScalingGroupNames (web, api); fix the name or remove it',
+    ]);
+    expect(issuesOf({ ...valid, groupsWithoutHealthSignal: ['api', 'api'] })).toEqual([
+      'groupsWithoutHealthSignal[1]: "api" is listed twice; list each group name once',
+    ]);
+    expect(parseConfig({ ...valid, groupsWithoutHealthSignal: ['api'] }).groupsWithoutHealthSignal).toEqual([
+      'api',
+    ]);
   });
 
   it('loads examples/rollout.config.json', async () => {

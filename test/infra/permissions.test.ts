@@ -32,6 +32,7 @@ const entries: Record<FunctionId, string> = {
 /** The IAM service prefix of each SDK client package. */
 const iamPrefix: Readonly<Record<string, string>> = {
   'auto-scaling': 'autoscaling',
+  cloudwatch: 'cloudwatch',
   ec2: 'ec2',
   iam: 'iam',
   imagebuilder: 'imagebuilder',

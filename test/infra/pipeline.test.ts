@@ -127,6 +127,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ssm:GetParameter',
     'states:ListExecutions',
     'iam:GetInstanceProfile',
+    'cloudwatch:DescribeAlarms',
   ],
   ShareAmi: [
     'ec2:DescribeImages',
@@ -194,6 +195,7 @@ const readOnlyOnStar = new Set([
   'ec2:DescribeLaunchTemplateVersions',
   'autoscaling:DescribeAutoScalingGroups',
   'autoscaling:DescribeInstanceRefreshes',
+  'cloudwatch:DescribeAlarms',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
 ]);

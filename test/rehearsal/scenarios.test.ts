@@ -297,7 +297,8 @@ describe('a native rollback that fails', () => {
 });
 
 describe('a refresh that runs past refreshTimeoutMinutes', () => {
-  // Without checkpoints a healthy group refreshes in under 10 minutes; api stalls until its refresh is cancelled.
+  // Without checkpoints a healthy group refreshes in under 15 minutes (web, behind its load balancer, waits for
+  // healthy ELB targets); api stalls until its refresh is cancelled.
   const {
     checkpointPercentages: _c,
     checkpointDelaySeconds: _d,
@@ -306,7 +307,7 @@ describe('a refresh that runs past refreshTimeoutMinutes', () => {
   const timeoutConfig = parseConfig({
     ...exampleConfig,
     refreshPreferences: preferences,
-    refreshTimeoutMinutes: 10,
+    refreshTimeoutMinutes: 20,
     pollIntervalSeconds: 60,
   });
   let rehearsal: Rehearsal;
@@ -329,7 +330,7 @@ describe('a refresh that runs past refreshTimeoutMinutes', () => {
 
   it('cancels the stalled refresh in the status check that finds it late, then refreshes the group back', () => {
     const checked = rolloutLeftBy(rehearsal.history, 'CheckRefreshStatus')?.refresh;
-    expect(checked?.statusReason).toMatch(/after refreshTimeoutMinutes \(10 min\), cancelled/);
+    expect(checked?.statusReason).toMatch(/after refreshTimeoutMinutes \(20 min\), cancelled/);
     const cancels = rehearsal.account.calls.filter(
       (c) => c.action === 'CancelInstanceRefresh' && !c.errorCode,
     );

@@ -2,6 +2,7 @@
  * A local account with a small fleet, and the step dependencies that point real SDK v3 clients at it.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -30,6 +31,13 @@ export const BACKEND_TEMPLATE = 'lt-0a1b2c3d4e5f60002';
 export const PARAM = '/ami-rollout/golden-ami';
 export const TOPIC = `arn:aws:sns:us-east-1:${ACCOUNT}:ami-rollout-notifications`;
 
+/** A group's fleet-file fields for ELB health checks through the target group `targetGroup`. */
+export const behind = (targetGroup: string) => ({
+  healthCheckType: 'ELB' as const,
+  healthCheckGracePeriodSeconds: 60,
+  targetGroups: [targetGroup],
+});
+
 export const baseFleet = (): FleetFile => ({
   accountId: ACCOUNT,
   region: 'us-east-1',
@@ -45,9 +53,12 @@ export const baseFleet = (): FleetFile => ({
     { launchTemplateId: WEB_TEMPLATE, name: 'web', imageId: OLD_IMAGE, instanceType: 't3.small' },
     { launchTemplateId: BACKEND_TEMPLATE, name: 'backend', imageId: OLD_IMAGE, instanceType: 'm7g.large' },
   ],
+  // Preflight refuses a group with no health signal: web and api are behind load balancers (ELB health checks),
+  // and worker, with EC2 checks only, is let through by the config's groupsWithoutHealthSignal.
+  targetGroups: [{ name: 'web' }, { name: 'api' }],
   autoScalingGroups: [
-    { name: 'web', launchTemplate: 'web', minSize: 1, maxSize: 4, desiredCapacity: 2 },
-    { name: 'api', launchTemplate: 'backend', minSize: 1, maxSize: 4, desiredCapacity: 2 },
+    { name: 'web', launchTemplate: 'web', minSize: 1, maxSize: 4, desiredCapacity: 2, ...behind('web') },
+    { name: 'api', launchTemplate: 'backend', minSize: 1, maxSize: 4, desiredCapacity: 2, ...behind('api') },
     { name: 'worker', launchTemplate: 'backend', minSize: 1, maxSize: 4, desiredCapacity: 1 },
   ],
   parameters: [{ name: PARAM, value: OLD_IMAGE }],
@@ -65,6 +76,7 @@ export const baseConfig = (): RolloutConfigInput => ({
   trustedImageOwners: [ACCOUNT],
   notificationTopicArn: TOPIC,
   refreshPreferences: { instanceWarmupSeconds: 60 },
+  groupsWithoutHealthSignal: ['worker'],
   pollIntervalSeconds: 60,
   // As in the example config: Auto Scaling retries unhealthy replacements for an hour before a refresh fails,
   // so a 60-minute timeout would cancel every failing refresh before Auto Scaling gives up on it.
@@ -91,13 +103,14 @@ export async function harness(
   const config = parseConfig((options.config ?? ((c) => c))(baseConfig()));
   const clientConfig = { ...inProcessClientConfig(account), maxAttempts: 3 };
   const logs: Record<string, unknown>[] = [];
-  const deps: StepDependencies<'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'iam'> = {
+  const deps: StepDependencies<'ec2' | 'autoscaling' | 'ssm' | 'sns' | 'iam' | 'cloudwatch'> = {
     config,
     ec2: new EC2Client(clientConfig),
     autoscaling: new AutoScalingClient(clientConfig),
     ssm: new SSMClient(clientConfig),
     sns: new SNSClient(clientConfig),
     iam: new IAMClient(clientConfig),
+    cloudwatch: new CloudWatchClient(clientConfig),
     now: () => account.now(),
     logSink: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
   };

@@ -1,5 +1,6 @@
 import { StartInstanceRefreshCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateVersionCommand } from '@aws-sdk/client-ec2';
+import type { RolloutConfigInput } from '../../src/config/schema.ts';
 import type { FleetFile } from '../../src/local-account/index.ts';
 import { describe, expect, it } from 'vitest';
 import { createPreflight } from '../../src/steps/preflight.ts';
@@ -13,6 +14,8 @@ import {
   OTHER_IMAGE,
   PARAM,
   PENDING_IMAGE,
+  preflighted,
+  rolloutState,
   WEB_TEMPLATE,
   writesSince,
   type Harness,
@@ -144,7 +147,9 @@ describe('preflight', () => {
   });
 
   it('fails when a group does not exist', async () => {
-    const h = await harness({ config: (c) => ({ ...c, autoScalingGroupNames: ['web', 'batch'] }) });
+    const h = await harness({
+      config: (c) => ({ ...c, autoScalingGroupNames: ['web', 'batch'], groupsWithoutHealthSignal: [] }),
+    });
     await refused(h, { rolloutId: 'r', imageId: NEW_IMAGE }, 'AutoScalingGroupNotFoundError', /batch/);
   });
 
@@ -304,5 +309,115 @@ describe('preflight: instance profiles the pipeline must pass', () => {
     const h = await harness();
     await createPreflight(h.deps)({ rolloutId: 'r', imageId: NEW_IMAGE });
     expect(h.account.calls.filter((c) => c.service === 'iam')).toEqual([]);
+  });
+});
+
+describe('preflight: every group needs a health signal', () => {
+  const alarm = (name: string) => ({
+    name,
+    namespace: 'App',
+    metricName: 'Errors',
+    dimensions: { AutoScalingGroupName: 'worker' },
+    statistic: 'Sum' as const,
+    threshold: 1,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
+  });
+  const withoutOptOut = (c: RolloutConfigInput): RolloutConfigInput => ({
+    ...c,
+    groupsWithoutHealthSignal: [],
+  });
+
+  it('fails when a group has EC2 health checks only and no alarm, naming every such group and the fixes', async () => {
+    const h = await harness({
+      fleet: (f) => ({
+        ...f,
+        autoScalingGroups: f.autoScalingGroups!.map((g) =>
+          g.name === 'api' ? { ...g, healthCheckType: 'EC2' as const, targetGroups: [] } : g,
+        ),
+      }),
+      config: withoutOptOut,
+    });
+    const before = rolloutState(h.account);
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'NoHealthSignalError',
+      /^groups api \(EC2 health checks only\), worker \(EC2 health checks only\) have no health signal: .*HealthCheckType ELB and TargetGroupARNs.*refreshPreferences\.alarmNames.*groupsWithoutHealthSignal/,
+    );
+    expect(rolloutState(h.account)).toEqual(before);
+  });
+
+  it('fails when a group has ELB health checks but no load balancer attached (ELB has nothing to check)', async () => {
+    const h = await harness({
+      fleet: (f) => ({
+        ...f,
+        autoScalingGroups: f.autoScalingGroups!.map((g) =>
+          g.name === 'web' ? { ...g, targetGroups: [] } : g,
+        ),
+      }),
+    });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'NoHealthSignalError',
+      /^group web \(HealthCheckType ELB but no target group or load balancer attached\) has no health signal/,
+    );
+  });
+
+  it('passes an EC2-only group when an alarm watches the refreshes (alarmNames)', async () => {
+    const h = await harness({
+      fleet: (f) => ({ ...f, alarms: [alarm('worker-app-errors')] }),
+      config: (c) => ({
+        ...withoutOptOut(c),
+        refreshPreferences: { instanceWarmupSeconds: 60, alarmNames: ['worker-app-errors'] },
+      }),
+    });
+    const rollout = await preflighted(h);
+    expect(rollout.groups.map((g) => g.autoScalingGroupName)).toEqual(['web', 'api', 'worker']);
+    expect(h.account.calls.filter((c) => c.action === 'DescribeAlarms' && !c.errorCode)).toHaveLength(1);
+  });
+
+  it('passes an EC2-only group listed in groupsWithoutHealthSignal, and warns about it', async () => {
+    const h = await harness();
+    await preflighted(h);
+    expect(h.logs.find((l) => l.action === 'groups-without-health-signal')).toMatchObject({
+      level: 'warn',
+      groups: ['worker (EC2 health checks only)'],
+    });
+  });
+
+  it('fails when an alarm in alarmNames does not exist, naming it; changes nothing', async () => {
+    const h = await harness({
+      fleet: (f) => ({ ...f, alarms: [alarm('worker-app-errors')] }),
+      config: (c) => ({
+        ...c,
+        refreshPreferences: { alarmNames: ['worker-app-errors', 'web-5xx', 'api-latency'] },
+      }),
+    });
+    await refused(
+      h,
+      { rolloutId: 'r', imageId: NEW_IMAGE },
+      'AlarmNotFoundError',
+      /^refreshPreferences\.alarmNames lists "web-5xx", "api-latency", which do not exist in this account and region/,
+    );
+  });
+
+  it('fails when alarms are configured and it was given no CloudWatch client', async () => {
+    const h = await harness({
+      fleet: (f) => ({ ...f, alarms: [alarm('worker-app-errors')] }),
+      config: (c) => ({ ...c, refreshPreferences: { alarmNames: ['worker-app-errors'] } }),
+    });
+    const { cloudwatch: _unused, ...deps } = h.deps as typeof h.deps & { cloudwatch?: unknown };
+    void _unused;
+    await expect(createPreflight(deps)({ rolloutId: 'r', imageId: NEW_IMAGE })).rejects.toMatchObject({
+      name: 'AwsCallError',
+      message: expect.stringMatching(/no CloudWatch client/) as unknown,
+    });
+  });
+
+  it('asks CloudWatch nothing when no alarm is configured', async () => {
+    const h = await harness();
+    await preflighted(h);
+    expect(h.account.calls.filter((c) => c.action === 'DescribeAlarms')).toEqual([]);
   });
 });

@@ -7,7 +7,9 @@ import type { Command } from '../main.ts';
 import { UsageError, type Output } from '../usage.ts';
 import { exampleConfigPath, exampleFleetPath } from '../examples.ts';
 
-const usage = `Usage: ami-rollout rehearse [--config FILE] [--fleet FILE] [--ami AMI_ID] [--fail GROUP]... [--json]
+// Loaded for --help, so it imports nothing heavy: the launch failure reasons are written out here, and
+// test/cli/rehearse.test.ts holds them to LAUNCH_FAILURE_REASONS in faults.ts.
+const usage = `Usage: ami-rollout rehearse [--config FILE] [--fleet FILE] [--ami AMI_ID] [FAULT]... [--json]
 
 Rehearses a rollout on a local AWS account, in virtual time: the real state machine definition and the real
 step handlers, against a simulated fleet. No AWS account is needed and nothing leaves this machine.
@@ -15,11 +17,24 @@ step handlers, against a simulated fleet. No AWS account is needed and nothing l
 Options:
   --config FILE  rollout configuration (default: examples/rollout.config.json)
   --fleet FILE   fleet file for the local account (default: the example fleet when the config
-                 describes it, else a fleet built to match the config)
+                 describes it, else a fleet built to match the config: each group behind a load
+                 balancer, and the alarms the config names)
   --ami AMI_ID   image to roll out (default: the fleet's newest image that the parameter
                  does not hold yet)
-  --fail GROUP   new instances in GROUP fail their health checks (repeatable)
   --json         print one JSON document instead of progress
+
+Faults (each repeatable, on top of the fleet file's; GROUP is a group of the rollout):
+  --fail GROUP                the new image does not boot in GROUP: its instances fail their
+                              health checks, EC2 or ELB (unhealthyInstances)
+  --fail-app GROUP            the new image boots in GROUP but its application fails: caught by
+                              ELB health checks or an alarm, not by EC2 checks (appFailure)
+  --fail-launch GROUP[:WHY]   launches of the new image in GROUP fail (launchFailure); WHY is
+                              imageNotFound, kmsKeyNotUsable or insufficientCapacity
+                              (default kmsKeyNotUsable)
+  --alarm NAME[@MINUTE]       the fleet's alarm NAME is in ALARM from virtual minute MINUTE
+                              (default 0) on (alarm)
+  --fault JSON                any fault object, as the fleet file's faults take it, e.g.
+                              '{"kind":"stallRefresh","group":"web"}'
 
 Exit codes: 0 the rollout succeeded, 3 it failed and was rolled back, 1 anything else
 (bad input, preflight refused, rollback failed).`;
@@ -35,15 +50,25 @@ export const rehearseCommand: Command = {
       fleet: { type: 'string' },
       ami: { type: 'string' },
       fail: { type: 'string', multiple: true },
+      'fail-app': { type: 'string', multiple: true },
+      'fail-launch': { type: 'string', multiple: true },
+      alarm: { type: 'string', multiple: true },
+      fault: { type: 'string', multiple: true },
       json: { type: 'boolean' },
     });
-    const [{ loadConfig }, { readFleetFile }, { defaultImageToRollOut, fleetForConfig }, { rehearse }] =
-      await Promise.all([
-        import('../../config/load.ts'),
-        import('../../local-account/index.ts'),
-        import('../../rehearsal/fleet-for-config.ts'),
-        import('../../rehearsal/rehearse.ts'),
-      ]);
+    const [
+      { loadConfig },
+      { readFleetFile },
+      { defaultImageToRollOut, fleetForConfig },
+      { rehearse },
+      { faultsFromFlags, FaultFlagError },
+    ] = await Promise.all([
+      import('../../config/load.ts'),
+      import('../../local-account/index.ts'),
+      import('../../rehearsal/fleet-for-config.ts'),
+      import('../../rehearsal/rehearse.ts'),
+      import('../../rehearsal/fault-flags.ts'),
+    ]);
     const config = await loadConfig(values.config ?? exampleConfigPath);
     const exampleFleet = values.fleet ? undefined : await readFleetFile(exampleFleetPath);
     const fleet = values.fleet ? await readFleetFile(values.fleet) : fleetForConfig(config, exampleFleet);
@@ -51,19 +76,27 @@ export const rehearseCommand: Command = {
       ? values.fleet
       : fleet === exampleFleet
         ? 'examples/fleet.json (the config describes it)'
-        : `generated from the config: its templates and groups, ${fleet.autoScalingGroups[0]?.desiredCapacity ?? 0} instances per group, on ${fleet.images[0]?.imageId}`;
+        : `generated from the config: its templates and groups, ${fleet.autoScalingGroups[0]?.desiredCapacity ?? 0} instances per group behind a load balancer, on ${fleet.images[0]?.imageId}${fleet.alarms.length > 0 ? `; alarms ${fleet.alarms.map((a) => a.name).join(', ')}` : ''}`;
     const imageId = values.ami ?? defaultImageToRollOut(config, fleet);
     if (!imageId)
       throw new UsageError('the fleet has no image to roll out besides the current one: name one with --ami');
     if (!/^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(imageId))
       throw new UsageError(`--ami ${imageId}: must be an AMI id such as ami-0123456789abcdef0`);
-    const failGroups = values.fail ?? [];
-    for (const group of failGroups) {
-      if (!config.autoScalingGroupNames.includes(group)) {
-        throw new UsageError(
-          `--fail ${group}: not a group of this rollout (${config.autoScalingGroupNames.join(', ')})`,
-        );
-      }
+    let faults;
+    try {
+      faults = faultsFromFlags(
+        {
+          ...(values.fail ? { fail: values.fail } : {}),
+          ...(values['fail-app'] ? { failApp: values['fail-app'] } : {}),
+          ...(values['fail-launch'] ? { failLaunch: values['fail-launch'] } : {}),
+          ...(values.alarm ? { alarm: values.alarm } : {}),
+          ...(values.fault ? { fault: values.fault } : {}),
+        },
+        { config, fleet, imageId },
+      );
+    } catch (error) {
+      if (error instanceof FaultFlagError) throw new UsageError(error.message);
+      throw error;
     }
 
     const progress = new RolloutProgress(config.autoScalingGroupNames);
@@ -81,7 +114,7 @@ export const rehearseCommand: Command = {
       config,
       fleet,
       imageId,
-      faults: failGroups.map((group) => ({ kind: 'unhealthyInstances' as const, imageId, group })),
+      faults,
       onEvents: (events) => {
         if (values.json) return;
         if (terminal) replay.push(...events);

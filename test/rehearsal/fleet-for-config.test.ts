@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.ts';
+import type { RolloutConfigInput } from '../../src/config/schema.ts';
+import { fleetForConfig, generatedImages } from '../../src/rehearsal/fleet-for-config.ts';
+import { rehearse } from '../../src/rehearsal/rehearse.ts';
+
+const configInput: RolloutConfigInput = {
+  amiParameterName: '/platform/golden-ami',
+  launchTemplateIds: ['lt-0123456789abcdef0'],
+  autoScalingGroupNames: ['checkout-blue', 'checkout-green'],
+  trustedImageOwners: ['self'],
+  notificationEmails: ['ops@example.com'],
+  refreshPreferences: { alarmNames: ['checkout-5xx', 'checkout-latency'] },
+};
+
+describe('fleetForConfig (rehearse without --fleet)', () => {
+  it('puts every group behind its own load balancer, with ELB health checks', () => {
+    const fleet = fleetForConfig(parseConfig(configInput));
+    expect(fleet.targetGroups.map((t) => t.name)).toEqual(['tg-1', 'tg-2']);
+    expect(
+      fleet.autoScalingGroups.map((g) => [
+        g.name,
+        g.healthCheckType,
+        g.healthCheckGracePeriodSeconds,
+        g.targetGroups,
+      ]),
+    ).toEqual([
+      ['checkout-blue', 'ELB', 60, ['tg-1']],
+      ['checkout-green', 'ELB', 60, ['tg-2']],
+    ]);
+  });
+
+  it('creates the alarms the config names, and none when it names none', () => {
+    expect(fleetForConfig(parseConfig(configInput)).alarms.map((a) => a.name)).toEqual([
+      'checkout-5xx',
+      'checkout-latency',
+    ]);
+    const { refreshPreferences: _p, ...withoutAlarms } = configInput;
+    void _p;
+    expect(fleetForConfig(parseConfig(withoutAlarms)).alarms).toEqual([]);
+  });
+
+  it('rehearses a config alone, alarms and all: SUCCEEDED, and an app failure is caught by ELB', async () => {
+    const config = parseConfig(configInput);
+    const fleet = fleetForConfig(config);
+    const good = await rehearse({ config, fleet, imageId: generatedImages.next });
+    expect(good.report.status).toBe('SUCCEEDED');
+    const bad = await rehearse({
+      config,
+      fleet,
+      imageId: generatedImages.next,
+      faults: [{ kind: 'appFailure', imageId: generatedImages.next, group: 'checkout-green' }],
+    });
+    expect(bad.report.status).toBe('ROLLED_BACK');
+    expect(bad.report.failureReason).toMatch(/checkout-green .*failed its health checks/);
+  });
+});
