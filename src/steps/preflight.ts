@@ -15,6 +15,11 @@ import {
 import { describeInstanceProfile, type InstanceProfileFacts } from '../adapters/iam.ts';
 import { listRunningExecutions } from '../adapters/sfn.ts';
 import { getParameterValue } from '../adapters/ssm.ts';
+import {
+  checkpointsReplaceEveryInstance,
+  lastCheckpointMessage,
+  type RolloutConfig,
+} from '../config/schema.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
 import { isActiveRefreshStatus } from '../core/refresh-status.ts';
 import { decideRollbackTarget } from '../core/rollback-target.ts';
@@ -28,6 +33,7 @@ import {
 import {
   AutoScalingGroupNotFoundError,
   AwsCallError,
+  ConfigError,
   GroupTemplateMismatchError,
   ImageNotAvailableError,
   ImageNotFoundError,
@@ -63,6 +69,7 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
       'preflight',
     );
     const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
+    refusePartialRefresh(config);
     if (executionArn && deps.sfn) await refuseConcurrentRollout(deps.sfn, executionArn, imageId);
 
     const image = await describeImage(ec2, imageId);
@@ -255,6 +262,19 @@ async function refuseUnpassableInstanceRoles(
       );
     }
   }
+}
+
+/**
+ * The configuration reaches the steps from AMI_ROLLOUT_CONFIG, parsed by the schema that already refuses a last
+ * checkpoint below 100; the execution input carries no preferences. A configuration handed to the steps some
+ * other way (local mode, a caller building it in code) is checked here again, before anything changes.
+ */
+function refusePartialRefresh(config: RolloutConfig): void {
+  const checkpoints = config.refreshPreferences.checkpointPercentages;
+  if (checkpointsReplaceEveryInstance(checkpoints)) return;
+  throw new ConfigError(
+    `refreshPreferences.checkpointPercentages ${lastCheckpointMessage(checkpoints ?? [])}; change the configuration and deploy again`,
+  );
 }
 
 /** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */
