@@ -150,7 +150,12 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
-  CheckRefreshStatus: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
+  CheckRefreshStatus: [
+    'autoscaling:DescribeInstanceRefreshes',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeScalingActivities',
+    'autoscaling:CancelInstanceRefresh',
+  ],
   RollbackAmi: [
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:DescribeImages',
@@ -169,7 +174,12 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
-  CheckRollbackRefresh: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
+  CheckRollbackRefresh: [
+    'autoscaling:DescribeInstanceRefreshes',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeScalingActivities',
+    'autoscaling:CancelInstanceRefresh',
+  ],
   Notify: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'],
   StartRollout: [
     'states:ListExecutions',
@@ -189,6 +199,7 @@ const readOnlyOnStar = new Set([
   'ec2:DescribeLaunchTemplateVersions',
   'autoscaling:DescribeAutoScalingGroups',
   'autoscaling:DescribeInstanceRefreshes',
+  'autoscaling:DescribeScalingActivities',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
 ]);
