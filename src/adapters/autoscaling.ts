@@ -1,6 +1,8 @@
 import {
   CancelInstanceRefreshCommand,
+  DescribeAutoScalingGroupsCommand,
   DescribeInstanceRefreshesCommand,
+  DescribeScalingActivitiesCommand,
   paginateDescribeAutoScalingGroups,
   StartInstanceRefreshCommand,
   UpdateAutoScalingGroupCommand,
@@ -8,6 +10,7 @@ import {
   type InstanceRefresh,
 } from '@aws-sdk/client-auto-scaling';
 import type { ExistingRefresh, RefreshPreferencesRequest } from '../core/refresh-plan.ts';
+import type { GroupInstance } from '../core/refresh-status.ts';
 import { InstanceRefreshStartError } from '../errors.ts';
 import { hasAwsErrorCode, translateAwsError } from './aws-error.ts';
 
@@ -219,5 +222,76 @@ export async function pinGroupTemplateVersion(
       `UpdateAutoScalingGroup ${input.autoScalingGroupName} to ${input.launchTemplateId} version ${input.version}`,
       (m, o) => new InstanceRefreshStartError(m, o),
     );
+  }
+}
+
+/**
+ * The group's instances, with the launch template and version each was launched from. DescribeAutoScalingGroups
+ * lists every instance of a named group in its one entry (IncludeInstances defaults to true); naming one group
+ * gives one group, so there is no second page. A group that no longer exists gives `undefined`.
+ */
+export async function describeGroupInstances(
+  autoscaling: AutoScalingClient,
+  autoScalingGroupName: string,
+): Promise<GroupInstance[] | undefined> {
+  try {
+    const { AutoScalingGroups = [] } = await autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({
+        AutoScalingGroupNames: [autoScalingGroupName],
+        IncludeInstances: true,
+      }),
+    );
+    const group = AutoScalingGroups.find((g) => g.AutoScalingGroupName === autoScalingGroupName);
+    if (!group) return undefined;
+    return (group.Instances ?? []).flatMap((instance) => {
+      if (!instance.InstanceId) return [];
+      const spec = instance.LaunchTemplate;
+      return [
+        {
+          instanceId: instance.InstanceId,
+          lifecycleState: instance.LifecycleState ?? 'InService',
+          ...(spec
+            ? {
+                launchTemplate: {
+                  ...(spec.LaunchTemplateId ? { launchTemplateId: spec.LaunchTemplateId } : {}),
+                  ...(spec.LaunchTemplateName ? { launchTemplateName: spec.LaunchTemplateName } : {}),
+                  ...(spec.Version ? { version: spec.Version } : {}),
+                },
+              }
+            : {}),
+          ...(instance.LaunchConfigurationName
+            ? { launchConfigurationName: instance.LaunchConfigurationName }
+            : {}),
+        },
+      ];
+    });
+  } catch (error) {
+    throw translateAwsError(error, `DescribeAutoScalingGroups ${autoScalingGroupName} (its instances)`);
+  }
+}
+
+/**
+ * The StatusMessage of the group's newest failed scaling activity that started at or after `since`: what EC2
+ * answered to a launch that failed (InvalidAMIID, KMS, capacity). One page of the 20 newest activities (newest
+ * first, as the API returns them): a refresh that keeps failing to launch leaves its latest failures on top.
+ */
+export async function latestFailedActivityMessage(
+  autoscaling: AutoScalingClient,
+  autoScalingGroupName: string,
+  since: Date | undefined,
+): Promise<string | undefined> {
+  try {
+    const { Activities = [] } = await autoscaling.send(
+      new DescribeScalingActivitiesCommand({ AutoScalingGroupName: autoScalingGroupName, MaxRecords: 20 }),
+    );
+    const failed = Activities.find(
+      (a) =>
+        a.StatusCode === 'Failed' &&
+        a.StatusMessage &&
+        (since === undefined || a.StartTime === undefined || a.StartTime.getTime() >= since.getTime()),
+    );
+    return failed?.StatusMessage;
+  } catch (error) {
+    throw translateAwsError(error, `DescribeScalingActivities ${autoScalingGroupName}`);
   }
 }

@@ -99,6 +99,21 @@ const seconds = (max: number) =>
     .min(0, 'must be 0 or more')
     .max(max, `must be at most ${max}`);
 
+/**
+ * A last checkpoint below 100 makes a partial refresh: Auto Scaling stops there and reports Successful with the
+ * rest of the group on the old image (RefreshPreferences.CheckpointPercentages: "To replace all instances in the
+ * Auto Scaling group, the last number in the array must be 100"). A rollout must replace every instance, so such
+ * a list is refused: by the schema, and again by Preflight for a configuration that reached it some other way.
+ */
+export function lastCheckpointMessage(checkpoints: readonly number[]): string {
+  const fixed = [...checkpoints.filter((p) => p < 100), 100];
+  return `ends with ${checkpoints.at(-1)}, so the refresh would stop with the rest of each group on the old image; end the list with 100, e.g. [${fixed.join(', ')}]`;
+}
+
+/** True when checkpointPercentages, if given, replace the whole group (their last entry is 100). */
+export const checkpointsReplaceEveryInstance = (checkpoints: readonly number[] | undefined): boolean =>
+  checkpoints === undefined || checkpoints.length === 0 || checkpoints.at(-1) === 100;
+
 /** StartInstanceRefresh preferences, with our defaults (AWS's defaults are not safe for a rollout). */
 export const refreshPreferencesSchema = z
   .object({
@@ -111,9 +126,13 @@ export const refreshPreferencesSchema = z
     skipMatching: z.boolean().default(true),
     /** Default true: Auto Scaling reverts a failed refresh itself. */
     autoRollback: z.boolean().default(true),
+    /** Strictly ascending, ending with 100 (a last checkpoint below 100 is a partial refresh). */
     checkpointPercentages: z
       .array(z.number().int().min(1, 'each must be 1-100').max(100, 'each must be 1-100'))
       .min(1, 'must list at least one percentage, or be left out')
+      .describe(
+        'CheckpointPercentages: whole percentages 1-100, strictly ascending, ending with 100 (a last checkpoint below 100 would leave part of each group on the old image).',
+      )
       .optional(),
     checkpointDelaySeconds: seconds(172_800).optional(),
     bakeTimeSeconds: seconds(172_800).optional(),
@@ -142,6 +161,14 @@ export const refreshPreferencesSchema = z
           });
         }
       }
+    }
+    const last = checkpoints?.at(-1);
+    if (checkpoints && typeof last === 'number' && last !== 100) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkpointPercentages', checkpoints.length - 1],
+        message: lastCheckpointMessage(checkpoints),
+      });
     }
     if (prefs.checkpointDelaySeconds !== undefined && !checkpoints) {
       ctx.addIssue({

@@ -1,4 +1,5 @@
-import type { CaughtError, Rollout } from './rollout.ts';
+import { classifyFailureCause, type FailureCause } from './failure-cause.ts';
+import type { CaughtError, RefreshRecord, Rollout } from './rollout.ts';
 
 /** What the notification reports. */
 export type NotificationOutcome = 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED';
@@ -29,16 +30,51 @@ const headline: Record<NotificationOutcome, string> = {
   ROLLBACK_FAILED: 'FAILED and the ROLLBACK FAILED: action needed',
 };
 
+/** A rollback whose refreshes all succeeded, but left instances on the new image in some group. */
+const INCOMPLETE_ROLLBACK = 'FAILED and the ROLLBACK is INCOMPLETE: action needed';
+
+/** The cause of a failed refresh, in plain words (see failure-cause.ts); none for a refresh that did not fail. */
+export function refreshFailureCause(
+  refresh: RefreshRecord | Partial<RefreshRecord> | undefined,
+): FailureCause | undefined {
+  if (!refresh || refresh.outcome !== 'FAILED') return undefined;
+  return classifyFailureCause({
+    ...(refresh.status ? { status: refresh.status } : {}),
+    ...(refresh.statusReason ? { statusReason: refresh.statusReason } : {}),
+    ...(refresh.timedOut ? { timedOut: true } : {}),
+  });
+}
+
 export function composeNotification(facts: NotificationFacts): Notification {
   const { rollout, error, outcome } = facts;
   const refresh = rollout?.refresh;
   const group = refresh?.autoScalingGroupName;
+  // Rollback refreshes that Auto Scaling reported Successful but that left instances on another version: the
+  // rollback went on to the other groups, and this notification is where it says the fleet is not all back.
+  const leftBehind = (rollout?.fleetRollback?.refreshes ?? []).filter(
+    (r) =>
+      r.outcome === 'SUCCEEDED' &&
+      classifyFailureCause({ ...(r.statusReason ? { statusReason: r.statusReason } : {}) }).kind ===
+        'instances-left-behind',
+  );
+  const said = outcome === 'ROLLED_BACK' && leftBehind.length > 0 ? INCOMPLETE_ROLLBACK : headline[outcome];
   const subject = toSubject(
-    `[ami-rollout] ${facts.imageId} ${headline[outcome]}${group && outcome !== 'SUCCEEDED' ? ` (${group})` : ''}`,
+    `[ami-rollout] ${facts.imageId} ${said}${group && outcome !== 'SUCCEEDED' ? ` (${group})` : ''}`,
   );
 
   const lines: string[] = [];
-  lines.push(`The rollout ${facts.rolloutId} of image ${facts.imageId} ${headline[outcome]}.`, '');
+  lines.push(`The rollout ${facts.rolloutId} of image ${facts.imageId} ${said}.`);
+  const cause = outcome === 'SUCCEEDED' ? undefined : refreshFailureCause(refresh);
+  if (cause && group) lines.push(`Cause (group ${group}): ${cause.summary}`);
+  const rollbackFailure =
+    outcome === 'ROLLBACK_FAILED' ? refreshFailureCause(rollout?.fleetRollback?.refresh) : undefined;
+  if (rollbackFailure) {
+    lines.push(
+      `Rollback cause (group ${rollout?.fleetRollback?.refresh?.autoScalingGroupName ?? '?'}): ${rollbackFailure.summary}`,
+    );
+  }
+  for (const r of leftBehind) lines.push(`Rollback incomplete: ${r.statusReason ?? ''}`);
+  lines.push('');
   if (rollout?.rollbackTargetImageId) lines.push(`Rollback image: ${rollout.rollbackTargetImageId}`);
   const groups = rollout?.groups?.map((g) => g.autoScalingGroupName) ?? [];
   if (groups.length > 0) lines.push(`Groups, in rollout order: ${groups.join(', ')}`);
@@ -118,6 +154,7 @@ export function composeNotification(facts: NotificationFacts): Notification {
   if (group) attributes['autoScalingGroupName'] = group;
   if (refresh?.instanceRefreshId) attributes['instanceRefreshId'] = refresh.instanceRefreshId;
   if (refresh?.status) attributes['refreshStatus'] = refresh.status;
+  if (cause) attributes['failureCause'] = cause.kind;
   if (error) attributes['errorName'] = error.Error;
   return { subject, message: lines.join('\n'), attributes };
 }

@@ -98,6 +98,7 @@ export const unscopableActions = [
   'ec2:DescribeLaunchTemplateVersions',
   'autoscaling:DescribeAutoScalingGroups',
   'autoscaling:DescribeInstanceRefreshes',
+  'autoscaling:DescribeScalingActivities',
 ] as const;
 
 /** What a function's tracing writes; X-Ray supports no resource-level permissions. */
@@ -323,7 +324,18 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
     case 'CheckRefreshStatus':
     case 'CheckRollbackRefresh':
       return policies({
-        readOnlyOnStar: [allow(['autoscaling:DescribeInstanceRefreshes'], ['*'])],
+        readOnlyOnStar: [
+          allow(
+            [
+              'autoscaling:DescribeInstanceRefreshes',
+              // After Successful: every InService instance must run the refresh's version (its instances).
+              'autoscaling:DescribeAutoScalingGroups',
+              // After a failure: what EC2 answered to the last failed launch, for the notification.
+              'autoscaling:DescribeScalingActivities',
+            ],
+            ['*'],
+          ),
+        ],
         // A refresh past refreshTimeoutMinutes is cancelled by the check that finds it (forward or rollback).
         scoped: [allow(['autoscaling:CancelInstanceRefresh'], arns.groups)],
       });

@@ -18,6 +18,11 @@ import { describeInstanceProfile, type InstanceProfileFacts } from '../adapters/
 import { listRunningExecutions } from '../adapters/sfn.ts';
 import { getParameterValue } from '../adapters/ssm.ts';
 import { describeNoSignal, healthSignalOf } from '../core/health-signal.ts';
+import {
+  checkpointsReplaceEveryInstance,
+  lastCheckpointMessage,
+  type RolloutConfig,
+} from '../config/schema.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
 import { isActiveRefreshStatus } from '../core/refresh-status.ts';
 import { decideRollbackTarget } from '../core/rollback-target.ts';
@@ -32,6 +37,7 @@ import {
   AlarmNotFoundError,
   AutoScalingGroupNotFoundError,
   AwsCallError,
+  ConfigError,
   GroupTemplateMismatchError,
   ImageNotAvailableError,
   ImageNotFoundError,
@@ -71,6 +77,7 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
       'preflight',
     );
     const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
+    refusePartialRefresh(config);
     if (executionArn && deps.sfn) await refuseConcurrentRollout(deps.sfn, executionArn, imageId);
 
     const image = await describeImage(ec2, imageId);
@@ -324,6 +331,19 @@ function refuseGroupsWithoutHealthSignal(
         'groupsWithoutHealthSignal: these groups are refreshed with nothing to notice an image whose application fails',
     });
   }
+}
+
+/**
+ * The configuration reaches the steps from AMI_ROLLOUT_CONFIG, parsed by the schema that already refuses a last
+ * checkpoint below 100; the execution input carries no preferences. A configuration handed to the steps some
+ * other way (local mode, a caller building it in code) is checked here again, before anything changes.
+ */
+function refusePartialRefresh(config: RolloutConfig): void {
+  const checkpoints = config.refreshPreferences.checkpointPercentages;
+  if (checkpointsReplaceEveryInstance(checkpoints)) return;
+  throw new ConfigError(
+    `refreshPreferences.checkpointPercentages ${lastCheckpointMessage(checkpoints ?? [])}; change the configuration and deploy again`,
+  );
 }
 
 /** Account ids are compared directly; aliases (`self`, `amazon`) are resolved by EC2's own Owners filter. */

@@ -106,6 +106,25 @@ describe('rollout configuration', () => {
     expect(issuesOf({ ...valid, refreshPreferences }).join('\n')).toContain(message);
   });
 
+  it.each([
+    [[50], 'refreshPreferences.checkpointPercentages[0]: ends with 50', '[50, 100]'],
+    [[20, 50], 'refreshPreferences.checkpointPercentages[1]: ends with 50', '[20, 50, 100]'],
+  ])('fails when the last checkpoint is not 100: %j', (checkpointPercentages, where, fix) => {
+    const refreshPreferences = { checkpointPercentages, checkpointDelaySeconds: 60 };
+    const issues = issuesOf({ ...valid, refreshPreferences }).join('\n');
+    expect(issues).toContain(where);
+    expect(issues).toContain(`end the list with 100, e.g. ${fix}`);
+  });
+
+  it('accepts checkpoints that end with 100, and no checkpoints at all', () => {
+    const refreshPreferences = { checkpointPercentages: [20, 100], checkpointDelaySeconds: 60 };
+    expect(parseConfig({ ...valid, refreshPreferences }).refreshPreferences.checkpointPercentages).toEqual([
+      20, 100,
+    ]);
+    expect(parseConfig({ ...valid, refreshPreferences: { checkpointPercentages: [100] } })).toBeDefined();
+    expect(parseConfig(valid).refreshPreferences.checkpointPercentages).toBeUndefined();
+  });
+
   it('fails when pollIntervalSeconds is out of range', () => {
     expect(issuesOf({ ...valid, pollIntervalSeconds: 1 })).toEqual(['pollIntervalSeconds: 1 must be 5-3600']);
   });
@@ -177,7 +196,7 @@ describe('rollout configuration', () => {
 
   it('fails when the timeout is no longer than the bake time plus checkpoint delays plus 10 minutes', () => {
     const refreshPreferences = {
-      checkpointPercentages: [50],
+      checkpointPercentages: [50, 100],
       checkpointDelaySeconds: 300,
       bakeTimeSeconds: 900,
     };
@@ -191,7 +210,7 @@ describe('rollout configuration', () => {
   });
 
   it('fails when the planned pauses cannot fit even the longest timeout', () => {
-    const refreshPreferences = { checkpointPercentages: [10, 20, 30, 40], checkpointDelaySeconds: 172_800 };
+    const refreshPreferences = { checkpointPercentages: [10, 20, 30, 40, 100], checkpointDelaySeconds: 172_800 };
     expect(issuesOf({ ...valid, refreshPreferences, refreshTimeoutMinutes: 10_080 }).join('\n')).toContain(
       'more than the 10080 min maximum',
     );

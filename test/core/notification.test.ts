@@ -93,7 +93,57 @@ describe('composeNotification', () => {
       instanceRefreshId: 'refresh-1',
       refreshStatus: 'RollbackSuccessful',
       errorName: 'RefreshFailed',
+      failureCause: 'instances-unhealthy',
     });
+  });
+
+  it('names the cause in plain words on the line after the headline', () => {
+    expect(notification.message.split('\n').slice(0, 2)).toEqual([
+      'The rollout r1 of image ami-00000000000000002 FAILED and was rolled back.',
+      'Cause (group api): instances unhealthy: Health checks failed',
+    ]);
+  });
+
+  it('says the rollback is incomplete when a rollback refresh left instances on the new version', () => {
+    const leftBehind =
+      'rollback refresh Successful, but group web has 1 of 4 InService instances not on lt-0000000000000a001 version 1: i-1 (lt-0000000000000a001 version 2)';
+    const incomplete = composeNotification({
+      outcome: 'ROLLED_BACK',
+      rolloutId: 'r1',
+      imageId: rollout.imageId,
+      rollout: {
+        ...rollout,
+        fleetRollback: {
+          groups: [
+            {
+              autoScalingGroupName: 'web',
+              launchTemplateId: 'lt-0000000000000a001',
+              launchTemplateVersion: 1,
+              reason: 'refreshed onto the new image',
+            },
+          ],
+          index: 1,
+          done: true,
+          refreshes: [
+            {
+              groupIndex: 0,
+              autoScalingGroupName: 'web',
+              instanceRefreshId: 'refresh-back-0',
+              launchTemplateId: 'lt-0000000000000a001',
+              launchTemplateVersion: 1,
+              status: 'Successful',
+              outcome: 'SUCCEEDED',
+              statusReason: leftBehind,
+            },
+          ],
+        },
+      },
+      region: 'us-east-1',
+    });
+    expect(incomplete.subject).toBe(
+      '[ami-rollout] ami-00000000000000002 FAILED and the ROLLBACK is INCOMPLETE: action needed (api)',
+    );
+    expect(incomplete.message.split('\n')[2]).toBe(`Rollback incomplete: ${leftBehind}`);
   });
 
   it('keeps the subject within the SNS limit of 100 printable ASCII characters', () => {

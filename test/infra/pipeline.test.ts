@@ -156,7 +156,12 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
-  CheckRefreshStatus: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
+  CheckRefreshStatus: [
+    'autoscaling:DescribeInstanceRefreshes',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeScalingActivities',
+    'autoscaling:CancelInstanceRefresh',
+  ],
   RollbackAmi: [
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:DescribeImages',
@@ -175,7 +180,12 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:RunInstances',
     'ec2:CreateTags',
   ],
-  CheckRollbackRefresh: ['autoscaling:DescribeInstanceRefreshes', 'autoscaling:CancelInstanceRefresh'],
+  CheckRollbackRefresh: [
+    'autoscaling:DescribeInstanceRefreshes',
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:DescribeScalingActivities',
+    'autoscaling:CancelInstanceRefresh',
+  ],
   Notify: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'],
   StartRollout: [
     'states:ListExecutions',
@@ -196,6 +206,7 @@ const readOnlyOnStar = new Set([
   'autoscaling:DescribeAutoScalingGroups',
   'autoscaling:DescribeInstanceRefreshes',
   'cloudwatch:DescribeAlarms',
+  'autoscaling:DescribeScalingActivities',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
 ]);

@@ -35,6 +35,28 @@ async function refused(h: Harness, event: unknown, name: string, message?: strin
 }
 
 describe('preflight', () => {
+  it('refuses, before any change, a configuration whose last checkpoint is not 100 (one that bypassed the schema)', async () => {
+    const h = await harness();
+    // The schema refuses such a file; a configuration built in code can still carry one.
+    const config = {
+      ...h.config,
+      refreshPreferences: { ...h.config.refreshPreferences, checkpointPercentages: [25, 50] },
+    };
+    const before = h.account.calls.length;
+    const error: unknown = await createPreflight({ ...h.deps, config })({
+      rolloutId: 'rollout-1',
+      imageId: NEW_IMAGE,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((error as Error).name).toBe('ConfigError');
+    expect((error as Error).message).toContain(
+      'refreshPreferences.checkpointPercentages ends with 50, so the refresh would stop with the rest of each group on the old image; end the list with 100, e.g. [25, 50, 100]',
+    );
+    expect(h.account.calls.length).toBe(before);
+  });
+
   it('records the templates, groups and rollback target of a rollout that can run and be undone', async () => {
     const h = await harness();
     const before = h.account.calls.length;
