@@ -32,7 +32,7 @@ const entries: Record<string, string> = {
 
 /** The clients each function calls: the spec the bundles are checked against. */
 const clientsCalled: Record<string, readonly string[]> = {
-  Preflight: ['auto-scaling', 'ec2', 'iam', 'sfn', 'ssm'],
+  Preflight: ['auto-scaling', 'cloudwatch', 'ec2', 'iam', 'sfn', 'ssm'],
   ShareAmi: ['ec2', 'ssm'],
   UpdateLaunchTemplates: ['auto-scaling', 'ec2'],
   TriggerInstanceRefresh: ['auto-scaling', 'ec2'],
