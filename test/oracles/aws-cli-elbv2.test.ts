@@ -4,7 +4,18 @@
  * something the JS SDK tolerates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalAccount, serve, type LocalAccount } from '../../src/local-account/index.ts';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  createLocalAccount,
+  inProcessClientConfig,
+  serve,
+  type LocalAccount,
+} from '../../src/local-account/index.ts';
 import type { RunningEmulator } from '../../src/local-account/server.ts';
 import { addImage, addLaunchTemplate } from '../../src/local-account/seed.ts';
 import { cliError, missing, runAws } from '../support/tools.ts';
@@ -134,23 +145,31 @@ describe.skipIf(noCli)('the AWS CLI against ELBv2 on the local account', () => {
   });
 
   it('registers and deregisters instances by hand, and describes chosen targets', async () => {
-    const created = await ok(
-      'elbv2',
-      'create-target-group',
-      '--name',
-      'manual',
-      '--protocol',
-      'HTTP',
-      '--port',
-      '8080',
-      '--vpc-id',
-      'vpc-0123456789abcdef0',
-      '--health-check-interval-seconds',
-      '10',
-      '--healthy-threshold-count',
-      '2',
+    // Set up through the SDK (the CLI created these in the first test), so the CLI runs here are the ones under
+    // test. A target group no load balancer uses reports its targets unused (Target.NotInUse): it gets a listener.
+    const elb = new ElasticLoadBalancingV2Client(inProcessClientConfig(account));
+    const { TargetGroups = [] } = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: 'manual',
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: 'vpc-0123456789abcdef0',
+        HealthCheckIntervalSeconds: 10,
+        HealthyThresholdCount: 2,
+      }),
     );
-    const arn = (created['TargetGroups'] as Record<string, string>[])[0]!['TargetGroupArn']!;
+    const arn = TargetGroups[0]!.TargetGroupArn!;
+    const { LoadBalancers = [] } = await elb.send(
+      new CreateLoadBalancerCommand({ Name: 'manual', Subnets: ['subnet-1', 'subnet-2'] }),
+    );
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: LoadBalancers[0]!.LoadBalancerArn!,
+        Protocol: 'HTTP',
+        Port: 8080,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: arn }],
+      }),
+    );
     await ok(
       'elbv2',
       'modify-target-group-attributes',
@@ -158,28 +177,6 @@ describe.skipIf(noCli)('the AWS CLI against ELBv2 on the local account', () => {
       arn,
       '--attributes',
       'Key=deregistration_delay.timeout_seconds,Value=30',
-    );
-    // A target group no load balancer uses reports its targets unused (Target.NotInUse), so it gets a listener.
-    const lb = await ok(
-      'elbv2',
-      'create-load-balancer',
-      '--name',
-      'manual',
-      '--subnets',
-      'subnet-1',
-      'subnet-2',
-    );
-    await ok(
-      'elbv2',
-      'create-listener',
-      '--load-balancer-arn',
-      (lb['LoadBalancers'] as Record<string, string>[])[0]!['LoadBalancerArn']!,
-      '--protocol',
-      'HTTP',
-      '--port',
-      '8080',
-      '--default-actions',
-      `Type=forward,TargetGroupArn=${arn}`,
     );
     // The web group's instances (launched in the test before), registered a second time, by hand.
     const [first, second] = account.state.autoScalingGroups.get('web')!.instanceIds;
@@ -218,8 +215,10 @@ describe.skipIf(noCli)('the AWS CLI against ELBv2 on the local account', () => {
       [first, 8080, 'draining', 'Target.DeregistrationInProgress'],
     ]);
     account.advance(30);
-    expect(await health()).toEqual([[second, 9090, 'healthy', undefined]]);
-    expect(await health(`Id=${first}`)).toEqual([[first, 8080, 'unused', 'Target.NotRegistered']]);
+    expect(await health(`Id=${first}`, `Id=${second},Port=9090`)).toEqual([
+      [first, 8080, 'unused', 'Target.NotRegistered'],
+      [second, 9090, 'healthy', undefined],
+    ]);
     const notRunning = await aws(
       'elbv2',
       'register-targets',
@@ -232,7 +231,8 @@ describe.skipIf(noCli)('the AWS CLI against ELBv2 on the local account', () => {
       code: 'InvalidTarget',
       operation: 'RegisterTargets',
     });
-  });
+    // Eight CLI runs: each starts a Python interpreter, seconds apiece on a loaded machine.
+  }, 180_000);
 
   it("answers errors in ELBv2's error envelope, as botocore reads them", async () => {
     const missingGroup = await aws('elbv2', 'describe-target-groups', '--names', 'nope');
