@@ -64,8 +64,16 @@ export function composeNotification(facts: NotificationFacts): Notification {
 
   const lines: string[] = [];
   lines.push(`The rollout ${facts.rolloutId} of image ${facts.imageId} ${said}.`);
-  const cause = outcome === 'SUCCEEDED' ? undefined : refreshFailureCause(refresh);
-  if (cause && group) lines.push(`Cause (group ${group}): ${cause.summary}`);
+  const refreshCause = outcome === 'SUCCEEDED' ? undefined : refreshFailureCause(refresh);
+  // No refresh failed: a step did (StartInstanceRefresh refused, say): its error is the cause.
+  const errorCause =
+    outcome !== 'SUCCEEDED' && !refreshCause && error
+      ? classifyFailureCause({ statusReason: describeCause(error.Cause) })
+      : undefined;
+  const cause = refreshCause ?? errorCause;
+  if (refreshCause && group) lines.push(`Cause (group ${group}): ${refreshCause.summary}`);
+  else if (errorCause && errorCause.kind !== 'unknown')
+    lines.push(`Cause (${error?.Error}): ${errorCause.summary}`);
   const rollbackFailure =
     outcome === 'ROLLBACK_FAILED' ? refreshFailureCause(rollout?.fleetRollback?.refresh) : undefined;
   if (rollbackFailure) {

@@ -210,7 +210,10 @@ describe('rollout configuration', () => {
   });
 
   it('fails when the planned pauses cannot fit even the longest timeout', () => {
-    const refreshPreferences = { checkpointPercentages: [10, 20, 30, 40, 100], checkpointDelaySeconds: 172_800 };
+    const refreshPreferences = {
+      checkpointPercentages: [10, 20, 30, 40, 100],
+      checkpointDelaySeconds: 172_800,
+    };
     expect(issuesOf({ ...valid, refreshPreferences, refreshTimeoutMinutes: 10_080 }).join('\n')).toContain(
       'more than the 10080 min maximum',
     );
