@@ -20,11 +20,11 @@ const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
 const NEW_IMAGE = 'ami-0a1b2c3d4e5f60002';
 const BACKEND_TEMPLATE = 'lt-0a1b2c3d4e5f60002';
 
-/** What the account looked like when the scheduled capacity change ran. */
+/** What the account looked like just after the `capacityChange` fault ran. */
 interface CapacityChangeSeen {
   readonly atMinute: number;
-  readonly status: number;
-  readonly body: string;
+  /** The group's desired capacity just after the change. */
+  readonly desiredCapacity: number;
   /** The image the group's template default launched at that moment. */
   readonly templateDefaultImageId: string | undefined;
   readonly groupSetting: string;
@@ -34,15 +34,12 @@ interface CapacityChangeSeen {
 }
 
 /**
- * A scale-out (or -in) at a virtual minute, counted from the start of the account: a SetDesiredCapacity
- * request on the Auto Scaling wire protocol, sent from the account's clock. A clock task runs synchronously
- * inside the clock's advance, so the request goes straight to `account.handle` (an SDK call would be answered
- * only after the advance, minutes of virtual time later). The same shape as the `capacityChange` fault
- * (`{group, atMinute, desiredCapacity}`), which can replace this once it exists.
+ * Looks at the account at the minute of a `capacityChange` fault, just after it ran: the fault was added when
+ * the account was made, so its clock task comes first among the tasks due at that minute.
  */
-function scheduleCapacityChange(
+function observeCapacityChange(
   account: LocalAccount,
-  change: { group: string; atMinute: number; desiredCapacity: number },
+  change: { group: string; atMinute: number },
 ): CapacityChangeSeen[] {
   const seen: CapacityChangeSeen[] = [];
   const delaySeconds =
@@ -52,24 +49,9 @@ function scheduleCapacityChange(
     const template = account.state.launchTemplates.get(group.launchTemplate.launchTemplateId)!;
     const active = (name: string) =>
       (account.state.instanceRefreshes.get(name) ?? []).some((r) => isActiveRefreshStatus(r.status));
-    const reply = account.handle({
-      method: 'POST',
-      path: '/',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
-        authorization: `AWS4-HMAC-SHA256 Credential=local/20261126/${account.region}/autoscaling/aws4_request`,
-      },
-      body: new URLSearchParams({
-        Action: 'SetDesiredCapacity',
-        Version: '2011-01-01',
-        AutoScalingGroupName: change.group,
-        DesiredCapacity: String(change.desiredCapacity),
-      }).toString(),
-    });
     seen.push({
       atMinute: change.atMinute,
-      status: reply.status,
-      body: reply.body,
+      desiredCapacity: group.desiredCapacity,
       templateDefaultImageId: template.versions.get(template.defaultVersion)?.data.ImageId,
       groupSetting: group.launchTemplate.version,
       groupRefreshing: active(change.group),
@@ -116,9 +98,9 @@ async function runWithScaleOut(
     config,
     fleet,
     imageId: NEW_IMAGE,
-    faults,
+    faults: [{ kind: 'capacityChange', ...SCALE_OUT }, ...faults],
     prepare: (account) => {
-      seen = scheduleCapacityChange(account, SCALE_OUT);
+      seen = observeCapacityChange(account, SCALE_OUT);
     },
   });
   return { rehearsal, seen };
@@ -128,7 +110,7 @@ async function runWithScaleOut(
 function expectScaleOutMidRollout(seen: readonly CapacityChangeSeen[]): void {
   expect(seen).toHaveLength(1);
   expect(seen[0]).toMatchObject({
-    status: 200,
+    desiredCapacity: SCALE_OUT.desiredCapacity,
     templateDefaultImageId: NEW_IMAGE,
     groupRefreshing: false,
     refreshing: ['web'],
@@ -192,6 +174,13 @@ describe('a group scaled out before its turn, in a rollout that fails at a later
 
   it('leaves no instance anywhere on the new image, and every group on its own setting again', () => {
     const { account } = rehearsal;
+    // web's last new-image instances are still draining from its target group (300 s deregistration delay):
+    // out of service, being terminated. Once the drain is over, none is left.
+    const draining = [...account.state.instances.values()].filter(
+      (i) => i.imageId === NEW_IMAGE && i.lifecycleState !== 'Terminated',
+    );
+    expect(draining.every((i) => i.lifecycleState === 'Terminating')).toBe(true);
+    account.advance(600);
     expect(liveImages(account)).toEqual(new Set([PREVIOUS_IMAGE]));
     expect(settings(account)).toEqual({ web: '$Default', api: '$Default', worker: '$Default' });
     const template = account.state.launchTemplates.get(BACKEND_TEMPLATE)!;
