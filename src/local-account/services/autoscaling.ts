@@ -161,6 +161,13 @@ export function autoScalingService(account: LocalAccount): ServiceDefinition {
         const desiredCapacity = input.optInt('DesiredCapacity', 0) ?? minSize;
         checkSizes(minSize, maxSize, desiredCapacity);
         const templateInput = input.optObject('LaunchTemplate');
+        if (!templateInput && input.optObject('MixedInstancesPolicy')) {
+          // AWS accepts it; the local account does not model instance types or overrides. Refused by name, so a
+          // rehearsal never quietly runs a different group than the one described.
+          throw validation(
+            'MixedInstancesPolicy is not modelled by the local account (docs/local-account.md): give the group a LaunchTemplate instead.',
+          );
+        }
         if (!templateInput) {
           throw validation(
             'Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.',
