@@ -105,7 +105,7 @@ export function faultsFromFlags(
     const parsed = faultSchema.safeParse(fault, { reportInput: true, error: plainIssueMessage });
     if (!parsed.success) {
       throw new FaultFlagError(
-        `--fault ${value}: not a fault the local account knows: ${parsed.error.issues.map(formatIssue).join('; ')}`,
+        `--fault ${value}: not a valid fault (docs/local-account.md, Faults): ${parsed.error.issues.map(formatIssue).join('; ')}`,
       );
     }
     described.push({ flag: '--fault', value, fault: parsed.data });
