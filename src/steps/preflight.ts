@@ -23,6 +23,7 @@ import {
   lastCheckpointMessage,
   type RolloutConfig,
 } from '../config/schema.ts';
+import { unsupportedGroupReason } from '../core/group-support.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
 import { isActiveRefreshStatus } from '../core/refresh-status.ts';
 import { decideRollbackTarget } from '../core/rollback-target.ts';
@@ -143,6 +144,8 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
           t.launchTemplateId === spec?.launchTemplateId ||
           (spec?.launchTemplateName !== undefined && t.launchTemplateName === spec.launchTemplateName),
       );
+      const unsupported = group && unsupportedGroupReason(name, group);
+      if (unsupported) throw new GroupTemplateMismatchError(unsupported);
       if (!spec || !template) {
         const from = spec
           ? `launch template ${spec.launchTemplateId ?? spec.launchTemplateName ?? '?'}`
