@@ -3,54 +3,21 @@
  * Each scenario runs the real definition and steps on a local account (see scenarios.test.ts) once, in a
  * `beforeAll`, with a fault the local account models as AWS documents it.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import type { RolloutConfig } from '../../src/config/schema.ts';
-import { parseFleet, type Fleet, type LocalAccount } from '../../src/local-account/index.ts';
-import type { Fault } from '../../src/local-account/faults.ts';
-import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import { parseFleet, type LocalAccount } from '../../src/local-account/index.ts';
+import type { Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import {
+  exampleConfig as sharedExampleConfig,
+  exampleFleet as sharedExampleFleet,
+  inServiceImages,
+  NEW_IMAGE,
+  PREVIOUS_IMAGE,
+  run,
+} from './example-fleet.ts';
 
-const readExample = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-const exampleConfig = readExample('rollout.config.json');
-const exampleFleet = readExample('fleet.json');
-const fleet: Fleet = parseFleet(exampleFleet, 'examples/fleet.json');
-const config: RolloutConfig = parseConfig(exampleConfig, 'examples/rollout.config.json');
-const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
-const NEW_IMAGE = 'ami-0a1b2c3d4e5f60002';
-
-const run = (options: {
-  faults?: Fault[];
-  config?: RolloutConfig;
-  fleet?: Fleet;
-  prepare?: (account: LocalAccount) => void;
-}): Promise<Rehearsal> =>
-  rehearse({
-    config: options.config ?? config,
-    fleet: options.fleet ?? fleet,
-    imageId: NEW_IMAGE,
-    ...(options.faults ? { faults: options.faults } : {}),
-    ...(options.prepare ? { prepare: options.prepare } : {}),
-  });
-
-/** Group name -> image id -> number of InService instances, from the account's own data. */
-function inServiceImages(account: LocalAccount): Record<string, Record<string, number>> {
-  const result: Record<string, Record<string, number>> = {};
-  for (const [name, group] of account.state.autoScalingGroups) {
-    const images: Record<string, number> = {};
-    for (const id of group.instanceIds) {
-      const instance = account.state.instances.get(id);
-      if (instance?.lifecycleState !== 'InService') continue;
-      images[instance.imageId] = (images[instance.imageId] ?? 0) + 1;
-    }
-    result[name] = images;
-  }
-  return result;
-}
+const exampleConfig = sharedExampleConfig as Record<string, unknown>;
+const exampleFleet = sharedExampleFleet as Record<string, unknown>;
 
 const refreshStatuses = (account: LocalAccount, group: string) =>
   (account.state.instanceRefreshes.get(group) ?? []).map((r) => r.status);

@@ -4,55 +4,26 @@
  * checks watched by the `worker-app-errors` alarm). Each scenario runs once in a `beforeAll`; its `it`s read the
  * end state from the local account's own data and the rehearsal report.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import type { RolloutConfig, RolloutConfigInput } from '../../src/config/schema.ts';
-import { parseFleet, type Fleet, type FleetFile, type LocalAccount } from '../../src/local-account/index.ts';
-import type { Fault } from '../../src/local-account/faults.ts';
+import type { RolloutConfigInput } from '../../src/config/schema.ts';
+import type { LocalAccount } from '../../src/local-account/index.ts';
 import { faultsFromFlags } from '../../src/rehearsal/fault-flags.ts';
-import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import type { Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import {
+  config,
+  exampleConfig as sharedExampleConfig,
+  fleet,
+  inServiceImages,
+  NEW_IMAGE,
+  PREVIOUS_IMAGE,
+  run,
+} from './example-fleet.ts';
 
-const readExample = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'));
-const exampleConfig = readExample('rollout.config.json') as RolloutConfigInput;
-const exampleFleet = readExample('fleet.json') as FleetFile;
-const fleet: Fleet = parseFleet(exampleFleet, 'examples/fleet.json');
-const config: RolloutConfig = parseConfig(exampleConfig, 'examples/rollout.config.json');
-const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
-const NEW_IMAGE = 'ami-0a1b2c3d4e5f60002';
+const exampleConfig = sharedExampleConfig as RolloutConfigInput;
 const PARAMETER = '/ami-rollout/golden-ami';
 const GROUPS = ['web', 'api', 'worker'] as const;
 const SIZES = { web: 4, api: 3, worker: 2 } as const;
-
-const run = (options: {
-  faults?: Fault[];
-  config?: RolloutConfig;
-  fleet?: Fleet;
-  prepare?: (account: LocalAccount) => void;
-}): Promise<Rehearsal> =>
-  rehearse({
-    config: options.config ?? config,
-    fleet: options.fleet ?? fleet,
-    imageId: NEW_IMAGE,
-    ...(options.faults ? { faults: options.faults } : {}),
-    ...(options.prepare ? { prepare: options.prepare } : {}),
-  });
-
-/** Group name -> image id -> number of InService instances, read from the account's own data. */
-function inServiceImages(account: LocalAccount): Record<string, Record<string, number>> {
-  const result: Record<string, Record<string, number>> = {};
-  for (const [name, group] of account.state.autoScalingGroups) {
-    const images: Record<string, number> = {};
-    for (const id of group.instanceIds) {
-      const instance = account.state.instances.get(id);
-      if (instance?.lifecycleState !== 'InService') continue;
-      images[instance.imageId] = (images[instance.imageId] ?? 0) + 1;
-    }
-    result[name] = images;
-  }
-  return result;
-}
 
 const everyInstanceOn = (imageId: string) =>
   Object.fromEntries(GROUPS.map((g) => [g, { [imageId]: SIZES[g] }]));

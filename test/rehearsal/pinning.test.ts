@@ -4,20 +4,13 @@
  * earlier group refreshes must launch the old image: the update step pinned it before the templates moved.
  */
 import { SetDesiredCapacityCommand, AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.ts';
 import { isActiveRefreshStatus } from '../../src/core/refresh-status.ts';
-import { inProcessClientConfig, parseFleet, type LocalAccount } from '../../src/local-account/index.ts';
+import { inProcessClientConfig, type LocalAccount } from '../../src/local-account/index.ts';
 import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import { config, fleet, NEW_IMAGE, PREVIOUS_IMAGE } from './example-fleet.ts';
 
-const readExample = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'));
-/** The example fleet: web (4), api (3), worker (2 of max 4), all on `$Default` of two templates. */
-const fleet = parseFleet(readExample('fleet.json'), 'examples/fleet.json');
-const config = parseConfig(readExample('rollout.config.json'), 'examples/rollout.config.json');
-const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
-const NEW_IMAGE = 'ami-0a1b2c3d4e5f60002';
+// The example fleet: web (4), api (3), worker (2 of max 4), all on `$Default` of two templates.
 const BACKEND_TEMPLATE = 'lt-0a1b2c3d4e5f60002';
 
 /** What the account looked like just after the `capacityChange` fault ran. */

@@ -3,66 +3,35 @@
  * in virtual time (see src/rehearsal/rehearse.ts). Each scenario runs once in a `beforeAll`; its `it`s read the
  * end state through the local account's data and the `--json` report.
  */
-import { readFileSync } from 'node:fs';
 import { SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import type { RolloutConfig } from '../../src/config/schema.ts';
 import type { Rollout } from '../../src/core/rollout.ts';
 import { followExecution } from '../../src/execution/follow.ts';
 import {
   inProcessClientConfig,
   parseFleet,
   stepFunctionsOf,
-  type Fleet,
   type LocalAccount,
 } from '../../src/local-account/index.ts';
 import type { Fault } from '../../src/local-account/faults.ts';
-import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import type { Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import {
+  exampleConfig as sharedExampleConfig,
+  exampleFleet as sharedExampleFleet,
+  inServiceImages,
+  NEW_IMAGE,
+  PREVIOUS_IMAGE,
+  run,
+} from './example-fleet.ts';
 
-const readExample = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'));
-const exampleConfig = readExample('rollout.config.json') as Record<string, unknown>;
-const exampleFleet = readExample('fleet.json') as Record<string, unknown>;
+const exampleConfig = sharedExampleConfig as Record<string, unknown>;
+const exampleFleet = sharedExampleFleet as Record<string, unknown>;
 
-/** The example fleet: web (4 instances), api (3) and worker (2), on two templates, all on PREVIOUS_IMAGE. */
-const fleet: Fleet = parseFleet(exampleFleet, 'examples/fleet.json');
-const config: RolloutConfig = parseConfig(exampleConfig, 'examples/rollout.config.json');
-const PREVIOUS_IMAGE = 'ami-0a1b2c3d4e5f60001';
-const NEW_IMAGE = 'ami-0a1b2c3d4e5f60002';
+// The example fleet: web (4 instances), api (3) and worker (2), on two templates, all on PREVIOUS_IMAGE.
 const PARAMETER = '/ami-rollout/golden-ami';
 const GROUPS = ['web', 'api', 'worker'] as const;
 const TEMPLATES = ['lt-0a1b2c3d4e5f60001', 'lt-0a1b2c3d4e5f60002'] as const;
-
-const run = (options: {
-  faults?: Fault[];
-  config?: RolloutConfig;
-  fleet?: Fleet;
-  imageId?: string;
-  prepare?: (account: LocalAccount) => void;
-}): Promise<Rehearsal> =>
-  rehearse({
-    config: options.config ?? config,
-    fleet: options.fleet ?? fleet,
-    imageId: options.imageId ?? NEW_IMAGE,
-    ...(options.faults ? { faults: options.faults } : {}),
-    ...(options.prepare ? { prepare: options.prepare } : {}),
-  });
-
-/** Group name -> image id -> number of InService instances, read from the account's own data. */
-function inServiceImages(account: LocalAccount): Record<string, Record<string, number>> {
-  const result: Record<string, Record<string, number>> = {};
-  for (const [name, group] of account.state.autoScalingGroups) {
-    const images: Record<string, number> = {};
-    for (const id of group.instanceIds) {
-      const instance = account.state.instances.get(id);
-      if (instance?.lifecycleState !== 'InService') continue;
-      images[instance.imageId] = (images[instance.imageId] ?? 0) + 1;
-    }
-    result[name] = images;
-  }
-  return result;
-}
 
 const everyInstanceOn = (imageId: string) => ({
   web: { [imageId]: 4 },
