@@ -147,6 +147,16 @@ export class RollbackError extends RolloutError {
   override readonly name = 'RollbackError';
 }
 
+/** The rollout's ledger (DynamoDB) is missing, or lacks what a step needs: the plan, a group, the lock. */
+export class LedgerError extends RolloutError {
+  override readonly name = 'LedgerError';
+}
+
+/** A wave's plan is refused before anything runs: a tag selector matching nothing, a group in two waves. */
+export class WavePlanError extends RolloutError {
+  override readonly name = 'WavePlanError';
+}
+
 /** Publishing the notification failed. */
 export class NotificationError extends RolloutError {
   override readonly name = 'NotificationError';
@@ -179,6 +189,8 @@ export const rolloutErrorNames = [
   'InstanceRefreshNotFoundError',
   'RollbackError',
   'NotificationError',
+  'LedgerError',
+  'WavePlanError',
 ] as const;
 
 export type RolloutErrorName = (typeof rolloutErrorNames)[number];

@@ -29,6 +29,29 @@ export interface GroupFacts {
   readonly vpcLatticeTargetGroups: readonly string[];
 }
 
+/**
+ * The names of every group carrying all of `tags` (key and value), sorted, every page read. Auto Scaling ANDs
+ * filters and ORs the values of one filter: one `tag:<key>` filter per tag, one value each.
+ */
+export async function groupNamesWithTags(
+  autoscaling: AutoScalingClient,
+  tags: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const page of paginateDescribeAutoScalingGroups(
+      { client: autoscaling },
+      { Filters: Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] })) },
+    )) {
+      for (const group of page.AutoScalingGroups ?? [])
+        if (group.AutoScalingGroupName) names.push(group.AutoScalingGroupName);
+    }
+  } catch (error) {
+    throw translateAwsError(error, `DescribeAutoScalingGroups with tags ${JSON.stringify(tags)}`);
+  }
+  return [...new Set(names)].sort();
+}
+
 /** The named groups that exist; a missing name is simply absent from the map. */
 export async function describeGroups(
   autoscaling: AutoScalingClient,

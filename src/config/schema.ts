@@ -179,14 +179,70 @@ export const refreshPreferencesSchema = z
     }
   });
 
+/** A tag key or value as Auto Scaling takes them (CreateOrUpdateTags: key 1-128, value 0-256 characters). */
+const tagKey = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters (the Auto Scaling limit)')
+  .refine((key) => !key.startsWith('aws:'), { message: 'must not start with "aws:" (reserved by AWS)' });
+const tagValue = z.string().max(256, 'must be at most 256 characters (the Auto Scaling limit)');
+
+/**
+ * How many refreshes of one wave may run at once. Step Functions' Inline Map runs at most 40 iterations at once
+ * (Developer Guide, "Using Map state in Inline mode"), so a wave's groups are spread over up to 5 lanes, each an
+ * Inline Map: 5 x 40.
+ */
+export const MAX_PARALLEL = 200;
+export const INLINE_MAP_CONCURRENCY = 40;
+
+/** One wave: the groups it names and the groups its tag selector finds, refreshed together. */
+export const waveSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(64, 'must be at most 64 characters')
+      .regex(/^[A-Za-z0-9_.-]+$/, 'may contain only letters, digits and _ . - (e.g. canary, wave-2)'),
+    autoScalingGroupNames: uniqueList(groupName, 'Auto Scaling group name').optional(),
+    /**
+     * Every group carrying all these tags (key and value; AND), found by Preflight with DescribeAutoScalingGroups'
+     * tag filters and recorded in the ledger. A group a wave also names is not counted twice.
+     */
+    autoScalingGroupTags: z
+      .record(tagKey, tagValue)
+      .refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 10, {
+        message: 'must hold 1 to 10 tags, e.g. { "rollout-wave": "2" }',
+      })
+      .optional(),
+    /** Default 1: at most this many refreshes of the wave run at once. */
+    maxParallel: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be 1 or more (1 refreshes the wave one group at a time)')
+      .max(MAX_PARALLEL, `must be at most ${MAX_PARALLEL}`)
+      .default(1),
+    /** Default 0: minutes to wait after the wave's last group finished before the next wave starts. */
+    bakeMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(0, 'must be 0 or more')
+      .max(10_080, 'must be at most 10080 (one week)')
+      .default(0),
+  })
+  .strict();
+export type WaveConfig = z.output<typeof waveSchema>;
+
 /** Step Functions Standard executions fail past 25,000 history events; one poll loop is about 10. */
 export const MAX_HISTORY_EVENTS = 25_000;
 export const EVENTS_PER_POLL = 10;
+/** A group execution's events besides its polls: start, the trigger, the end. */
+export const GROUP_EXECUTION_OVERHEAD_EVENTS = 30;
 /**
- * The execution state carries the rollout record, which grows about 1 KiB per group (its forward and rollback
- * refresh records) against Step Functions' 256 KiB payload limit; 150 groups leaves room for the rest.
+ * Waves whose bake keeps them apart each take a batch execution of their own, started from the rollout's
+ * execution (8 history events there per batch, forward; the rollback merges serial waves): 2,000 waves stay
+ * below 25,000 events with room for the rest.
  */
-export const MAX_GROUPS = 150;
+export const MAX_WAVES = 2_000;
 /** AWS pauses this long at each checkpoint when `CheckpointDelay` is unset. */
 export const DEFAULT_CHECKPOINT_DELAY_SECONDS = 3600;
 /** Time allowed for the replacements themselves on top of a refresh's planned pauses. */
@@ -202,8 +258,20 @@ export const rolloutConfigSchema = z
     /** The SSM parameter holding the current image; the rollback target lives at `{param}-previous`. */
     amiParameterName: parameterName,
     launchTemplateIds: nonEmptyUniqueList(launchTemplateIdSchema, 'launch template id'),
-    /** Rollout order: one group at a time, first to last. At most 150 (MAX_GROUPS). */
-    autoScalingGroupNames: nonEmptyUniqueList(groupName, 'Auto Scaling group name'),
+    /**
+     * The seed's shape: one group at a time, first to last (each group a wave of its own). Give this or `waves`,
+     * not both.
+     */
+    autoScalingGroupNames: nonEmptyUniqueList(groupName, 'Auto Scaling group name').optional(),
+    /** Rollout order in waves: each wave starts when the one before it is done and its bake has passed. */
+    waves: z
+      .array(waveSchema)
+      .min(1, 'must list at least one wave')
+      .max(
+        MAX_WAVES,
+        `must list at most ${MAX_WAVES} waves (Step Functions' history limit); put more groups in each wave`,
+      )
+      .optional(),
     shareWithAccountIds: uniqueList(accountId, 'account id').default([]),
     shareWithOrganizationArns: uniqueList(organizationArn, 'organization ARN').default([]),
     shareWithOrganizationalUnitArns: uniqueList(organizationalUnitArn, 'OU ARN').default([]),
@@ -255,15 +323,37 @@ export const rolloutConfigSchema = z
           'is required: set notificationTopicArn (or notificationEmails for the CDK app to create a topic)',
       });
     }
-    // The health signal opt-out names groups of this rollout, or it opts nothing out.
-    if (Array.isArray(config.groupsWithoutHealthSignal) && Array.isArray(config.autoScalingGroupNames)) {
-      const rolled = new Set(config.autoScalingGroupNames);
+    const hasNames = config.autoScalingGroupNames !== undefined;
+    const hasWaves = config.waves !== undefined;
+    if (hasNames && hasWaves) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['autoScalingGroupNames'],
+        message:
+          'is given together with waves; use one: waves, or autoScalingGroupNames alone (one group at a time, in order)',
+      });
+    } else if (!hasNames && !hasWaves) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['waves'],
+        message:
+          'is required: list waves (e.g. [{ "name": "canary", "autoScalingGroupNames": ["web-1"] }]) or autoScalingGroupNames',
+      });
+    }
+    if (Array.isArray(config.waves)) checkWaves(config.waves, ctx);
+    const waves = Array.isArray(config.waves) ? config.waves : [];
+    const selectsByTag = waves.some((wave) => wave?.autoScalingGroupTags !== undefined);
+    // The health signal opt-out names groups of this rollout, or it opts nothing out. A tag-selected group is
+    // known only once Preflight has resolved the selectors; Preflight checks those.
+    const named = namedGroupsOf(config);
+    if (Array.isArray(config.groupsWithoutHealthSignal) && named.length > 0 && !selectsByTag) {
+      const rolled = new Set(named);
       config.groupsWithoutHealthSignal.forEach((name, index) => {
         if (typeof name === 'string' && !rolled.has(name)) {
           ctx.addIssue({
             code: 'custom',
             path: ['groupsWithoutHealthSignal', index],
-            message: `"${name}" is not one of autoScalingGroupNames (${config.autoScalingGroupNames.join(', ')}); fix the name or remove it`,
+            message: `"${name}" is not a group of this rollout (${named.slice(0, 10).join(', ')}${named.length > 10 ? ', ...' : ''}); fix the name or remove it`,
           });
         }
       });
@@ -273,34 +363,23 @@ export const rolloutConfigSchema = z
       Number.isInteger(config.pollIntervalSeconds) &&
       config.pollIntervalSeconds >= 5 &&
       Number.isInteger(config.refreshTimeoutMinutes) &&
-      config.refreshTimeoutMinutes >= 1 &&
-      Array.isArray(config.autoScalingGroupNames) &&
-      config.autoScalingGroupNames.length > 0;
+      config.refreshTimeoutMinutes >= 1;
     if (!rangesValid) return;
-    const groups = config.autoScalingGroupNames.length;
     const timeoutSeconds = config.refreshTimeoutMinutes * 60;
 
-    if (groups > MAX_GROUPS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['autoScalingGroupNames'],
-        message: `lists ${groups} groups; at most ${MAX_GROUPS} fit one execution (its rollout record grows ~1 KiB per group against Step Functions' 256 KiB payload limit); split the fleet into several pipelines, each with its own config and stack`,
-      });
-      return;
-    }
-
-    // Both the forward refreshes and, on failure, the rollback refreshes of every group run the same poll loop.
+    // Each group refreshes (and, on failure, refreshes back) in an execution of its own: the budget is per child.
     const pollsPerGroup = Math.ceil(timeoutSeconds / config.pollIntervalSeconds);
-    const events = 2 * pollsPerGroup * groups * EVENTS_PER_POLL;
+    const events = pollsPerGroup * EVENTS_PER_POLL + GROUP_EXECUTION_OVERHEAD_EVENTS;
     if (events > MAX_HISTORY_EVENTS) {
-      const pollsAllowed = MAX_HISTORY_EVENTS / EVENTS_PER_POLL / 2 / groups;
+      const pollsAllowed = Math.floor(
+        (MAX_HISTORY_EVENTS - GROUP_EXECUTION_OVERHEAD_EVENTS) / EVENTS_PER_POLL,
+      );
       const maxMinutes = Math.floor((pollsAllowed * config.pollIntervalSeconds) / 60);
-      const minPollSeconds = Math.ceil(timeoutSeconds / Math.floor(pollsAllowed));
-      const lower = maxMinutes >= 1 ? `lower it to ${maxMinutes} or ` : '';
+      const minPollSeconds = Math.ceil(timeoutSeconds / pollsAllowed);
       ctx.addIssue({
         code: 'custom',
         path: ['refreshTimeoutMinutes'],
-        message: `${config.refreshTimeoutMinutes} min polled every ${config.pollIntervalSeconds} s across ${groups} groups, forward and again for a rollback of every group, could need ~${events} Step Functions history events (limit ${MAX_HISTORY_EVENTS}); ${lower}raise pollIntervalSeconds to ${minPollSeconds} or more`,
+        message: `${config.refreshTimeoutMinutes} min polled every ${config.pollIntervalSeconds} s could need ~${events} Step Functions history events in one group's execution (limit ${MAX_HISTORY_EVENTS}); lower it to ${maxMinutes} or raise pollIntervalSeconds to ${minPollSeconds} or more`,
       });
     }
 
@@ -338,3 +417,70 @@ export type RolloutConfigInput = z.input<typeof rolloutConfigSchema>;
 /** The validated configuration, defaults applied. */
 export type RolloutConfig = z.output<typeof rolloutConfigSchema>;
 export type RefreshPreferencesConfig = RolloutConfig['refreshPreferences'];
+
+type Issue = { addIssue: (issue: { code: 'custom'; path: PropertyKey[]; message: string }) => void };
+
+/** Waves refused before anything runs: a name twice, a group in two waves, a wave with no groups. */
+function checkWaves(waves: readonly Partial<WaveConfig>[], ctx: Issue): void {
+  const names = new Map<string, number>();
+  const owner = new Map<string, string>();
+  waves.forEach((wave, index) => {
+    if (!wave || typeof wave !== 'object') return;
+    const label = typeof wave.name === 'string' ? `wave "${wave.name}"` : `wave ${index + 1}`;
+    if (typeof wave.name === 'string') {
+      const earlier = names.get(wave.name);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['waves', index, 'name'],
+          message: `"${wave.name}" is also the name of wave ${earlier + 1}; give each wave its own name`,
+        });
+      } else names.set(wave.name, index);
+    }
+    const groups = Array.isArray(wave.autoScalingGroupNames) ? wave.autoScalingGroupNames : [];
+    if (groups.length === 0 && wave.autoScalingGroupTags === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['waves', index],
+        message: `${label} has no groups: list its autoScalingGroupNames or select them with autoScalingGroupTags`,
+      });
+    }
+    groups.forEach((group, position) => {
+      if (typeof group !== 'string') return;
+      const first = owner.get(group);
+      if (first !== undefined && first !== label) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['waves', index, 'autoScalingGroupNames', position],
+          message: `"${group}" is in ${first} and in ${label}; a group refreshes in one wave only: remove it from one of them`,
+        });
+      } else owner.set(group, label);
+    });
+  });
+}
+
+/** The groups a configuration names (in waves or in autoScalingGroupNames), in rollout order. */
+export function namedGroupsOf(config: {
+  readonly autoScalingGroupNames?: readonly string[] | undefined;
+  readonly waves?: readonly Partial<Pick<WaveConfig, 'autoScalingGroupNames'>>[] | undefined;
+}): string[] {
+  if (Array.isArray(config.autoScalingGroupNames)) return [...config.autoScalingGroupNames];
+  const names: string[] = [];
+  for (const wave of config.waves ?? [])
+    if (Array.isArray(wave?.autoScalingGroupNames)) names.push(...wave.autoScalingGroupNames);
+  return [...new Set(names)];
+}
+
+/**
+ * The waves of a configuration: `waves` as given, or the seed's shape (`autoScalingGroupNames` alone), one
+ * group per wave in order, each named after its group.
+ */
+export function wavesOf(config: RolloutConfig): WaveConfig[] {
+  if (config.waves) return config.waves;
+  return (config.autoScalingGroupNames ?? []).map((name) => ({
+    name,
+    autoScalingGroupNames: [name],
+    maxParallel: 1,
+    bakeMinutes: 0,
+  }));
+}

@@ -1,5 +1,5 @@
 import { formatIssue, plainIssueMessage } from '../config/issues.ts';
-import type { RolloutConfig } from '../config/schema.ts';
+import { namedGroupsOf, type RolloutConfig } from '../config/schema.ts';
 import { FleetFileError, parseFleet, type Fleet } from '../local-account/fleet.ts';
 import {
   faultSchema,
@@ -41,7 +41,7 @@ export function faultsFromFlags(
   context: { readonly config: RolloutConfig; readonly fleet: Fleet; readonly imageId: string },
 ): Fault[] {
   const { config, imageId } = context;
-  const groups = config.autoScalingGroupNames;
+  const groups = namedGroupsOf(config);
   const rolloutGroup = (flag: string, value: string, group: string): string => {
     if (!groups.includes(group)) {
       const what = group === value ? 'not a group' : `"${group}" is not a group`;

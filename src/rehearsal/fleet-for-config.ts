@@ -1,4 +1,4 @@
-import type { RolloutConfig } from '../config/schema.ts';
+import { namedGroupsOf, type RolloutConfig } from '../config/schema.ts';
 import { parseFleet, type Fleet } from '../local-account/fleet.ts';
 
 /** The images a generated rehearsal fleet runs: the current one, and the new one to roll out. */
@@ -34,8 +34,8 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
         name: `rehearsal-template-${i + 1}`,
         imageId: generatedImages.current,
       })),
-      targetGroups: config.autoScalingGroupNames.map((_, i) => ({ name: generatedTargetGroup(i) })),
-      autoScalingGroups: config.autoScalingGroupNames.map((name, i) => ({
+      targetGroups: namedGroupsOf(config).map((_, i) => ({ name: generatedTargetGroup(i) })),
+      autoScalingGroups: namedGroupsOf(config).map((name, i) => ({
         name,
         launchTemplate: config.launchTemplateIds[i % config.launchTemplateIds.length]!,
         minSize: 1,
@@ -73,7 +73,7 @@ function describesFleet(config: RolloutConfig, fleet: Fleet): boolean {
   const groups = new Set(fleet.autoScalingGroups.map((g) => g.name));
   return (
     config.launchTemplateIds.every((id) => templateIds.has(id)) &&
-    config.autoScalingGroupNames.every((name) => groups.has(name)) &&
+    namedGroupsOf(config).every((name) => groups.has(name)) &&
     fleet.parameters.some((p) => p.name === config.amiParameterName)
   );
 }

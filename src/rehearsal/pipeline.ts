@@ -1,5 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -9,7 +10,7 @@ import type { RolloutConfig } from '../config/schema.ts';
 import { inProcessClientConfig, type LocalAccount } from '../local-account/index.ts';
 import type { LogSink } from '../log.ts';
 import {
-  buildDefinition,
+  buildDefinitions,
   renderDefinition,
   stepFunctionNames,
   type StepFunctionName,
@@ -17,9 +18,14 @@ import {
 import { steps, type StepHandler } from '../steps/index.ts';
 
 export interface LocalPipeline {
+  /** The rollout's state machine (the parent); its children are `batchStateMachineArn` and `groupStateMachineArn`. */
   readonly stateMachineArn: string;
+  readonly batchStateMachineArn: string;
+  readonly groupStateMachineArn: string;
+  /** The rollout ledger's DynamoDB table. */
+  readonly ledgerTable: string;
   readonly functionArns: Readonly<Record<StepFunctionName, string>>;
-  /** The definition exactly as the local account runs it (function ARNs substituted). */
+  /** The rollout definition exactly as the local account runs it (function and child machine ARNs substituted). */
   readonly definition: string;
   /** The topic the steps publish to. */
   readonly topicArn: string;
@@ -57,8 +63,27 @@ export async function deployToLocalAccount(
     }),
   );
   if (!topicArn) throw new Error('CreateTopic returned no ARN');
+  // As the CDK app does: the ledger table, on demand, keyed by pk and sk.
+  const ledgerTable = `${name}-ledger`;
+  const dynamodb = new DynamoDBClient(clientConfig);
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: ledgerTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
   const deps = {
     config: { ...config, notificationTopicArn: topicArn },
+    ledgerTable,
+    dynamodb,
     ec2: new EC2Client(clientConfig),
     autoscaling: new AutoScalingClient(clientConfig),
     ssm: new SSMClient(clientConfig),
@@ -76,18 +101,34 @@ export async function deployToLocalAccount(
     const handler = steps[step].create(deps);
     account.lambdas.bind(arn, options.wrapStep ? options.wrapStep(step, handler) : handler);
   }
-  const definition = renderDefinition(
-    buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds }),
-    functionArns,
-  );
+  const definitions = buildDefinitions({ pollIntervalSeconds: config.pollIntervalSeconds });
   const sfn = new SFNClient(inProcessClientConfig(account));
-  const { stateMachineArn } = await sfn.send(
-    new CreateStateMachineCommand({
-      name,
-      definition,
-      roleArn: `arn:aws:iam::${account.accountId}:role/${name}-state-machine`,
-    }),
+  const roleArn = `arn:aws:iam::${account.accountId}:role/${name}-state-machine`;
+  const create = async (machineName: string, definition: string): Promise<string> => {
+    const { stateMachineArn } = await sfn.send(
+      new CreateStateMachineCommand({ name: machineName, definition, roleArn }),
+    );
+    if (!stateMachineArn) throw new Error('CreateStateMachine returned no ARN');
+    return stateMachineArn;
+  };
+  // Children first: each definition names the machine it starts.
+  const groupStateMachineArn = await create(
+    `${name}-group`,
+    renderDefinition(definitions.group, functionArns),
   );
-  if (!stateMachineArn) throw new Error('CreateStateMachine returned no ARN');
-  return { stateMachineArn, functionArns, definition, topicArn };
+  const batchStateMachineArn = await create(
+    `${name}-batch`,
+    renderDefinition(definitions.batch, functionArns, { group: groupStateMachineArn }),
+  );
+  const definition = renderDefinition(definitions.rollout, functionArns, { batch: batchStateMachineArn });
+  const stateMachineArn = await create(name, definition);
+  return {
+    stateMachineArn,
+    batchStateMachineArn,
+    groupStateMachineArn,
+    ledgerTable,
+    functionArns,
+    definition,
+    topicArn,
+  };
 }

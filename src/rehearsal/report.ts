@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { RolloutConfig } from '../config/schema.ts';
+import { namedGroupsOf, type RolloutConfig } from '../config/schema.ts';
 import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 
 export { rolloutResult, type RolloutResult };
@@ -88,9 +88,9 @@ export async function collectReport(input: {
     });
   }
 
-  const groups = await describeAutoScalingGroups(clients.autoscaling, config.autoScalingGroupNames);
+  const groups = await describeAutoScalingGroups(clients.autoscaling, namedGroupsOf(config));
   const autoScalingGroups: RolloutReport['autoScalingGroups'] = [];
-  for (const name of config.autoScalingGroupNames) {
+  for (const name of namedGroupsOf(config)) {
     const group = groups.get(name);
     const { InstanceRefreshes = [] } = await clients.autoscaling.send(
       new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }),

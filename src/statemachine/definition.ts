@@ -1,16 +1,19 @@
 /**
- * The rollout state machine, in Amazon States Language (JSONPath; no JSONata or Variables, which the local
- * interpreter cannot run). The CDK app deploys it with `DefinitionSubstitutions` for the function ARNs; the
- * local account runs the very same text with the same substitutions pointing at local code.
+ * The rollout's three state machines, in Amazon States Language (JSONPath; no JSONata or Variables, which the
+ * local interpreter cannot run). The CDK app deploys them with `DefinitionSubstitutions` for the function and
+ * child state machine ARNs; the local account runs the very same text with the same substitutions.
  *
- * Forward:  Preflight -> ShareAmi -> UpdateLaunchTemplates -> TriggerInstanceRefresh (group i) -> WaitForRefresh
- *           -> CheckRefreshStatus -> EvaluateRefreshStatus: SUCCEEDED -> next group, IN_PROGRESS -> wait again,
- *           FAILED -> rollback. After the last group: NotifySuccess.
- * Rollback: RollbackAmi (templates + parameter) -> TriggerRollbackRefresh (each group that got the new image,
- *           one at a time, back to its previous template version) -> WaitForRollbackRefresh ->
- *           CheckRollbackRefresh -> ... -> NotifyRollback -> NotifyFailure (Fail).
- * Before any change, a failure only notifies (NotifyPreflightFailure -> PreflightFailed). A failure of the
- * rollback itself notifies loudly (NotifyRollbackFailure -> RollbackFailed).
+ * rollout: Preflight (plan and lock into the ledger) -> ShareAmi -> UpdateLaunchTemplates -> RunBatch (a batch
+ *          execution, `.sync:2`) -> EvaluateBatch: more -> RunBatch, done -> NotifySuccess, failed -> rollback.
+ *          Rollback: RollbackAmi (templates + parameter) -> RunRollbackBatch ... -> NotifyRollback -> Fail.
+ *          Before any change, a failure only notifies (NotifyPreflightFailure -> PreflightFailed). A failure of
+ *          the rollback itself notifies loudly (NotifyRollbackFailure -> RollbackFailed).
+ * batch:   PlanBatch (the next slice of the plan) -> Bake (Wait) -> Groups (lanes of Inline Maps, one group
+ *          execution per group) -> FinishBatch (moves the ledger's cursor; says more, done or failed).
+ * group:   TriggerInstanceRefresh -> WaitForRefresh -> CheckRefreshStatus ... until the refresh has ended (or
+ *          the rollback twins of those). The outcome goes to the ledger, never up the execution tree.
+ * Every execution's history stays small whatever the fleet size: the rollout's grows by 8 events a batch, a
+ * batch's by about 8 a group, a group's by about 10 a poll.
  */
 
 /** The Lambda steps, by the placeholder their ARN fills in the definition (`${PreflightFunctionArn}`). */
@@ -18,6 +21,8 @@ export const stepFunctionNames = [
   'Preflight',
   'ShareAmi',
   'UpdateLaunchTemplates',
+  'PlanBatch',
+  'FinishBatch',
   'TriggerInstanceRefresh',
   'CheckRefreshStatus',
   'RollbackAmi',
@@ -85,85 +90,78 @@ const notify = (
     ...next,
   });
 
-/**
- * One group at a time: trigger a refresh, wait, check, and decide: next group on SUCCEEDED, wait again on
- * IN_PROGRESS, `onFailure` on FAILED (with the refresh record as the error's cause). The forward rollout and the
- * fleet rollback are the same loop over different steps and records.
- */
-function refreshLoop(loop: {
-  readonly trigger: StepFunctionName;
-  readonly check: StepFunctionName;
-  /** Where the steps keep `done` and `refresh` ($.rollout, or $.rollout.fleetRollback). */
-  readonly record: string;
-  readonly names: {
-    readonly allDone: string;
-    readonly wait: string;
-    readonly evaluate: string;
-    readonly recordFailure: string;
-  };
-  readonly done: string;
-  readonly failureError: string;
-  readonly onFailure: string;
-  readonly onError: State;
-  readonly triggerRetry?: unknown[];
-  readonly pollIntervalSeconds: number;
-}): Record<string, State> {
-  const { names } = loop;
-  const outcome = `${loop.record}.refresh.outcome`;
-  return {
-    [loop.trigger]: task(loop.trigger, {
-      Parameters: { 'rollout.$': '$.rollout' },
-      ResultPath: '$.rollout',
-      ...(loop.triggerRetry ? { Retry: loop.triggerRetry } : {}),
-      Catch: [loop.onError],
-      Next: names.allDone,
-    }),
-    [names.allDone]: {
-      Type: 'Choice',
-      Choices: [{ Variable: `${loop.record}.done`, BooleanEquals: true, Next: loop.done }],
-      Default: names.wait,
-    },
-    [names.wait]: { Type: 'Wait', Seconds: loop.pollIntervalSeconds, Next: loop.check },
-    [loop.check]: task(loop.check, {
-      Parameters: { 'rollout.$': '$.rollout' },
-      ResultPath: '$.rollout',
-      Catch: [loop.onError],
-      Next: names.evaluate,
-    }),
-    [names.evaluate]: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: outcome, StringEquals: 'SUCCEEDED', Next: loop.trigger },
-        { Variable: outcome, StringEquals: 'IN_PROGRESS', Next: names.wait },
-      ],
-      Default: names.recordFailure,
-    },
-    [names.recordFailure]: {
-      Type: 'Pass',
-      // The whole refresh record: a path to one optional field would fail the Pass state when it is absent.
-      Parameters: { Error: loop.failureError, 'Cause.$': `States.JsonToString(${loop.record}.refresh)` },
-      ResultPath: '$.error',
-      Next: loop.onFailure,
-    },
-  };
+/** The child state machines, by the placeholder their ARN fills in the definition that starts them. */
+export const childMachinePlaceholders = {
+  batch: 'BatchStateMachineArn',
+  group: 'GroupStateMachineArn',
+} as const;
+
+export interface Definitions {
+  /** The rollout: preflight, the fleet-wide steps, the batches one after another, the rollback, the notices. */
+  readonly rollout: Record<string, unknown>;
+  /** One batch: a slice of the plan's groups, each in an execution of the group machine, in lanes. */
+  readonly batch: Record<string, unknown>;
+  /** One group: trigger, wait, check, until its refresh (forward or back) has ended. */
+  readonly group: Record<string, unknown>;
 }
 
-export function buildDefinition(options: DefinitionOptions): Record<string, unknown> {
+/** A Task that runs a child state machine and waits for it (`.sync:2`: its output arrives as JSON). */
+const runChild = (placeholder: string, input: State, fields: State): State => ({
+  Type: 'Task',
+  Resource: 'arn:aws:states:::states:startExecution.sync:2',
+  Parameters: {
+    StateMachineArn: `\${${placeholder}}`,
+    Input: { ...input, 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' },
+  },
+  // Step Functions' own hiccups starting or watching the child; the child's failure itself is not retried.
+  Retry: [
+    {
+      ErrorEquals: ['StepFunctions.SdkClientException', 'StepFunctions.ExecutionLimitExceededException'],
+      IntervalSeconds: 2,
+      MaxAttempts: 6,
+      BackoffRate: 2,
+      MaxDelaySeconds: 60,
+      JitterStrategy: 'FULL',
+    },
+  ],
+  ...fields,
+});
+
+export function buildDefinitions(options: DefinitionOptions): Definitions {
   const { pollIntervalSeconds } = options;
   if (!Number.isInteger(pollIntervalSeconds) || pollIntervalSeconds < 1) {
     throw new RangeError(
       `pollIntervalSeconds ${pollIntervalSeconds}: must be a whole number of seconds, 1 or more`,
     );
   }
+  return {
+    rollout: rolloutDefinition(),
+    batch: batchDefinition(),
+    group: groupDefinition(pollIntervalSeconds),
+  };
+}
+
+function rolloutDefinition(): Record<string, unknown> {
   const toRollback = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RollbackAmi' };
   const toRollbackFailure = {
     ErrorEquals: ['States.ALL'],
     ResultPath: '$.error',
     Next: 'NotifyRollbackFailure',
   };
+  const batch = (phase: 'forward' | 'rollback', next: string, onError: State): State =>
+    runChild(
+      childMachinePlaceholders.batch,
+      { 'rolloutId.$': '$.rollout.rolloutId', phase },
+      {
+        ResultSelector: { 'next.$': '$.Output.next', 'failure.$': '$.Output.failure' },
+        ResultPath: '$.batch',
+        Catch: [onError],
+        Next: next,
+      },
+    );
   return {
     Comment:
-      'ami-rollout: share a new AMI, point launch templates at it, refresh Auto Scaling groups one at a time; roll back templates, parameter and instances on failure.',
+      'ami-rollout: share a new AMI, point launch templates at it, refresh Auto Scaling groups in waves (each batch of groups a child execution); roll back templates, parameter and instances on failure. The ledger (DynamoDB) holds the plan and every group.',
     StartAt: 'Preflight',
     States: {
       // The whole execution input (a path to a missing field would fail the execution with States.Runtime,
@@ -184,47 +182,45 @@ export function buildDefinition(options: DefinitionOptions): Record<string, unkn
         Parameters: { 'rollout.$': '$.rollout' },
         ResultPath: '$.rollout',
         Catch: [toRollback],
-        Next: 'TriggerInstanceRefresh',
+        Next: 'RunBatch',
       }),
-      ...refreshLoop({
-        trigger: 'TriggerInstanceRefresh',
-        check: 'CheckRefreshStatus',
-        record: '$.rollout',
-        names: {
-          allDone: 'AllGroupsRefreshed',
-          wait: 'WaitForRefresh',
-          evaluate: 'EvaluateRefreshStatus',
-          recordFailure: 'RecordRefreshFailure',
-        },
-        done: 'NotifySuccess',
-        failureError: 'InstanceRefreshFailed',
-        onFailure: 'RollbackAmi',
-        onError: toRollback,
-        pollIntervalSeconds,
-      }),
+      RunBatch: batch('forward', 'EvaluateBatch', toRollback),
+      EvaluateBatch: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.batch.next', StringEquals: 'more', Next: 'RunBatch' },
+          { Variable: '$.batch.next', StringEquals: 'done', Next: 'NotifySuccess' },
+        ],
+        Default: 'RecordRefreshFailure',
+      },
+      RecordRefreshFailure: {
+        Type: 'Pass',
+        // The failed group's refresh record, as the notification and `status` read it.
+        Parameters: { Error: 'InstanceRefreshFailed', 'Cause.$': 'States.JsonToString($.batch.failure)' },
+        ResultPath: '$.error',
+        Next: 'RollbackAmi',
+      },
       RollbackAmi: task('RollbackAmi', {
         Parameters: { 'rollout.$': '$.rollout' },
         ResultPath: '$.rollout',
         Catch: [toRollbackFailure],
-        Next: 'TriggerRollbackRefresh',
+        Next: 'RunRollbackBatch',
       }),
-      ...refreshLoop({
-        trigger: 'TriggerRollbackRefresh',
-        check: 'CheckRollbackRefresh',
-        record: '$.rollout.fleetRollback',
-        names: {
-          allDone: 'AllGroupsRolledBack',
-          wait: 'WaitForRollbackRefresh',
-          evaluate: 'EvaluateRollbackRefresh',
-          recordFailure: 'RecordRollbackRefreshFailure',
-        },
-        done: 'NotifyRollback',
-        failureError: 'RollbackRefreshFailed',
-        onFailure: 'NotifyRollbackFailure',
-        onError: toRollbackFailure,
-        triggerRetry: retryWhileGroupBusy,
-        pollIntervalSeconds,
-      }),
+      RunRollbackBatch: batch('rollback', 'EvaluateRollbackBatch', toRollbackFailure),
+      EvaluateRollbackBatch: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.batch.next', StringEquals: 'more', Next: 'RunRollbackBatch' },
+          { Variable: '$.batch.next', StringEquals: 'done', Next: 'NotifyRollback' },
+        ],
+        Default: 'RecordRollbackRefreshFailure',
+      },
+      RecordRollbackRefreshFailure: {
+        Type: 'Pass',
+        Parameters: { Error: 'RollbackRefreshFailed', 'Cause.$': 'States.JsonToString($.batch.failure)' },
+        ResultPath: '$.error',
+        Next: 'NotifyRollbackFailure',
+      },
       NotifySuccess: notify('SUCCEEDED', { 'rollout.$': '$.rollout' }, { Next: 'Succeeded' }),
       Succeeded: { Type: 'Succeed' },
       NotifyRollback: notify(
@@ -263,15 +259,149 @@ export function buildDefinition(options: DefinitionOptions): Record<string, unkn
   };
 }
 
+/** Number of lanes (Inline Maps side by side) a batch has; core/wave-plan.ts deals the groups to them. */
+export const BATCH_LANES = 5;
+
+function batchDefinition(): Record<string, unknown> {
+  const lane = (n: number): State => ({
+    StartAt: `Lane${n}`,
+    States: {
+      [`Lane${n}`]: {
+        Type: 'Map',
+        ItemsPath: `$.plan.lane${n}.items`,
+        MaxConcurrencyPath: `$.plan.lane${n}.maxConcurrency`,
+        ItemSelector: {
+          'rolloutId.$': '$.rolloutId',
+          'phase.$': '$.phase',
+          'groupIndex.$': '$$.Map.Item.Value',
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: `RunGroup${n}`,
+          States: {
+            [`RunGroup${n}`]: runChild(
+              childMachinePlaceholders.group,
+              { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase', 'groupIndex.$': '$.groupIndex' },
+              { ResultSelector: { 'status.$': '$.Status' }, End: true },
+            ),
+          },
+        },
+        // Each group's outcome is in the ledger; the batch carries none of it.
+        ResultPath: null,
+        End: true,
+      },
+    },
+  });
+  return {
+    Comment:
+      'ami-rollout batch: the next slice of the plan (PlanBatch), what is left of the bake, every group of it in its own execution (up to maxParallel at once, in lanes of Inline Maps), then FinishBatch moves the ledger on.',
+    StartAt: 'PlanBatch',
+    States: {
+      PlanBatch: task('PlanBatch', {
+        Parameters: { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase' },
+        ResultPath: '$.plan',
+        Next: 'Bake',
+      }),
+      Bake: { Type: 'Wait', SecondsPath: '$.plan.waitSeconds', Next: 'Groups' },
+      Groups: {
+        Type: 'Parallel',
+        Branches: Array.from({ length: BATCH_LANES }, (_, n) => lane(n)),
+        ResultPath: null,
+        Next: 'FinishBatch',
+      },
+      FinishBatch: task('FinishBatch', {
+        Parameters: {
+          'rolloutId.$': '$.rolloutId',
+          'phase.$': '$.phase',
+          'from.$': '$.plan.from',
+          'to.$': '$.plan.to',
+        },
+        ResultPath: '$.result',
+        OutputPath: '$.result',
+        End: true,
+      }),
+    },
+  };
+}
+
+function groupDefinition(pollIntervalSeconds: number): Record<string, unknown> {
+  const loop = (names: {
+    trigger: StepFunctionName;
+    check: StepFunctionName;
+    started: string;
+    wait: string;
+    evaluate: string;
+    retry?: unknown[];
+  }): Record<string, State> => ({
+    [names.trigger]: task(names.trigger, {
+      Parameters: { 'group.$': '$' },
+      ResultPath: '$.group',
+      ...(names.retry ? { Retry: names.retry } : {}),
+      Next: names.started,
+    }),
+    [names.started]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.group.outcome', StringEquals: 'IN_PROGRESS', Next: names.wait }],
+      Default: 'GroupDone',
+    },
+    [names.wait]: { Type: 'Wait', Seconds: pollIntervalSeconds, Next: names.check },
+    [names.check]: task(names.check, {
+      Parameters: { 'group.$': '$.group' },
+      ResultPath: '$.group',
+      Next: names.evaluate,
+    }),
+    [names.evaluate]: {
+      Type: 'Choice',
+      Choices: [{ Variable: '$.group.outcome', StringEquals: 'IN_PROGRESS', Next: names.wait }],
+      Default: 'GroupDone',
+    },
+  });
+  return {
+    Comment:
+      "ami-rollout group: one group's refresh (forward) or refresh back (rollback), polled to its end; the outcome goes to the ledger.",
+    StartAt: 'Phase',
+    States: {
+      Phase: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.phase', StringEquals: 'rollback', Next: 'TriggerRollbackRefresh' }],
+        Default: 'TriggerInstanceRefresh',
+      },
+      ...loop({
+        trigger: 'TriggerInstanceRefresh',
+        check: 'CheckRefreshStatus',
+        started: 'RefreshStarted',
+        wait: 'WaitForRefresh',
+        evaluate: 'EvaluateRefreshStatus',
+      }),
+      ...loop({
+        trigger: 'TriggerRollbackRefresh',
+        check: 'CheckRollbackRefresh',
+        started: 'RollbackRefreshStarted',
+        wait: 'WaitForRollbackRefresh',
+        evaluate: 'EvaluateRollbackRefresh',
+        retry: retryWhileGroupBusy,
+      }),
+      GroupDone: { Type: 'Succeed', OutputPath: '$.group' },
+    },
+  };
+}
+
 /** The definition as text with every `${...FunctionArn}` replaced, as CloudFormation's DefinitionSubstitutions do. */
 export function renderDefinition(
   definition: Record<string, unknown>,
   functionArns: Readonly<Record<StepFunctionName, string>>,
+  stateMachineArns?: Readonly<{ batch?: string; group?: string }>,
 ): string {
   const text = JSON.stringify(definition, null, 2);
-  return text.replace(/\$\{([A-Za-z]+)FunctionArn\}/g, (placeholder, step: string) => {
-    const arn = (functionArns as Record<string, string>)[step];
-    if (!arn) throw new Error(`renderDefinition: no ARN for ${placeholder}`);
-    return arn;
-  });
+  return text.replace(
+    /\$\{([A-Za-z]+)(FunctionArn|StateMachineArn)\}/g,
+    (placeholder, name: string, kind: string) => {
+      const arn =
+        kind === 'FunctionArn'
+          ? (functionArns as Record<string, string>)[name]
+          : stateMachineArns?.[name === 'Batch' ? 'batch' : name === 'Group' ? 'group' : ('' as 'batch')];
+      if (!arn) throw new Error(`renderDefinition: no ARN for ${placeholder}`);
+      return arn;
+    },
+  );
 }

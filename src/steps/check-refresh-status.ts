@@ -1,4 +1,13 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  globalRefresh,
+  groupResult,
+  ledgerOf,
+  parseGroupEvent,
+  readGroup,
+  type GroupResult,
+} from './ledger-steps.ts';
 import { rolloutEventSchema, type Rollout } from '../core/rollout.ts';
 import { InvalidEventError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
@@ -40,6 +49,52 @@ export function createCheckRefreshStatus(
   };
 }
 
+/**
+ * The step as the group machine runs it: one check of the group's refresh, its outcome written to the group's
+ * item. A FAILED refresh also records the rollout's failure (the first one wins), which stops new starts.
+ * Event: `{ group: { rolloutId, phase, groupIndex } }`. Result: `{ ..., outcome }`.
+ */
+export function createCheckRefreshStatusStep(
+  deps: StepDependencies<'autoscaling' | 'dynamodb'>,
+): (event: unknown) => Promise<GroupResult> {
+  const inner = createCheckRefreshStatus(deps);
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    const { rolloutId, groupIndex } = parseGroupEvent(event, 'check_refresh_status');
+    const ledger = ledgerOf(deps);
+    const { group, view } = await readGroup(ledger, rolloutId, groupIndex);
+    const result = (outcome: GroupResult['outcome']) => groupResult(group, 'forward', rolloutId, outcome);
+    if (group.status === 'SUCCEEDED' || group.status === 'FAILED' || group.status === 'SKIPPED')
+      return result(group.status);
+    const current = view.refreshes[0];
+    if (!current) {
+      throw new InvalidEventError(
+        `check_refresh_status: group ${group.autoScalingGroupName} has no refresh in the ledger; run trigger_instance_refresh first`,
+      );
+    }
+    const after = await inner({ rollout: { ...view, refresh: current } });
+    const refresh = globalRefresh(after.refresh ?? current, group);
+    const outcome = refresh.outcome ?? 'IN_PROGRESS';
+    const status = outcome === 'SUCCEEDED' ? 'SUCCEEDED' : outcome === 'FAILED' ? 'FAILED' : 'REFRESHING';
+    const endedAt = status === 'REFRESHING' ? {} : { endedAt: now().toISOString() };
+    await ledger.putGroup(rolloutId, { ...group, status, refresh, ...endedAt });
+    if (status === 'FAILED') {
+      await ledger.recordFailure(rolloutId, {
+        autoScalingGroupName: group.autoScalingGroupName,
+        index: group.index,
+        wave: group.wave,
+        reason: refresh.statusReason ?? `instance refresh ${refresh.status ?? 'failed'}`,
+        at: now().toISOString(),
+      });
+    }
+    return result(outcome);
+  };
+}
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> =>
-  runInLambda(createCheckRefreshStatus, { autoscaling: AutoScalingClient }, event);
+export const handler = (event: unknown): Promise<GroupResult> =>
+  runInLambda(
+    createCheckRefreshStatusStep,
+    { autoscaling: AutoScalingClient, dynamodb: DynamoDBClient },
+    event,
+  );

@@ -1,4 +1,14 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  globalRefresh,
+  groupResult,
+  ledgerOf,
+  parseGroupEvent,
+  readGroup,
+  rollbackViewOf,
+  type GroupResult,
+} from './ledger-steps.ts';
 import { InvalidEventError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { checkRefresh } from './refresh-check.ts';
@@ -42,6 +52,51 @@ export function createCheckRollbackRefresh(
   };
 }
 
+/**
+ * The step as the group machine runs it: one check of the group's rollback refresh, written to its item:
+ * ROLLED_BACK, FAILED, or still ROLLING_BACK.
+ * Event: `{ group: { rolloutId, phase, groupIndex } }`. Result: `{ ..., outcome }`.
+ */
+export function createCheckRollbackRefreshStep(
+  deps: StepDependencies<'autoscaling' | 'dynamodb'>,
+): (event: unknown) => Promise<GroupResult> {
+  const inner = createCheckRollbackRefresh(deps);
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    const { rolloutId, groupIndex } = parseGroupEvent(event, 'check_rollback_refresh');
+    const ledger = ledgerOf(deps);
+    const { group, view } = await readGroup(ledger, rolloutId, groupIndex);
+    const result = (outcome: GroupResult['outcome']) => groupResult(group, 'rollback', rolloutId, outcome);
+    const rollback = group.rollback;
+    if (rollback?.status === 'ROLLED_BACK' || rollback?.status === 'INCOMPLETE') return result('SUCCEEDED');
+    if (rollback?.status === 'FAILED') return result('FAILED');
+    const after = await inner({ rollout: rollbackViewOf(view, group) });
+    const checked = after.fleetRollback.refresh;
+    if (!checked || !rollback)
+      throw new InvalidEventError(`check_rollback_refresh: group ${groupIndex} has no rollback refresh`);
+    const refresh = globalRefresh(checked, group);
+    const outcome = refresh.outcome ?? 'IN_PROGRESS';
+    const status =
+      outcome === 'FAILED'
+        ? 'FAILED'
+        : outcome === 'SUCCEEDED'
+          ? refresh.statusReason
+            ? 'INCOMPLETE'
+            : 'ROLLED_BACK'
+          : 'ROLLING_BACK';
+    await ledger.putGroup(rolloutId, {
+      ...group,
+      rollback: { ...rollback, status, refresh },
+      ...(status === 'ROLLING_BACK' ? {} : { endedAt: now().toISOString() }),
+    });
+    return result(outcome);
+  };
+}
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<FleetRollbackRollout> =>
-  runInLambda(createCheckRollbackRefresh, { autoscaling: AutoScalingClient }, event);
+export const handler = (event: unknown): Promise<GroupResult> =>
+  runInLambda(
+    createCheckRollbackRefreshStep,
+    { autoscaling: AutoScalingClient, dynamodb: DynamoDBClient },
+    event,
+  );

@@ -1,5 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -25,11 +26,15 @@ export interface StepClients {
   readonly sfn: SFNClient;
   /** CloudWatch, for preflight's check that the alarms in `alarmNames` exist. */
   readonly cloudwatch: CloudWatchClient;
+  /** DynamoDB, for the rollout ledger (its table: `ledgerTable`). */
+  readonly dynamodb: DynamoDBClient;
 }
 
 /** What every step gets besides its clients. */
 export interface StepContext {
   readonly config: RolloutConfig;
+  /** The ledger's table (AMI_ROLLOUT_LEDGER_TABLE in Lambda). */
+  readonly ledgerTable?: string;
   /** Default: wall-clock time. Local mode passes the local account's virtual clock. */
   readonly now?: () => Date;
   /** Default: stdout (CloudWatch Logs in Lambda). */
@@ -47,6 +52,9 @@ export type StepDependencies<C extends keyof StepClients = keyof StepClients> = 
 export type StepClientClasses<C extends keyof StepClients> = {
   readonly [K in C]: new (config: typeof clientConfig) => StepClients[K];
 };
+
+/** The Lambda environment variable that names the ledger's DynamoDB table. */
+export const LEDGER_TABLE_ENV = 'AMI_ROLLOUT_LEDGER_TABLE';
 
 /** Standard retry mode with more attempts than the default 3: throttling is ridden out inside one invocation. */
 const clientConfig = { maxAttempts: 6, retryMode: 'standard' } as const;
@@ -75,7 +83,12 @@ export function lambdaDependencies<C extends keyof StepClients>(
   containerConfig ??= configFromEnvironment();
   const clients = {} as { -readonly [K in C]: StepClients[K] };
   for (const name of Object.keys(classes) as C[]) clients[name] = containerClient(name, classes[name]);
-  return { config: containerConfig, ...clients } as StepDependencies<C>;
+  const ledgerTable = process.env[LEDGER_TABLE_ENV];
+  return {
+    config: containerConfig,
+    ...(ledgerTable ? { ledgerTable } : {}),
+    ...clients,
+  } as StepDependencies<C>;
 }
 
 /**

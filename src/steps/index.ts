@@ -1,14 +1,16 @@
 import type { StepFunctionName } from '../statemachine/definition.ts';
-import { createCheckRefreshStatus } from './check-refresh-status.ts';
-import { createCheckRollbackRefresh } from './check-rollback-refresh.ts';
+import { createCheckRefreshStatusStep } from './check-refresh-status.ts';
+import { createCheckRollbackRefreshStep } from './check-rollback-refresh.ts';
 import type { StepDependencies } from './dependencies.ts';
-import { createNotify } from './notify.ts';
-import { createPreflight } from './preflight.ts';
-import { createRollbackAmi } from './rollback-ami.ts';
-import { createShareAmi } from './share-ami.ts';
-import { createTriggerInstanceRefresh } from './trigger-instance-refresh.ts';
-import { createTriggerRollbackRefresh } from './trigger-rollback-refresh.ts';
-import { createUpdateLaunchTemplates } from './update-launch-templates.ts';
+import { createFinishBatch } from './finish-batch.ts';
+import { createNotifyStep } from './notify.ts';
+import { createPlanBatch } from './plan-batch.ts';
+import { createPreflightStep } from './preflight.ts';
+import { createRollbackAmiStep } from './rollback-ami.ts';
+import { createShareAmiStep } from './share-ami.ts';
+import { createTriggerInstanceRefreshStep } from './trigger-instance-refresh.ts';
+import { createTriggerRollbackRefreshStep } from './trigger-rollback-refresh.ts';
+import { createUpdateLaunchTemplatesStep } from './update-launch-templates.ts';
 
 export type StepHandler = (event: unknown) => Promise<unknown>;
 
@@ -19,24 +21,29 @@ export const steps: Readonly<
     { readonly create: (deps: StepDependencies) => StepHandler; readonly entry: string }
   >
 > = {
-  Preflight: { create: createPreflight, entry: 'src/steps/preflight.ts' },
-  ShareAmi: { create: createShareAmi, entry: 'src/steps/share-ami.ts' },
+  Preflight: { create: createPreflightStep, entry: 'src/steps/preflight.ts' },
+  ShareAmi: { create: createShareAmiStep, entry: 'src/steps/share-ami.ts' },
   UpdateLaunchTemplates: {
-    create: createUpdateLaunchTemplates,
+    create: createUpdateLaunchTemplatesStep,
     entry: 'src/steps/update-launch-templates.ts',
   },
+  PlanBatch: { create: createPlanBatch, entry: 'src/steps/plan-batch.ts' },
+  FinishBatch: { create: createFinishBatch, entry: 'src/steps/finish-batch.ts' },
   TriggerInstanceRefresh: {
-    create: createTriggerInstanceRefresh,
+    create: createTriggerInstanceRefreshStep,
     entry: 'src/steps/trigger-instance-refresh.ts',
   },
-  CheckRefreshStatus: { create: createCheckRefreshStatus, entry: 'src/steps/check-refresh-status.ts' },
-  RollbackAmi: { create: createRollbackAmi, entry: 'src/steps/rollback-ami.ts' },
+  CheckRefreshStatus: { create: createCheckRefreshStatusStep, entry: 'src/steps/check-refresh-status.ts' },
+  RollbackAmi: { create: createRollbackAmiStep, entry: 'src/steps/rollback-ami.ts' },
   TriggerRollbackRefresh: {
-    create: createTriggerRollbackRefresh,
+    create: createTriggerRollbackRefreshStep,
     entry: 'src/steps/trigger-rollback-refresh.ts',
   },
-  CheckRollbackRefresh: { create: createCheckRollbackRefresh, entry: 'src/steps/check-rollback-refresh.ts' },
-  Notify: { create: createNotify, entry: 'src/steps/notify.ts' },
+  CheckRollbackRefresh: {
+    create: createCheckRollbackRefreshStep,
+    entry: 'src/steps/check-rollback-refresh.ts',
+  },
+  Notify: { create: createNotifyStep, entry: 'src/steps/notify.ts' },
 };
 
 /** The Image Builder trigger's function, which starts the state machine and is not one of its steps. */

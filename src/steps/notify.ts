@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ledgerOf, readRollout, rolloutRefSchema } from './ledger-steps.ts';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
@@ -91,6 +93,40 @@ export function createNotify(deps: StepDependencies<'sns'>): (event: unknown) =>
   };
 }
 
+/**
+ * Notify as the rollout machine runs it: releases the pipeline's lock (if this execution holds it; a second
+ * release is a no-op), records the outcome in the ledger, then publishes with the rollout record read from the
+ * ledger. The lock goes first: a notification that cannot be sent must not hold the pipeline.
+ */
+export function createNotifyStep(
+  deps: StepDependencies<'sns' | 'dynamodb'>,
+): (event: unknown) => Promise<NotifyResult> {
+  const inner = createNotify(deps);
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    const parsed = parseEvent(notifyRefEventSchema, event, 'notify');
+    const ledger = ledgerOf(deps);
+    if (parsed.executionArn) await ledger.releaseLock(parsed.executionArn);
+    const ref = parsed.rollout;
+    if (!ref) return inner(event);
+    const { view } = await readRollout(ledger, ref.rolloutId);
+    await ledger.updateRollout(ref.rolloutId, {
+      phase: 'ended',
+      outcome: parsed.outcome,
+      endedAt: now().toISOString(),
+    });
+    return inner({ ...(event as object), rollout: view });
+  };
+}
+
+const notifyRefEventSchema = z
+  .object({
+    outcome: z.enum(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'ROLLBACK_FAILED']),
+    executionArn: z.string().optional(),
+    rollout: rolloutRefSchema.optional(),
+  })
+  .passthrough();
+
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<NotifyResult> =>
-  runInLambda(createNotify, { sns: SNSClient }, event);
+  runInLambda(createNotifyStep, { sns: SNSClient, dynamodb: DynamoDBClient }, event);

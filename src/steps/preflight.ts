@@ -4,7 +4,16 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { describeGroups, describeRefreshes, type GroupFacts } from '../adapters/autoscaling.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  describeGroups,
+  describeRefreshes,
+  groupNamesWithTags,
+  type GroupFacts,
+} from '../adapters/autoscaling.ts';
+import type { LedgerGroup, LedgerRolloutItem, LedgerWave } from '../core/ledger-records.ts';
+import { resolveWaves } from '../core/wave-plan.ts';
+import { acquireRolloutLock, ledgerOf, refOf, type RolloutRef } from './ledger-steps.ts';
 import { existingAlarmNames } from '../adapters/cloudwatch.ts';
 import {
   describeDefaultVersion,
@@ -21,6 +30,8 @@ import { describeNoSignal, healthSignalOf } from '../core/health-signal.ts';
 import {
   checkpointsReplaceEveryInstance,
   lastCheckpointMessage,
+  namedGroupsOf,
+  wavesOf,
   type RolloutConfig,
 } from '../config/schema.ts';
 import { unsupportedGroupReason } from '../core/group-support.ts';
@@ -49,6 +60,8 @@ import {
   RollbackImageNotAvailableError,
   RolloutInProgressError,
   UntrustedImageOwnerError,
+  LedgerError,
+  WavePlanError,
 } from '../errors.ts';
 import {
   parseEvent,
@@ -128,15 +141,16 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
       });
     }
 
-    const found = await describeGroups(autoscaling, config.autoScalingGroupNames);
-    const missing = config.autoScalingGroupNames.filter((name) => !found.has(name));
+    const groupNames = namedGroupsOf(config);
+    const found = await describeGroups(autoscaling, groupNames);
+    const missing = groupNames.filter((name) => !found.has(name));
     if (missing.length > 0) {
       throw new AutoScalingGroupNotFoundError(
         `Auto Scaling group(s) ${missing.join(', ')} do not exist; fix autoScalingGroupNames`,
       );
     }
     const groups: GroupRecord[] = [];
-    for (const name of config.autoScalingGroupNames) {
+    for (const name of groupNames) {
       const group = found.get(name);
       const spec = group?.launchTemplate;
       const template = templates.find(
@@ -167,7 +181,7 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
     await refuseMissingAlarms(deps);
     refuseGroupsWithoutHealthSignal(deps, found, log);
 
-    for (const name of config.autoScalingGroupNames) {
+    for (const name of groupNames) {
       const running = (await describeRefreshes(autoscaling, name)).find((r) =>
         isActiveRefreshStatus(r.status),
       );
@@ -314,7 +328,7 @@ function refuseGroupsWithoutHealthSignal(
   const optedOut = new Set(config.groupsWithoutHealthSignal);
   const refused: string[] = [];
   const accepted: string[] = [];
-  for (const name of config.autoScalingGroupNames) {
+  for (const name of namedGroupsOf(config)) {
     const group = found.get(name);
     if (!group) continue;
     const signal = healthSignalOf(group, { alarmNames, optedOut: optedOut.has(name) });
@@ -384,10 +398,113 @@ async function refuseConcurrentRollout(sfn: SFNClient, executionArn: string, ima
   }
 }
 
+/**
+ * Preflight as the rollout machine runs it: takes the pipeline's lock (a conditional write; a stale lock of an
+ * execution that ended is taken over), resolves the waves' tag selectors, runs every check above on the groups
+ * so found, and writes the plan to the ledger: the rollout, its waves, templates and groups. A rollout id the
+ * ledger already holds for another execution is refused (its record is that rollout's history).
+ * Event: the execution input. Result: `{ rolloutId, imageId, executionArn, groups, waves }` at `$.rollout`.
+ */
+export function createPreflightStep(
+  deps: PreflightDependencies & Pick<StepClients, 'dynamodb'>,
+): (event: unknown) => Promise<RolloutRef> {
+  const { config, autoscaling } = deps;
+  return async (event) => {
+    const { rolloutId, imageId, executionArn } = parseEvent(
+      startEventSchema,
+      startEventFrom(event),
+      'preflight',
+    );
+    const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
+    const ledger = ledgerOf(deps);
+    const arn = executionArn ?? `direct:${rolloutId}`;
+    const existing = await ledger.getRollout(rolloutId);
+    if (existing && existing.executionArn !== arn) {
+      throw new ConfigError(
+        `rollout id ${rolloutId} is already in the ledger for execution ${existing.executionArn} (started ${existing.createdAt}); each rollout needs its own id: start again with a new rolloutId (e.g. ${rolloutId}-2)`,
+      );
+    }
+    await acquireRolloutLock(deps, ledger, { executionArn: arn, rolloutId }, log);
+
+    const configured = wavesOf(config);
+    const tagged = new Map<number, string[]>();
+    for (const [index, wave] of configured.entries()) {
+      if (wave.autoScalingGroupTags)
+        tagged.set(index, await groupNamesWithTags(autoscaling, wave.autoScalingGroupTags));
+    }
+    const resolution = resolveWaves(configured, tagged);
+    if (resolution.kind === 'invalid') throw new WavePlanError(resolution.reason);
+    const waves = resolution.waves;
+    const names = waves.flatMap((w) => w.groups);
+    for (const name of config.groupsWithoutHealthSignal) {
+      if (!names.includes(name)) {
+        throw new ConfigError(
+          `groupsWithoutHealthSignal lists "${name}", which no wave holds (after its tag selectors were resolved); fix the name or remove it`,
+        );
+      }
+    }
+    if (tagged.size > 0) {
+      log.info('tag-selectors-resolved', {
+        waves: [...tagged].map(([i, found]) => ({ wave: configured[i]!.name, groups: found.length })),
+      });
+    }
+    const rollout = await createPreflight({
+      ...deps,
+      config: { ...config, autoScalingGroupNames: names, waves: undefined },
+    })(event);
+
+    const now = (deps.now ?? (() => new Date()))().toISOString();
+    const records = new Map(rollout.groups.map((g) => [g.autoScalingGroupName, g]));
+    const ledgerWaves: LedgerWave[] = [];
+    const ledgerGroups: LedgerGroup[] = [];
+    for (const [index, wave] of waves.entries()) {
+      ledgerWaves.push({
+        index,
+        name: wave.name,
+        firstGroup: ledgerGroups.length,
+        groupCount: wave.groups.length,
+        maxParallel: wave.maxParallel,
+        bakeMinutes: wave.bakeMinutes,
+        ...(wave.selectedByTags ? { selectedByTags: wave.selectedByTags } : {}),
+      });
+      for (const name of wave.groups) {
+        const record = records.get(name);
+        if (!record) throw new LedgerError(`preflight: group ${name} has no record`);
+        ledgerGroups.push({ ...record, index: ledgerGroups.length, wave: index, status: 'PENDING' });
+      }
+    }
+    const item: LedgerRolloutItem = {
+      rolloutId,
+      imageId,
+      executionArn: arn,
+      createdAt: existing?.createdAt ?? now,
+      rollbackTargetImageId: rollout.rollbackTargetImageId,
+      ...(rollout.rollbackTargetSource ? { rollbackTargetSource: rollout.rollbackTargetSource } : {}),
+      groupCount: ledgerGroups.length,
+      waveCount: ledgerWaves.length,
+      forwardCursor: 0,
+      rollbackCursor: 0,
+      phase: 'forward',
+    };
+    await ledger.writePlan({
+      rollout: item,
+      waves: ledgerWaves,
+      templates: rollout.templates,
+      groups: ledgerGroups,
+    });
+    log.info('plan-written', {
+      table: ledger.tableName,
+      waves: ledgerWaves.length,
+      groups: ledgerGroups.length,
+    });
+    return refOf(item);
+  };
+}
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> =>
+export const handler = (event: unknown): Promise<RolloutRef> =>
   runInLambda(
-    createPreflight,
+    createPreflightStep,
     {
       ec2: EC2Client,
       autoscaling: AutoScalingClient,
@@ -395,6 +512,7 @@ export const handler = (event: unknown): Promise<Rollout> =>
       sfn: SFNClient,
       iam: IAMClient,
       cloudwatch: CloudWatchClient,
+      dynamodb: DynamoDBClient,
     },
     event,
   );

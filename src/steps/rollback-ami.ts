@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { onRolloutView, type RolloutRef } from './ledger-steps.ts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
@@ -176,6 +178,10 @@ function optionalValue(value: string | undefined): { parameterValue?: string } {
   return value === undefined ? {} : { parameterValue: value };
 }
 
+/** The step as the rollout machine runs it: on the rollout the ledger holds (ledger-steps.ts). */
+export const createRollbackAmiStep = (deps: StepDependencies<'ec2' | 'ssm' | 'dynamodb'>) =>
+  onRolloutView(deps, 'createRollbackAmi', createRollbackAmi(deps));
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<RolledBackRollout> =>
-  runInLambda(createRollbackAmi, { ec2: EC2Client, ssm: SSMClient }, event);
+export const handler = (event: unknown): Promise<RolloutRef> =>
+  runInLambda(createRollbackAmiStep, { ec2: EC2Client, ssm: SSMClient, dynamodb: DynamoDBClient }, event);

@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { onRolloutView, type RolloutRef } from './ledger-steps.ts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { describeImage, protectImage, shareImage, shareSnapshot } from '../adapters/ec2.ts';
@@ -102,6 +104,10 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
+/** The step as the rollout machine runs it: on the rollout the ledger holds (ledger-steps.ts). */
+export const createShareAmiStep = (deps: StepDependencies<'ec2' | 'ssm' | 'dynamodb'>) =>
+  onRolloutView(deps, 'createShareAmi', createShareAmi(deps));
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> =>
-  runInLambda(createShareAmi, { ec2: EC2Client, ssm: SSMClient }, event);
+export const handler = (event: unknown): Promise<RolloutRef> =>
+  runInLambda(createShareAmiStep, { ec2: EC2Client, ssm: SSMClient, dynamodb: DynamoDBClient }, event);

@@ -14,7 +14,16 @@ import {
   type ExistingRefresh,
 } from '../core/refresh-plan.ts';
 import { rolloutEventSchema, type RefreshRecord, type Rollout } from '../core/rollout.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
+import {
+  globalRefresh,
+  groupResult,
+  ledgerOf,
+  parseGroupEvent,
+  readGroup,
+  type GroupResult,
+} from './ledger-steps.ts';
 import { restoreGroupVersions } from './group-versions.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 
@@ -139,6 +148,57 @@ function optionalName(name: string | undefined): { launchTemplateName?: string }
   return name === undefined ? {} : { launchTemplateName: name };
 }
 
+/**
+ * The step as the group machine runs it, on one group of the ledger: a group already done is left alone (a
+ * redriven batch runs it again); a group whose turn comes after the rollout failed is SKIPPED, and starts
+ * nothing. Otherwise the group is marked STARTING before its refresh starts (so a rollback finds a refresh whose
+ * response was lost), then REFRESHING with the refresh's record.
+ * Event: `{ group: { rolloutId, phase, groupIndex } }`. Result: `{ ..., outcome }` (IN_PROGRESS to poll).
+ */
+export function createTriggerInstanceRefreshStep(
+  deps: StepDependencies<'autoscaling' | 'ec2' | 'dynamodb'>,
+): (event: unknown) => Promise<GroupResult> {
+  const inner = createTriggerInstanceRefresh(deps);
+  return async (event) => {
+    const { rolloutId, groupIndex } = parseGroupEvent(event, 'trigger_instance_refresh');
+    const ledger = ledgerOf(deps);
+    const { item, group, view } = await readGroup(ledger, rolloutId, groupIndex);
+    const result = (outcome: GroupResult['outcome']) => groupResult(group, 'forward', rolloutId, outcome);
+    if (group.status === 'SUCCEEDED' || group.status === 'FAILED' || group.status === 'SKIPPED')
+      return result(group.status);
+    if (group.status === 'REFRESHING') return result('IN_PROGRESS');
+    if (item.failure && group.status === 'PENDING') {
+      await ledger.putGroup(rolloutId, { ...group, status: 'SKIPPED' });
+      stepLogger(deps, 'trigger_instance_refresh', {
+        rolloutId,
+        imageId: item.imageId,
+        autoScalingGroupName: group.autoScalingGroupName,
+      }).info('group-skipped', {
+        reason: `the rollout failed at group ${item.failure.autoScalingGroupName}: no new refresh starts`,
+      });
+      return result('SKIPPED');
+    }
+    if (group.status === 'PENDING') await ledger.putGroup(rolloutId, { ...group, status: 'STARTING' });
+    const after = await inner({ rollout: view });
+    if (!after.refresh)
+      throw new InvalidEventError(`trigger_instance_refresh: group ${groupIndex} started no refresh`);
+    const refresh = globalRefresh(after.refresh, group);
+    const { pinnedVersion } = after.groups[0] ?? {};
+    await ledger.putGroup(rolloutId, {
+      ...group,
+      ...(pinnedVersion !== undefined ? { pinnedVersion } : {}),
+      status: 'REFRESHING',
+      refresh,
+      ...(refresh.startedAt ? { startedAt: refresh.startedAt } : {}),
+    });
+    return result('IN_PROGRESS');
+  };
+}
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> =>
-  runInLambda(createTriggerInstanceRefresh, { autoscaling: AutoScalingClient, ec2: EC2Client }, event);
+export const handler = (event: unknown): Promise<GroupResult> =>
+  runInLambda(
+    createTriggerInstanceRefreshStep,
+    { autoscaling: AutoScalingClient, ec2: EC2Client, dynamodb: DynamoDBClient },
+    event,
+  );

@@ -1,4 +1,14 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  globalRefresh,
+  groupResult,
+  ledgerOf,
+  parseGroupEvent,
+  readGroup,
+  rollbackViewOf,
+  type GroupResult,
+} from './ledger-steps.ts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { cancelRefresh, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
@@ -154,7 +164,7 @@ export function createTriggerRollbackRefresh(
  * returning (a timeout, say) leaves the group replacing instances with the new image and no record of it. A
  * refresh towards the template version this rollout created can only be this rollout's.
  */
-async function discoverUnrecordedRefreshes(
+export async function discoverUnrecordedRefreshes(
   deps: StepDependencies<'autoscaling'>,
   rollout: FleetRollbackEvent['rollout'],
 ): Promise<RefreshRecord[]> {
@@ -185,6 +195,42 @@ async function discoverUnrecordedRefreshes(
   return found;
 }
 
+/**
+ * The step as the group machine runs it: starts (or adopts) the group's rollback refresh and writes it to the
+ * group's item as ROLLING_BACK. A group already back is left alone.
+ * Event: `{ group: { rolloutId, phase, groupIndex } }`. Result: `{ ..., outcome }` (IN_PROGRESS to poll).
+ */
+export function createTriggerRollbackRefreshStep(
+  deps: StepDependencies<'autoscaling' | 'ec2' | 'dynamodb'>,
+): (event: unknown) => Promise<GroupResult> {
+  const inner = createTriggerRollbackRefresh(deps);
+  return async (event) => {
+    const { rolloutId, groupIndex } = parseGroupEvent(event, 'trigger_rollback_refresh');
+    const ledger = ledgerOf(deps);
+    const { group, view } = await readGroup(ledger, rolloutId, groupIndex);
+    const result = (outcome: GroupResult['outcome']) => groupResult(group, 'rollback', rolloutId, outcome);
+    const rollback = group.rollback;
+    if (rollback?.status === 'ROLLED_BACK' || rollback?.status === 'INCOMPLETE') return result('SUCCEEDED');
+    if (rollback?.status === 'FAILED') return result('FAILED');
+    if (rollback?.status === 'ROLLING_BACK' && rollback.refresh) return result('IN_PROGRESS');
+    const after = await inner({ rollout: rollbackViewOf(view, group) });
+    const started = after.fleetRollback.refresh;
+    if (!started || !rollback)
+      throw new InvalidEventError(
+        `trigger_rollback_refresh: group ${groupIndex} started no rollback refresh`,
+      );
+    await ledger.putGroup(rolloutId, {
+      ...group,
+      rollback: { ...rollback, status: 'ROLLING_BACK', refresh: globalRefresh(started, group) },
+    });
+    return result('IN_PROGRESS');
+  };
+}
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<FleetRollbackRollout> =>
-  runInLambda(createTriggerRollbackRefresh, { autoscaling: AutoScalingClient, ec2: EC2Client }, event);
+export const handler = (event: unknown): Promise<GroupResult> =>
+  runInLambda(
+    createTriggerRollbackRefreshStep,
+    { autoscaling: AutoScalingClient, ec2: EC2Client, dynamodb: DynamoDBClient },
+    event,
+  );

@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { onRolloutView, type RolloutRef } from './ledger-steps.ts';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { describeGroups, pinGroupTemplateVersion } from '../adapters/autoscaling.ts';
@@ -182,6 +184,14 @@ async function pinGroups(
   return pinned;
 }
 
+/** The step as the rollout machine runs it: on the rollout the ledger holds (ledger-steps.ts). */
+export const createUpdateLaunchTemplatesStep = (deps: StepDependencies<'ec2' | 'autoscaling' | 'dynamodb'>) =>
+  onRolloutView(deps, 'createUpdateLaunchTemplates', createUpdateLaunchTemplates(deps));
+
 /** The Lambda entry point. */
-export const handler = (event: unknown): Promise<Rollout> =>
-  runInLambda(createUpdateLaunchTemplates, { ec2: EC2Client, autoscaling: AutoScalingClient }, event);
+export const handler = (event: unknown): Promise<RolloutRef> =>
+  runInLambda(
+    createUpdateLaunchTemplatesStep,
+    { ec2: EC2Client, autoscaling: AutoScalingClient, dynamodb: DynamoDBClient },
+    event,
+  );

@@ -99,12 +99,15 @@ export const rehearseCommand: Command = {
       throw error;
     }
 
-    const progress = new RolloutProgress(config.autoScalingGroupNames);
+    // The groups the configuration names (a tag selector's are known once Preflight has resolved it).
+    const named =
+      config.autoScalingGroupNames ?? (config.waves ?? []).flatMap((w) => w.autoScalingGroupNames ?? []);
+    const progress = new RolloutProgress(named);
     const terminal = values.json ? undefined : output.terminal;
     if (!values.json) output.out(`Fleet: ${fleetSource}`);
     if (!values.json)
       output.out(
-        `Rehearsing the rollout of ${imageId} to ${config.autoScalingGroupNames.join(', ')} on a local account (virtual time)`,
+        `Rehearsing the rollout of ${imageId} to ${named.length > 12 ? `${named.length} groups` : named.join(', ')} on a local account (virtual time)`,
       );
     const started = performance.now();
     // On a terminal the rehearsal, which takes well under a second, is replayed at a pace a person can follow:
