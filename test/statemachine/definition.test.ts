@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
   arnPlaceholder,
-  buildDefinition,
+  buildDefinitions,
   renderDefinition,
   stepFunctionNames,
   type StepFunctionName,
@@ -22,6 +22,10 @@ const validateAsl = createRequire(import.meta.url)('asl-validator') as (
 
 interface State {
   readonly Type: string;
+  readonly Parameters?: { readonly StateMachineArn?: string };
+  readonly Branches?: readonly Machine[];
+  readonly ItemProcessor?: Machine;
+  readonly MaxConcurrencyPath?: string;
   readonly Resource?: string;
   readonly Next?: string;
   readonly Default?: string;
@@ -31,8 +35,28 @@ interface State {
   readonly Catch?: readonly { readonly ErrorEquals: readonly string[]; readonly Next: string }[];
 }
 
-const definition = (pollIntervalSeconds = 60) =>
-  buildDefinition({ pollIntervalSeconds }) as { StartAt: string; States: Record<string, State> };
+interface Machine {
+  readonly StartAt: string;
+  readonly States: Record<string, State>;
+}
+type Kind = 'rollout' | 'batch' | 'group';
+const kinds: readonly Kind[] = ['rollout', 'batch', 'group'];
+const machines = (pollIntervalSeconds = 60) =>
+  buildDefinitions({ pollIntervalSeconds }) as unknown as Record<Kind, Machine>;
+const definition = (pollIntervalSeconds = 60) => machines(pollIntervalSeconds).rollout;
+const childArns = {
+  batch: 'arn:aws:states:us-east-1:111122223333:stateMachine:ami-rollout-batch',
+  group: 'arn:aws:states:us-east-1:111122223333:stateMachine:ami-rollout-group',
+};
+
+/** Every state of a machine, with those inside Parallel branches and Map processors. */
+function* allStates(machine: Machine): Generator<[string, State]> {
+  for (const [name, state] of Object.entries(machine.States)) {
+    yield [name, state];
+    for (const nested of [...(state.Branches ?? []), ...(state.ItemProcessor ? [state.ItemProcessor] : [])])
+      yield* allStates(nested);
+  }
+}
 
 const functionArns = Object.fromEntries(
   stepFunctionNames.map((step) => [
@@ -50,11 +74,31 @@ const successors = (state: State): string[] => [
 ];
 
 describe('the rollout state machine definition', () => {
-  it('is valid Amazon States Language as deployed (function ARNs substituted), paths and ARNs checked', () => {
-    const rendered: unknown = JSON.parse(renderDefinition(definition(), functionArns));
-    const result = validateAsl(rendered, { checkPaths: true, checkArn: true });
-    expect(result.errorsText('\n')).toBe('');
-    expect(result.isValid).toBe(true);
+  it.each(kinds)(
+    'the %s machine is valid Amazon States Language as deployed (ARNs substituted), paths and ARNs checked',
+    (kind) => {
+      const rendered: unknown = JSON.parse(renderDefinition(machines()[kind], functionArns, childArns));
+      const result = validateAsl(rendered, { checkPaths: true, checkArn: true });
+      expect(result.errorsText('\n')).toBe('');
+      expect(result.isValid).toBe(true);
+    },
+  );
+
+  it('starts each child machine with .sync:2 from its parent: rollout -> batch -> group', () => {
+    const started = (machine: Machine) =>
+      [...allStates(machine)]
+        .filter(([, s]) => s.Resource === 'arn:aws:states:::states:startExecution.sync:2')
+        .map(([, s]) => s.Parameters?.StateMachineArn);
+    expect(new Set(started(machines().rollout))).toEqual(new Set(['${BatchStateMachineArn}']));
+    expect(new Set(started(machines().batch))).toEqual(new Set(['${GroupStateMachineArn}']));
+    expect(started(machines().group)).toEqual([]);
+  });
+
+  it('bounds each lane of a batch by Inline Map concurrency read from the plan', () => {
+    const maps = [...allStates(machines().batch)].filter(([, s]) => s.Type === 'Map');
+    expect(maps.length).toBe(5);
+    for (const [name, map] of maps)
+      expect(map.MaxConcurrencyPath, name).toMatch(/^\$\.plan\.lane\d\.maxConcurrency$/);
   });
 
   it('would be rejected by asl-validator with a Catch to a state that does not exist', () => {
@@ -65,7 +109,7 @@ describe('the rollout state machine definition', () => {
       ...broken.States['ShareAmi']!,
       Catch: [{ ErrorEquals: ['States.ALL'], Next: 'RollbakAmi' }],
     };
-    const result = validateAsl(JSON.parse(renderDefinition(broken, functionArns)), {
+    const result = validateAsl(JSON.parse(renderDefinition(broken, functionArns, childArns)), {
       checkPaths: true,
       checkArn: true,
     });
@@ -74,7 +118,9 @@ describe('the rollout state machine definition', () => {
   });
 
   it("gives every Task state's Resource placeholder a step handler, and every step handler a Task", () => {
-    const tasks = Object.entries(definition().States).filter(([, s]) => s.Type === 'Task');
+    const tasks = kinds
+      .flatMap((kind) => [...allStates(machines()[kind])])
+      .filter(([, s]) => s.Type === 'Task' && !s.Resource?.startsWith('arn:aws:states:::states:'));
     const used = new Set<string>();
     for (const [name, state] of tasks) {
       const step = /^\$\{([A-Za-z]+)FunctionArn\}$/.exec(state.Resource ?? '')?.[1];
@@ -93,8 +139,8 @@ describe('the rollout state machine definition', () => {
     }
   });
 
-  it('reaches every state from StartAt (no dead states)', () => {
-    const { StartAt, States } = definition();
+  it.each(kinds)('reaches every state of the %s machine from StartAt (no dead states)', (kind) => {
+    const { StartAt, States } = machines()[kind];
     const seen = new Set<string>();
     const queue = [StartAt];
     while (queue.length > 0) {
@@ -106,7 +152,8 @@ describe('the rollout state machine definition', () => {
     expect([...seen].sort()).toEqual(Object.keys(States).sort());
   });
 
-  it('catches every error of every Task state, so no failure ends the execution without a notification', () => {
+  it('catches every error of every Task state of the rollout, so no failure ends it without a notification', () => {
+    // A batch's or a group's failure fails its execution, and with it the rollout's RunBatch Task, which catches.
     for (const [name, state] of Object.entries(definition().States)) {
       if (state.Type !== 'Task') continue;
       expect(
@@ -129,22 +176,25 @@ describe('the rollout state machine definition', () => {
   });
 
   it('waits pollIntervalSeconds between two status checks', () => {
-    const { States } = definition(45);
+    const { States } = machines(45).group;
     expect(States['WaitForRefresh']).toMatchObject({ Type: 'Wait', Seconds: 45 });
     expect(States['WaitForRollbackRefresh']).toMatchObject({ Type: 'Wait', Seconds: 45 });
   });
 
   it('fails when pollIntervalSeconds is not a whole number of seconds, 1 or more', () => {
-    expect(() => buildDefinition({ pollIntervalSeconds: 0 })).toThrow(
+    expect(() => buildDefinitions({ pollIntervalSeconds: 0 })).toThrow(
       'pollIntervalSeconds 0: must be a whole number of seconds, 1 or more',
     );
-    expect(() => buildDefinition({ pollIntervalSeconds: 1.5 })).toThrow(RangeError);
+    expect(() => buildDefinitions({ pollIntervalSeconds: 1.5 })).toThrow(RangeError);
   });
 
   it('fails to render when a step has no function ARN, naming the placeholder', () => {
     const { Notify: _notify, ...withoutNotify } = functionArns;
-    expect(() => renderDefinition(definition(), withoutNotify as Record<StepFunctionName, string>)).toThrow(
-      'renderDefinition: no ARN for ${NotifyFunctionArn}',
+    expect(() =>
+      renderDefinition(definition(), withoutNotify as Record<StepFunctionName, string>, childArns),
+    ).toThrow('renderDefinition: no ARN for ${NotifyFunctionArn}');
+    expect(() => renderDefinition(definition(), functionArns)).toThrow(
+      'renderDefinition: no ARN for ${BatchStateMachineArn}',
     );
   });
 });
