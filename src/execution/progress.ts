@@ -1,11 +1,36 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import type { GroupStatus, RollbackStatus } from '../core/ledger-records.ts';
 
-/** What a person watching a rollout wants to see, rebuilt from the execution's history events. */
+/**
+ * What a person watching a rollout wants to see: from the ledger (fleet-progress.ts) for a rollout that has
+ * one, else rebuilt from the execution's history events (RolloutProgress, for executions before the ledger).
+ */
 export interface GroupProgress {
   readonly name: string;
-  /** `waiting` until the rollout reaches the group; `untouched` when it ended without reaching it. */
-  phase: 'waiting' | 'untouched' | 'refreshing' | 'done' | 'failed' | 'rolling-back' | 'rolled-back';
-  /** The status of the group's instance refresh, as Auto Scaling gives it (InProgress, Successful, ...). */
+  /** The group's place in the rollout (ledger order). */
+  readonly index?: number;
+  /** The name of the wave the group belongs to. */
+  readonly wave?: string;
+  /**
+   * `waiting` until the rollout reaches the group; `untouched` when it ended without reaching it; `skipped`
+   * when its turn came after the rollout had failed (no refresh started).
+   */
+  phase:
+    | 'waiting'
+    | 'untouched'
+    | 'skipped'
+    | 'refreshing'
+    | 'done'
+    | 'failed'
+    | 'rolling-back'
+    | 'rolled-back'
+    | 'rollback-incomplete'
+    | 'rollback-failed';
+  /** The ledger's status of the group (forward). */
+  readonly status?: GroupStatus;
+  /** The id of the group's forward instance refresh. */
+  readonly refreshId?: string;
+  /** The status of the group's current instance refresh, as Auto Scaling gives it (InProgress, Successful, ...). */
   refreshStatus?: string;
   percentage: number;
   /** When the group's current phase began (its refresh, or its rollback refresh), ISO 8601. */
@@ -14,15 +39,58 @@ export interface GroupProgress {
   endedAt?: string;
   /** How long that phase took. */
   durationSeconds?: number;
+  /** Why the forward refresh failed, as Auto Scaling (or the done check) said. */
+  readonly statusReason?: string;
+  /** The group's refresh back, once the fleet rollback planned it. */
+  readonly rollback?: {
+    readonly status: RollbackStatus;
+    readonly refreshId?: string;
+    readonly refreshStatus?: string;
+    readonly startedAt?: string;
+    readonly statusReason?: string;
+  };
+}
+
+/** One wave of the rollout: its groups counted by phase, and what it does now. */
+export interface WaveProgress {
+  readonly index: number;
+  readonly name: string;
+  readonly total: number;
+  readonly maxParallel: number;
+  readonly bakeMinutes: number;
+  readonly done: number;
+  readonly refreshing: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Not reached yet (or never, once the rollout ended). */
+  readonly pending: number;
+  readonly rollingBack: number;
+  readonly rolledBack: number;
+  readonly rollbackFailed: number;
+  readonly state: 'waiting' | 'running' | 'baking' | 'done' | 'failed' | 'rolling-back' | 'rolled-back';
+  /** While the wave bakes: seconds until the next wave may start. */
+  readonly bakeLeftSeconds?: number;
+  readonly endedAt?: string;
 }
 
 export interface ProgressView {
+  rolloutId?: string;
+  imageId?: string;
   startedAt?: Date;
   now?: Date;
   step?: string;
   readonly groups: GroupProgress[];
+  /** The waves, when the view comes from the ledger. */
+  readonly waves?: readonly WaveProgress[];
   rollingBack: boolean;
   ended?: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  /** The rollout's first failure, as the ledger records it. */
+  readonly failure?: {
+    readonly group: string;
+    readonly wave: string;
+    readonly reason: string;
+    readonly at: string;
+  };
 }
 
 interface RefreshOutput {
@@ -39,6 +107,10 @@ interface RolloutOutput {
   fleetRollback?: { refresh?: RefreshOutput; done?: boolean };
   done?: boolean;
 }
+
+/** The line that says the rollback started. */
+export const ROLLBACK_BANNER =
+  'ROLLBACK: the new image failed; putting templates, parameter and instances back';
 
 /** One line that changed, for plain (non-terminal) output. */
 export type ProgressLine = string;
@@ -71,9 +143,7 @@ export class RolloutProgress {
           this.view.step = step;
           if (step === 'RollbackAmi' && !this.view.rollingBack) {
             this.view.rollingBack = true;
-            lines.push(
-              `${clock}  ROLLBACK: the new image failed; putting templates, parameter and instances back`,
-            );
+            lines.push(`${clock}  ${ROLLBACK_BANNER}`);
           }
           if (!step.startsWith('Check') && !step.startsWith('Trigger')) lines.push(`${clock}  ${step}`);
           break;
@@ -211,15 +281,25 @@ export function renderLive(
       : '';
   const lines = [`step: ${view.step ?? 'starting'}${elapsed}${view.rollingBack ? '   ROLLING BACK' : ''}`];
   const nameWidth = Math.max(8, ...groups.map((g) => g.name.length));
+  // The wave of each group, when the rollout has more than one group in a wave (else the wave is the group).
+  const wave = (g: GroupProgress) =>
+    g.wave !== undefined && (view.waves ?? []).some((w) => w.total > 1) ? `  wave ${g.wave}` : '';
   for (const g of groups) {
     const filled = Math.round((g.percentage / 100) * width);
     const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
     const took = g.durationSeconds !== undefined ? `  ${formatDuration(g.durationSeconds)}` : '';
     lines.push(
-      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${g.phase === 'untouched' ? 'not reached (untouched)' : g.phase}${g.refreshStatus ? ` (${g.refreshStatus})` : ''}${took}`,
+      `  ${g.name.padEnd(nameWidth)} [${bar}] ${String(g.percentage).padStart(3)}%  ${phaseText(g)}${g.refreshStatus ? ` (${g.refreshStatus})` : ''}${took}${wave(g)}`,
     );
   }
   return lines;
+}
+
+/** A group's phase in words: `not reached (untouched)`, `skipped (the rollout had failed)`, or the phase. */
+export function phaseText(g: Pick<GroupProgress, 'phase'>): string {
+  if (g.phase === 'untouched') return 'not reached (untouched)';
+  if (g.phase === 'skipped') return 'skipped (the rollout had failed)';
+  return g.phase;
 }
 
 export interface TerminalSize {
