@@ -209,9 +209,20 @@ export const waveSchema = z
      * tag filters and recorded in the ledger. A group a wave also names is not counted twice.
      */
     autoScalingGroupTags: z
-      .record(tagKey, tagValue)
+      .record(z.string(), tagValue)
       .refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 10, {
         message: 'must hold 1 to 10 tags, e.g. { "rollout-wave": "2" }',
+      })
+      .superRefine((tags, ctx) => {
+        for (const key of Object.keys(tags)) {
+          const checked = tagKey.safeParse(key);
+          if (!checked.success)
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `tag key "${key}" ${checked.error.issues[0]?.message ?? 'is not valid'}`,
+            });
+        }
       })
       .optional(),
     /** Default 1: at most this many refreshes of the wave run at once. */

@@ -85,14 +85,12 @@ export function composeNotification(facts: NotificationFacts): Notification {
   lines.push('');
   if (rollout?.rollbackTargetImageId) lines.push(`Rollback image: ${rollout.rollbackTargetImageId}`);
   const groups = rollout?.groups?.map((g) => g.autoScalingGroupName) ?? [];
-  if (groups.length > 0) lines.push(`Groups, in rollout order: ${groups.join(', ')}`);
+  if (groups.length > 0) lines.push(`Groups, in rollout order: ${listed(groups)}`);
   const refreshed = (rollout?.refreshes ?? [])
     .filter((r) => r.outcome === 'SUCCEEDED')
     .map((r) => r.autoScalingGroupName);
   if (outcome !== 'SUCCEEDED') {
-    lines.push(
-      `Groups refreshed onto the new image: ${refreshed.length > 0 ? refreshed.join(', ') : 'none'}`,
-    );
+    lines.push(`Groups refreshed onto the new image: ${refreshed.length > 0 ? listed(refreshed) : 'none'}`);
   }
   if (refresh && outcome !== 'SUCCEEDED') {
     lines.push(
@@ -120,8 +118,13 @@ export function composeNotification(facts: NotificationFacts): Notification {
   }
   const fleetRollback = rollout?.fleetRollback;
   if (fleetRollback && fleetRollback.groups.length > 0) {
-    lines.push('', 'Instances refreshed back to the rollback image, one group at a time:');
+    lines.push('', 'Instances refreshed back to the rollback image, newest wave first:');
     fleetRollback.groups.forEach((g, index) => {
+      if (index === MAX_LISTED_GROUPS)
+        lines.push(
+          `  ... and ${fleetRollback.groups.length - MAX_LISTED_GROUPS} more groups (the ledger holds each one)`,
+        );
+      if (index >= MAX_LISTED_GROUPS) return;
       const attempt = fleetRollback.refreshes.find((r) => r.groupIndex === index);
       const state =
         index < fleetRollback.index
@@ -200,3 +203,14 @@ function toSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
+
+/**
+ * Groups a notification names one by one; a larger fleet is summarized (SNS takes at most 256 KiB a message,
+ * and a person reads the first lines). The ledger, and `ami-rollout status`, hold every group.
+ */
+export const MAX_LISTED_GROUPS = 50;
+
+const listed = (names: readonly string[]): string =>
+  names.length <= MAX_LISTED_GROUPS
+    ? names.join(', ')
+    : `${names.slice(0, MAX_LISTED_GROUPS).join(', ')} and ${names.length - MAX_LISTED_GROUPS} more (${names.length} in all)`;

@@ -173,6 +173,12 @@ export const fleetSchema = z
               .default([])
               .describe('Names of target groups in this file the group registers its instances with.'),
             defaultInstanceWarmupSeconds: z.number().int().min(0).optional(),
+            tags: z
+              .record(z.string().min(1).max(128), z.string().max(256))
+              .optional()
+              .describe(
+                'Tags of the group (key: value), e.g. for a wave that selects groups by autoScalingGroupTags.',
+              ),
           })
           .strict(),
       )
@@ -516,6 +522,17 @@ export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<v
           : {}),
         ...(group.defaultInstanceWarmupSeconds !== undefined
           ? { DefaultInstanceWarmup: group.defaultInstanceWarmupSeconds }
+          : {}),
+        ...(group.tags
+          ? {
+              Tags: Object.entries(group.tags).map(([Key, Value]) => ({
+                Key,
+                Value,
+                PropagateAtLaunch: false,
+                ResourceId: group.name,
+                ResourceType: 'auto-scaling-group',
+              })),
+            }
           : {}),
       }),
     );

@@ -109,13 +109,24 @@ export function createNotifyStep(
     if (parsed.executionArn) await ledger.releaseLock(parsed.executionArn);
     const ref = parsed.rollout;
     if (!ref) return inner(event);
-    const { view } = await readRollout(ledger, ref.rolloutId);
+    const { item, groups, view } = await readRollout(ledger, ref.rolloutId);
+    // The group the rollout failed at, and the rollback refresh that failed, for the message's "Failing group".
+    const failed = item.failure ? groups.find((g) => g.index === item.failure?.index) : undefined;
+    const rollbackFailed = groups.find((g) => g.rollback?.status === 'FAILED')?.rollback?.refresh;
+    const fleetRollback = view.fleetRollback;
+    const shown = {
+      ...view,
+      ...(failed?.refresh ? { refresh: failed.refresh } : {}),
+      ...(fleetRollback && rollbackFailed
+        ? { fleetRollback: { ...fleetRollback, refresh: rollbackFailed } }
+        : {}),
+    };
     await ledger.updateRollout(ref.rolloutId, {
       phase: 'ended',
       outcome: parsed.outcome,
       endedAt: now().toISOString(),
     });
-    return inner({ ...(event as object), rollout: view });
+    return inner({ ...(event as object), rollout: shown });
   };
 }
 

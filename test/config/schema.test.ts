@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromEnvironment, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { namedGroupsOf, wavesOf } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const valid = {
@@ -23,6 +24,68 @@ function issuesOf(value: unknown): string[] {
   throw new Error('expected the configuration to be refused');
 }
 
+describe('waves', () => {
+  const { autoScalingGroupNames: _names, ...base } = valid;
+  const waves = [
+    { name: 'canary', autoScalingGroupNames: ['web-1'] },
+    { name: 'rest', autoScalingGroupNames: ['web-2', 'web-3'], maxParallel: 2, bakeMinutes: 15 },
+  ];
+
+  it('takes ordered waves with defaults maxParallel 1 and bakeMinutes 0', () => {
+    const config = parseConfig({ ...base, waves });
+    expect(config.waves).toEqual([
+      { name: 'canary', autoScalingGroupNames: ['web-1'], maxParallel: 1, bakeMinutes: 0 },
+      { name: 'rest', autoScalingGroupNames: ['web-2', 'web-3'], maxParallel: 2, bakeMinutes: 15 },
+    ]);
+    expect(namedGroupsOf(config)).toEqual(['web-1', 'web-2', 'web-3']);
+  });
+
+  it('reads autoScalingGroupNames alone as one group per wave, in order, one at a time', () => {
+    expect(wavesOf(parseConfig(valid))).toEqual([
+      { name: 'web', autoScalingGroupNames: ['web'], maxParallel: 1, bakeMinutes: 0 },
+      { name: 'api', autoScalingGroupNames: ['api'], maxParallel: 1, bakeMinutes: 0 },
+    ]);
+  });
+
+  it('refuses waves and autoScalingGroupNames together, and neither', () => {
+    expect(issuesOf({ ...valid, waves })).toEqual([
+      expect.stringMatching(/^autoScalingGroupNames: is given together with waves; use one/),
+    ]);
+    expect(issuesOf(base)).toEqual([expect.stringMatching(/^waves: is required: list waves/)]);
+  });
+
+  it('refuses a group in two waves, naming both waves and the fix', () => {
+    expect(
+      issuesOf({ ...base, waves: [...waves, { name: 'again', autoScalingGroupNames: ['web-2'] }] }),
+    ).toEqual([
+      'waves[2].autoScalingGroupNames[0]: "web-2" is in wave "rest" and in wave "again"; a group refreshes in one wave only: remove it from one of them',
+    ]);
+  });
+
+  it('refuses a wave with no groups, a wave name twice, and maxParallel below 1', () => {
+    expect(issuesOf({ ...base, waves: [...waves, { name: 'empty' }] })).toEqual([
+      'waves[2]: wave "empty" has no groups: list its autoScalingGroupNames or select them with autoScalingGroupTags',
+    ]);
+    expect(
+      issuesOf({ ...base, waves: [...waves, { name: 'canary', autoScalingGroupNames: ['x'] }] }),
+    ).toEqual(['waves[2].name: "canary" is also the name of wave 1; give each wave its own name']);
+    expect(
+      issuesOf({ ...base, waves: [{ name: 'w', autoScalingGroupNames: ['a'], maxParallel: 0 }] }),
+    ).toEqual(['waves[0].maxParallel: 0 must be 1 or more (1 refreshes the wave one group at a time)']);
+  });
+
+  it('takes a tag selector, resolved by Preflight, and refuses a reserved or empty one', () => {
+    const tagged = parseConfig({ ...base, waves: [{ name: 'all', autoScalingGroupTags: { tier: 'web' } }] });
+    expect(tagged.waves?.[0]?.autoScalingGroupTags).toEqual({ tier: 'web' });
+    expect(issuesOf({ ...base, waves: [{ name: 'all', autoScalingGroupTags: {} }] })).toEqual([
+      expect.stringMatching(/autoScalingGroupTags: must hold 1 to 10 tags/),
+    ]);
+    expect(
+      issuesOf({ ...base, waves: [{ name: 'all', autoScalingGroupTags: { 'aws:x': 'y' } }] }).join(),
+    ).toMatch(/must not start with "aws:"/);
+  });
+});
+
 describe('rollout configuration', () => {
   it('applies the documented defaults', () => {
     const config = parseConfig(valid);
@@ -39,7 +102,7 @@ describe('rollout configuration', () => {
 
   it('fails when groupsWithoutHealthSignal names a group the rollout does not refresh, or one twice', () => {
     expect(issuesOf({ ...valid, groupsWithoutHealthSignal: ['api', 'batch'] })).toEqual([
-      'groupsWithoutHealthSignal[1]: "batch" is not one of autoScalingGroupNames (web, api); fix the name or remove it',
+      'groupsWithoutHealthSignal[1]: "batch" is not a group of this rollout (web, api); fix the name or remove it',
     ]);
     expect(issuesOf({ ...valid, groupsWithoutHealthSignal: ['api', 'api'] })).toEqual([
       'groupsWithoutHealthSignal[1]: "api" is listed twice; list each group name once',
@@ -135,44 +198,18 @@ describe('rollout configuration', () => {
     expect(issue).toContain('25000');
   });
 
-  it('fails when forward polling fits the history limit but a rollback of every group polling again would not', () => {
-    // 100 groups x 20 polls x 10 events = 20,000 forward; the rollback can add as many again.
-    const groups = Array.from({ length: 100 }, (_, i) => `group-${i}`);
-    const issues = issuesOf({
-      ...valid,
-      autoScalingGroupNames: groups,
-      pollIntervalSeconds: 60,
-      refreshTimeoutMinutes: 20,
-    });
-    expect(issues).toEqual([
-      expect.stringMatching(
-        /^refreshTimeoutMinutes: .*forward and again for a rollback of every group, could need ~40000 .*lower it to 12 or raise pollIntervalSeconds to 100 or more$/,
-      ),
-    ]);
+  it("budgets history per group execution: the fleet's size no longer counts, one group's polls do", () => {
+    // 2,000 groups polled every 60 s for 120 min: each group's execution records ~1,230 events.
+    const groups = Array.from({ length: 2000 }, (_, i) => `group-${i}`);
+    expect(parseConfig({ ...valid, autoScalingGroupNames: groups }).autoScalingGroupNames).toHaveLength(2000);
+    // One week polled every 20 s: 30,240 polls in one group's execution.
+    const [issue] = issuesOf({ ...valid, pollIntervalSeconds: 20, refreshTimeoutMinutes: 10_080 });
+    expect(issue).toMatch(
+      /^refreshTimeoutMinutes: 10080 min polled every 20 s could need ~302430 .* in one group's execution \(limit 25000\); lower it to 832 or raise pollIntervalSeconds to 243 or more$/,
+    );
     expect(
-      parseConfig({
-        ...valid,
-        autoScalingGroupNames: groups,
-        pollIntervalSeconds: 120,
-        refreshTimeoutMinutes: 20,
-      }).autoScalingGroupNames,
-    ).toHaveLength(100);
-  });
-
-  it("fails when there are more groups than one execution's state can carry, telling the user to split the fleet", () => {
-    const autoScalingGroupNames = Array.from({ length: 151 }, (_, i) => `group-${i}`);
-    expect(issuesOf({ ...valid, autoScalingGroupNames, pollIntervalSeconds: 3600 })).toEqual([
-      expect.stringMatching(
-        /^autoScalingGroupNames: lists 151 groups; at most 150 .*256 KiB.*split the fleet into several pipelines/,
-      ),
-    ]);
-    expect(
-      parseConfig({
-        ...valid,
-        autoScalingGroupNames: autoScalingGroupNames.slice(0, 150),
-        pollIntervalSeconds: 3600,
-      }).autoScalingGroupNames,
-    ).toHaveLength(150);
+      parseConfig({ ...valid, pollIntervalSeconds: 243, refreshTimeoutMinutes: 10_080 }).pollIntervalSeconds,
+    ).toBe(243);
   });
 
   it('fails when the timeout leaves no room for the checkpoint pauses (AWS default delay 3600 s), the bake time and the replacements', () => {

@@ -35,7 +35,7 @@ interface State {
   readonly Catch?: readonly { readonly ErrorEquals: readonly string[]; readonly Next: string }[];
 }
 
-interface Machine {
+interface Machine extends Record<string, unknown> {
   readonly StartAt: string;
   readonly States: Record<string, State>;
 }
