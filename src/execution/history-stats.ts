@@ -6,11 +6,17 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
  * or read through GetExecutionHistory.
  */
 
+/** Any history event: the SDK's, or the local account's own record of it (same member names). */
+export interface AnyHistoryEvent {
+  readonly id?: number;
+  readonly type?: string;
+}
+
 export interface ExecutionHistory {
   readonly executionArn: string;
   /** The rollout's own execution, one of its batch executions, or one of its group executions. */
   readonly kind: 'parent' | 'batch' | 'group';
-  readonly events: readonly HistoryEvent[];
+  readonly events: readonly AnyHistoryEvent[];
 }
 
 export interface HistoryStats {
@@ -43,7 +49,7 @@ export interface LargestPayload {
 const PAYLOAD_FIELDS = ['input', 'output', 'parameters', 'cause'] as const;
 
 /** The largest payload of one event: the field and its size in bytes. */
-export function eventPayload(event: HistoryEvent): { bytes: number; field: string } | undefined {
+export function eventPayload(event: AnyHistoryEvent): { bytes: number; field: string } | undefined {
   let largest: { bytes: number; field: string } | undefined;
   for (const [key, details] of Object.entries(event)) {
     if (!key.endsWith('EventDetails') || !details || typeof details !== 'object') continue;

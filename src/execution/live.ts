@@ -1,4 +1,5 @@
-import { fitLive, type ProgressView } from './progress.ts';
+import { fitView } from './fleet-render.ts';
+import type { ProgressView, TerminalSize } from './progress.ts';
 
 /** A terminal the live block is drawn on; its size, when known, is read at each frame (it can change). */
 export interface Screen {
@@ -12,13 +13,17 @@ const DEFAULT_SIZE = { columns: 80, rows: 24 };
 
 /**
  * The live progress block, redrawn in place: each frame moves the cursor up over the last one and writes over
- * it. Frames are cut to the terminal (see fitLive), so the cursor movement always lands on the frame's first
+ * it. Frames are cut to the terminal (see fitView), so the cursor movement always lands on the frame's first
  * line.
  */
 export class LiveBlock {
   private drawn: string[] = [];
 
-  constructor(private readonly screen: Screen) {}
+  constructor(
+    private readonly screen: Screen,
+    /** How a view is cut to the terminal. Default fitView: a bar per group for a small fleet, else waves. */
+    private readonly fit: (view: ProgressView, size: TerminalSize) => string[] | undefined = fitView,
+  ) {}
 
   /** Draws `view` over the last frame. False, drawing nothing, when the terminal is too small: print lines. */
   draw(view: ProgressView): boolean {
@@ -26,7 +31,7 @@ export class LiveBlock {
       columns: this.screen.columns ?? DEFAULT_SIZE.columns,
       rows: this.screen.rows ?? DEFAULT_SIZE.rows,
     };
-    const lines = fitLive(view, size);
+    const lines = this.fit(view, size);
     if (!lines) {
       // Lines printed now go below the last frame; a later frame starts afresh under them.
       this.drawn = [];

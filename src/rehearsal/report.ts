@@ -12,7 +12,16 @@ import {
 import type { DescribeExecutionCommandOutput, HistoryEvent } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { namedGroupsOf, type RolloutConfig } from '../config/schema.ts';
+import { fleetProgress, type LedgerSnapshot } from '../execution/fleet-progress.ts';
+import {
+  historyStats,
+  largestPayload,
+  type ExecutionHistory,
+  type HistoryStats,
+  type LargestPayload,
+} from '../execution/history-stats.ts';
 import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
+import type { GroupProgress, WaveProgress } from '../execution/progress.ts';
 
 export { rolloutResult, type RolloutResult };
 
@@ -40,9 +49,17 @@ export interface RolloutReport {
     readonly instanceImageIds: Record<string, number>;
   }[];
   readonly notifications: { readonly subject?: string; readonly message: string }[];
+  /** The waves as the ledger ends them (absent when Preflight refused before writing the plan). */
+  readonly waves?: readonly WaveProgress[];
+  /** Every group of the rollout, from the ledger: its wave, status, refresh id and status, times, rollback. */
+  readonly groups: readonly GroupProgress[];
   readonly simulatedSeconds: number;
+  /** State transitions in every execution of the rollout (parent, batches, groups), as Step Functions bills them. */
   readonly stateTransitions: number;
-  readonly historyEvents: number;
+  /** History events per execution: the parent, each batch, and the group executions' count, max and mean. */
+  readonly historyEvents: HistoryStats;
+  /** The largest input or output (or parameters) in any history of the rollout, in bytes of UTF-8. */
+  readonly largestPayload?: LargestPayload;
 }
 
 export interface ReportClients {
@@ -62,9 +79,13 @@ export async function collectReport(input: {
   readonly imageId: string;
   readonly execution: DescribeExecutionCommandOutput;
   readonly history: readonly HistoryEvent[];
+  /** The rollout's ledger records at the end. Default: none (an execution from before the ledger). */
+  readonly ledger?: LedgerSnapshot;
+  /** Every execution of the rollout with its history. Default: the rollout's own, from `history`. */
+  readonly executions?: readonly ExecutionHistory[];
   readonly notifications: RolloutReport['notifications'];
 }): Promise<RolloutReport> {
-  const { clients, config, execution, history } = input;
+  const { clients, config, execution, history, ledger } = input;
   const parameter = async (name: string) => {
     try {
       return (await clients.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
@@ -88,27 +109,29 @@ export async function collectReport(input: {
     });
   }
 
-  const groups = await describeAutoScalingGroups(clients.autoscaling, namedGroupsOf(config));
+  // The ledger's groups (tag selectors resolved), else the groups the config names.
+  const names = ledger
+    ? [...ledger.groups].sort((a, b) => a.index - b.index).map((g) => g.autoScalingGroupName)
+    : namedGroupsOf(config);
+  const groups = await describeAutoScalingGroups(clients.autoscaling, names);
+  const inService = new Map(
+    names.map((name) => [
+      name,
+      (groups.get(name)?.Instances ?? [])
+        .filter((i) => i.LifecycleState === 'InService')
+        .map((i) => i.InstanceId!),
+    ]),
+  );
+  const imageOf = await instanceImages(clients.ec2, [...inService.values()].flat());
   const autoScalingGroups: RolloutReport['autoScalingGroups'] = [];
-  for (const name of namedGroupsOf(config)) {
-    const group = groups.get(name);
+  for (const name of names) {
     const { InstanceRefreshes = [] } = await clients.autoscaling.send(
       new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: name, MaxRecords: 1 }),
     );
-    const inService = (group?.Instances ?? [])
-      .filter((i) => i.LifecycleState === 'InService')
-      .map((i) => i.InstanceId!);
     const instanceImageIds: Record<string, number> = {};
-    if (inService.length > 0) {
-      for await (const { Reservations = [] } of paginateDescribeInstances(
-        { client: clients.ec2 },
-        { InstanceIds: inService },
-      )) {
-        for (const instance of Reservations.flatMap((r) => r.Instances ?? [])) {
-          const image = instance.ImageId ?? 'unknown';
-          instanceImageIds[image] = (instanceImageIds[image] ?? 0) + 1;
-        }
-      }
+    for (const id of inService.get(name) ?? []) {
+      const image = imageOf.get(id) ?? 'unknown';
+      instanceImageIds[image] = (instanceImageIds[image] ?? 0) + 1;
     }
     autoScalingGroups.push({
       name,
@@ -120,23 +143,30 @@ export async function collectReport(input: {
   const preflight = history.find(
     (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'Preflight',
   );
-  const previousAmi = preflight?.stateExitedEventDetails?.output
-    ? (
-        JSON.parse(preflight.stateExitedEventDetails.output) as {
-          rollout?: { rollbackTargetImageId?: string };
-        }
-      ).rollout?.rollbackTargetImageId
-    : undefined;
+  const previousAmi =
+    ledger?.rollout.rollbackTargetImageId ?? previousAmiOf(preflight?.stateExitedEventDetails?.output);
   const started = execution.startDate?.getTime() ?? 0;
   const stopped = execution.stopDate?.getTime() ?? started;
+  const executions = input.executions ?? [
+    { executionArn: execution.executionArn ?? '', kind: 'parent' as const, events: history },
+  ];
+  const stats = historyStats(executions);
+  const largest = largestPayload(executions);
+  const progress = ledger
+    ? fleetProgress(ledger, {
+        parent: {
+          rollingBack: false,
+          ...(execution.status !== 'RUNNING' ? { ended: endedOf(execution) } : {}),
+        },
+      })
+    : undefined;
+  const reason = execution.status !== 'SUCCEEDED' ? failureReason(history, ledger) : undefined;
   return {
     status: rolloutResult(execution),
     executionArn: execution.executionArn ?? '',
     ...(execution.error ? { error: execution.error } : {}),
     ...(execution.cause ? { cause: execution.cause } : {}),
-    ...(execution.status !== 'SUCCEEDED' && failureReason(history)
-      ? { failureReason: failureReason(history)! }
-      : {}),
+    ...(reason ? { failureReason: reason } : {}),
     ami: input.imageId,
     ...(previousAmi ? { previousAmi } : {}),
     parameter: {
@@ -147,11 +177,47 @@ export async function collectReport(input: {
     launchTemplates,
     autoScalingGroups,
     notifications: input.notifications,
+    ...(progress?.waves ? { waves: progress.waves } : {}),
+    groups: progress?.groups ?? [],
     simulatedSeconds: (stopped - started) / 1000,
-    // Step Functions bills a transition per state entered; our history has one *StateEntered event per state.
-    stateTransitions: history.filter((e) => e.type?.endsWith('StateEntered')).length,
-    historyEvents: history.length,
+    stateTransitions: stats.stateTransitions,
+    historyEvents: stats,
+    ...(largest ? { largestPayload: largest } : {}),
   };
+}
+
+/** How an execution that is not running ended, in the progress view's words. */
+function endedOf(
+  execution: DescribeExecutionCommandOutput,
+): 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT' {
+  const status = execution.status;
+  return status === 'SUCCEEDED' || status === 'ABORTED' || status === 'TIMED_OUT' ? status : 'FAILED';
+}
+
+/** The rollback target Preflight recorded in its output (executions from before the ledger). */
+function previousAmiOf(output: string | undefined): string | undefined {
+  if (!output) return undefined;
+  try {
+    return (JSON.parse(output) as { rollout?: { rollbackTargetImageId?: string } }).rollout
+      ?.rollbackTargetImageId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Image id of each instance, 1,000 ids a call (DescribeInstances' limit for InstanceIds is not documented lower). */
+async function instanceImages(ec2: EC2Client, ids: readonly string[]): Promise<Map<string, string>> {
+  const images = new Map<string, string>();
+  for (let start = 0; start < ids.length; start += 1000) {
+    for await (const { Reservations = [] } of paginateDescribeInstances(
+      { client: ec2 },
+      { InstanceIds: ids.slice(start, start + 1000) },
+    )) {
+      for (const instance of Reservations.flatMap((r) => r.Instances ?? []))
+        if (instance.InstanceId) images.set(instance.InstanceId, instance.ImageId ?? 'unknown');
+    }
+  }
+  return images;
 }
 
 /**
@@ -179,7 +245,26 @@ async function describeAutoScalingGroups(
  * The first thing that went wrong, from the history: a step's error (the error name and message of the Lambda
  * failure, as AWS records it), or a refresh check that came back FAILED. Notification failures do not count.
  */
-export function failureReason(history: readonly HistoryEvent[]): string | undefined {
+export function failureReason(history: readonly HistoryEvent[], ledger?: LedgerSnapshot): string | undefined {
+  const fromHistory = historyFailure(history);
+  if (fromHistory?.step || !ledger?.rollout.failure) return fromHistory?.reason;
+  // The groups' refreshes run in child executions: the ledger records the first that failed.
+  const { autoScalingGroupName, wave, reason } = ledger.rollout.failure;
+  const waveName = ledger.waves.find((w) => w.index === wave)?.name ?? String(wave);
+  return `group ${autoScalingGroupName} (wave ${waveName}): ${reason}`;
+}
+
+/** The first failure the history shows: a step's error (`step` true), or an old-style refresh check. */
+function historyFailure(history: readonly HistoryEvent[]): { reason: string; step: boolean } | undefined {
+  const found = oldFailureReason(history);
+  if (!found) return undefined;
+  return {
+    reason: found,
+    step: !found.startsWith('CheckRefreshStatus: group') && !found.startsWith('CheckRollbackRefresh: group'),
+  };
+}
+
+function oldFailureReason(history: readonly HistoryEvent[]): string | undefined {
   let scheduled = '';
   for (const event of history) {
     if (event.type === 'TaskStateEntered') scheduled = event.stateEnteredEventDetails?.name ?? '';

@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { LiveBlock } from '../../execution/live.ts';
-import { RolloutProgress, formatDuration } from '../../execution/progress.ts';
+import type { LedgerSnapshot } from '../../execution/fleet-progress.ts';
+import { formatDuration, type ProgressView } from '../../execution/progress.ts';
 import type { RolloutReport } from '../../rehearsal/report.ts';
 import { parseCommandLine } from '../args.ts';
 import type { Command } from '../main.ts';
@@ -9,7 +9,7 @@ import { exampleConfigPath, exampleFleetPath } from '../examples.ts';
 
 // Loaded for --help, so it imports nothing heavy: the launch failure reasons are written out here, and
 // test/cli/rehearse.test.ts holds them to LAUNCH_FAILURE_REASONS in faults.ts.
-const usage = `Usage: ami-rollout rehearse [--config FILE] [--fleet FILE] [--ami AMI_ID] [FAULT]... [--json]
+const usage = `Usage: ami-rollout rehearse [--config FILE] [--fleet FILE] [--ami AMI_ID] [FAULT]... [--json] [--verbose]
 
 Rehearses a rollout on a local AWS account, in virtual time: the real state machine definition and the real
 step handlers, against a simulated fleet. No AWS account is needed and nothing leaves this machine.
@@ -21,7 +21,10 @@ Options:
                  balancer, and the alarms the config names)
   --ami AMI_ID   image to roll out (default: the fleet's newest image that the parameter
                  does not hold yet)
-  --json         print one JSON document instead of progress
+  --json         print one JSON document instead of progress: every group with its wave, status,
+                 refresh and times; history events per execution; the largest payload
+  --verbose      without a terminal, a line for every group's refresh status (default: only for
+                 20 groups or fewer; larger fleets get waves, failures and a line per tenth)
 
 Faults (each repeatable, on top of the fleet file's; GROUP is a group of the rollout):
   --fail GROUP                the new image does not boot in GROUP: its instances fail their
@@ -55,6 +58,7 @@ export const rehearseCommand: Command = {
       alarm: { type: 'string', multiple: true },
       fault: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
     });
     const [
       { loadConfig },
@@ -62,12 +66,18 @@ export const rehearseCommand: Command = {
       { defaultImageToRollOut, fleetForConfig },
       { rehearse },
       { faultsFromFlags, FaultFlagError },
+      { RolloutWatch },
+      { LiveBlock },
+      { renderGroups },
     ] = await Promise.all([
       import('../../config/load.ts'),
       import('../../local-account/index.ts'),
       import('../../rehearsal/fleet-for-config.ts'),
       import('../../rehearsal/rehearse.ts'),
       import('../../rehearsal/fault-flags.ts'),
+      import('../../execution/rollout-watch.ts'),
+      import('../../execution/live.ts'),
+      import('../../execution/fleet-render.ts'),
     ]);
     const config = await loadConfig(values.config ?? exampleConfigPath);
     const exampleFleet = values.fleet ? undefined : await readFleetFile(exampleFleetPath);
@@ -102,17 +112,19 @@ export const rehearseCommand: Command = {
     // The groups the configuration names (a tag selector's are known once Preflight has resolved it).
     const named =
       config.autoScalingGroupNames ?? (config.waves ?? []).flatMap((w) => w.autoScalingGroupNames ?? []);
-    const progress = new RolloutProgress(named);
+    const watch = new RolloutWatch(named, { verbose: values.verbose ?? false });
     const terminal = values.json ? undefined : output.terminal;
     if (!values.json) output.out(`Fleet: ${fleetSource}`);
     if (!values.json)
       output.out(
-        `Rehearsing the rollout of ${imageId} to ${named.length > 12 ? `${named.length} groups` : named.join(', ')} on a local account (virtual time)`,
+        `Rehearsing the rollout of ${imageId} to ${named.length > 12 || named.length === 0 ? `${named.length > 0 ? named.length : 'the tag-selected'} groups` : named.join(', ')} on a local account (virtual time)`,
       );
     const started = performance.now();
     // On a terminal the rehearsal, which takes well under a second, is replayed at a pace a person can follow:
     // each simulated minute takes 25 ms (a 40-minute rollout plays in about a second; long gaps are capped).
-    const replay: HistoryEvent[] = [];
+    // What is replayed: the parent's history events and the ledger's reads, in virtual time order.
+    type Moment = { at: number; events?: HistoryEvent[]; snapshot?: LedgerSnapshot };
+    const replay: Moment[] = [];
     const { report } = await rehearse({
       config,
       fleet,
@@ -120,28 +132,37 @@ export const rehearseCommand: Command = {
       faults,
       onEvents: (events) => {
         if (values.json) return;
-        if (terminal) replay.push(...events);
-        else for (const line of progress.apply(events)) output.out(line);
+        if (terminal) replay.push({ at: events.at(-1)?.timestamp?.getTime() ?? 0, events });
+        else for (const line of watch.applyEvents(events)) output.out(line);
       },
+      ...(values.json
+        ? {}
+        : {
+            onSnapshot: (snapshot: LedgerSnapshot, at: Date) => {
+              if (terminal) replay.push({ at: at.getTime(), snapshot });
+              else for (const line of watch.applySnapshot(snapshot)) output.out(line);
+            },
+          }),
     });
     const wallSeconds = (performance.now() - started) / 1000;
     if (terminal) {
       const live = new LiveBlock(terminal);
       let previous: number | undefined;
-      for (const event of replay) {
-        const at = event.timestamp?.getTime();
-        if (at !== undefined && previous !== undefined && at > previous) {
+      // Stable: events and reads of the same moment keep the order they came in.
+      const ordered = replay.map((m, i) => ({ m, i })).sort((a, b) => a.m.at - b.m.at || a.i - b.i);
+      for (const { m } of ordered) {
+        if (previous !== undefined && m.at > previous) {
           await new Promise((resolve) =>
-            setTimeout(resolve, Math.min(300, ((at - previous!) / 60_000) * 25)),
+            setTimeout(resolve, Math.min(300, ((m.at - previous!) / 60_000) * 25)),
           );
         }
-        if (at !== undefined) previous = at;
-        const lines = progress.apply([event]);
-        if (!live.draw(progress.view)) for (const line of lines) output.out(line);
+        previous = m.at;
+        const lines = m.events ? watch.applyEvents(m.events) : watch.applySnapshot(m.snapshot!);
+        if (!live.draw(watch.view)) for (const line of lines) output.out(line);
       }
     }
     if (values.json) output.out(JSON.stringify(report, null, 2));
-    else printSummary(output, report, progress, wallSeconds);
+    else printSummary(output, report, watch.view, wallSeconds, renderGroups);
     return EXIT[report.status];
   },
 };
@@ -149,18 +170,24 @@ export const rehearseCommand: Command = {
 function printSummary(
   output: Output,
   report: RolloutReport,
-  progress: RolloutProgress,
+  view: ProgressView,
   wallSeconds: number,
+  renderGroups: (view: ProgressView) => string[],
 ): void {
   const verdict = {
     SUCCEEDED: 'SUCCEEDED',
     ROLLED_BACK: 'FAILED and was ROLLED BACK',
     FAILED: `FAILED (${report.error ?? 'unknown error'})`,
   }[report.status];
+  const events = report.historyEvents;
+  const children =
+    events.groups.executions > 0
+      ? `; ${events.parent.events} in the rollout's execution, ${events.batches.length} batch executions, ${events.groups.executions} group executions (at most ${events.groups.maxEvents} events each)`
+      : '';
   output.out('');
   output.out(
     `Rollout of ${report.ami} ${verdict} in ${formatDuration(report.simulatedSeconds)} simulated (${wallSeconds.toFixed(1)} s real): ` +
-      `${report.stateTransitions} state transitions, ${report.historyEvents} history events`,
+      `${report.stateTransitions} state transitions, ${events.totalEvents} history events${children}`,
   );
   if (report.failureReason) output.out(`  why: ${report.failureReason}`);
   output.out(`  parameter ${parameterLine(report)}`);
@@ -168,17 +195,28 @@ function printSummary(
     output.out(
       `  launch template ${t.id}: default version ${t.defaultVersion ?? '?'} -> ${t.imageId ?? '?'}`,
     );
-  const width = Math.max(...report.autoScalingGroups.map((g) => g.name.length));
-  for (const g of report.autoScalingGroups) {
-    const images = Object.entries(g.instanceImageIds)
-      .map(([image, count]) => `${count} x ${image}`)
-      .join(', ');
-    const timing = progress.view.groups.find((p) => p.name === g.name);
-    const took =
-      timing?.durationSeconds !== undefined ? `, took ${formatDuration(timing.durationSeconds)}` : '';
-    output.out(
-      `  group ${g.name.padEnd(width)}  last refresh ${g.refreshStatus ?? 'none'}${took}; instances: ${images || 'none'}`,
-    );
+  if (report.autoScalingGroups.length > SMALL_SUMMARY) {
+    // A large fleet: the waves and failures, and the instances counted by image over the whole fleet.
+    for (const line of renderGroups(view)) output.out(line);
+    const images: Record<string, number> = {};
+    for (const g of report.autoScalingGroups)
+      for (const [image, count] of Object.entries(g.instanceImageIds))
+        images[image] = (images[image] ?? 0) + count;
+    const counted = Object.entries(images).map(([image, count]) => `${count} x ${image}`);
+    output.out(`  instances in service: ${counted.join(', ') || 'none'}`);
+  } else {
+    const width = Math.max(...report.autoScalingGroups.map((g) => g.name.length));
+    for (const g of report.autoScalingGroups) {
+      const images = Object.entries(g.instanceImageIds)
+        .map(([image, count]) => `${count} x ${image}`)
+        .join(', ');
+      const timing = view.groups.find((p) => p.name === g.name);
+      const took =
+        timing?.durationSeconds !== undefined ? `, took ${formatDuration(timing.durationSeconds)}` : '';
+      output.out(
+        `  group ${g.name.padEnd(width)}  last refresh ${g.refreshStatus ?? 'none'}${took}; instances: ${images || 'none'}`,
+      );
+    }
   }
   for (const n of report.notifications) output.out(`  notification: ${n.subject ?? '(no subject)'}`);
   if (report.status !== 'SUCCEEDED' && report.notifications.length > 0) {
@@ -186,6 +224,9 @@ function printSummary(
     output.out(report.notifications.at(-1)!.message.replace(/^/gm, '    '));
   }
 }
+
+/** Up to this many groups the summary has a line per group (as SMALL_FLEET in fleet-render.ts, kept light here). */
+const SMALL_SUMMARY = 20;
 
 /**
  * The parameter's value and what it is: the new image (and the one it replaced, kept for a rollback), or the
