@@ -5,9 +5,27 @@ import {
 } from '@aws-sdk/client-sfn';
 import { executionArnFor } from '../adapters/sfn.ts';
 import { rolloutExecutionName } from '../core/start-decision.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Ledger } from '../adapters/ledger.ts';
+import { renderGroups } from '../execution/fleet-render.ts';
 import { followExecution, historySince } from '../execution/follow.ts';
+import {
+  childExecutionArns,
+  historyStats,
+  largestPayload,
+  type ExecutionHistory,
+  type HistoryStats,
+  type LargestPayload,
+} from '../execution/history-stats.ts';
+import { readLedgerSnapshot } from '../execution/ledger-snapshot.ts';
 import { LiveBlock } from '../execution/live.ts';
-import { RolloutProgress, formatDuration, renderLive, type GroupProgress } from '../execution/progress.ts';
+import {
+  formatDuration,
+  type GroupProgress,
+  type ProgressView,
+  type WaveProgress,
+} from '../execution/progress.ts';
+import { RolloutWatch } from '../execution/rollout-watch.ts';
 import { rolloutResult, type RolloutResult } from '../execution/outcome.ts';
 import { explainAwsError, type AwsTarget } from './aws.ts';
 import type { Output } from './usage.ts';
@@ -90,16 +108,29 @@ export interface RolloutStatus {
   readonly cause?: string;
   /** The state the execution is in (or was in last). */
   readonly step?: string;
+  /** Where the groups were read: the rollout's ledger, or (an execution from before it) the execution's history. */
+  readonly source: 'ledger' | 'history';
+  /** The waves, from the ledger. */
+  readonly waves?: readonly WaveProgress[];
+  /** Every group: its wave, status, refresh id and status, times (and rollback), from the ledger when it has them. */
   readonly groups: readonly GroupProgress[];
+  /** The rollout's first failure, from the ledger. */
+  readonly failure?: ProgressView['failure'];
+  /** History events per execution (the rollout's, each batch's, the groups'); `status --json` only. */
+  readonly historyEvents?: HistoryStats;
+  /** The largest input or output in any of the rollout's histories; `status --json` only. */
+  readonly largestPayload?: LargestPayload;
 }
 
 export function rolloutStatus(
   described: DescribeExecutionCommandOutput,
-  progress: RolloutProgress,
+  progress: { readonly view: ProgressView; readonly fromLedger?: boolean },
+  sizes?: { readonly historyEvents: HistoryStats; readonly largestPayload?: LargestPayload },
 ): RolloutStatus {
   const imageId = imageOf(described.input);
+  const view = progress.view;
   // On the local account time is virtual: the last event's time is "now" for a running execution.
-  const seconds = durationSeconds(described, progress.view.now ?? new Date());
+  const seconds = durationSeconds(described, view.now ?? new Date());
   return {
     executionArn: described.executionArn ?? '',
     name: described.name ?? '',
@@ -111,46 +142,181 @@ export function rolloutStatus(
     ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
     ...(described.error ? { error: described.error } : {}),
     ...(described.cause ? { cause: described.cause } : {}),
-    ...(progress.view.step ? { step: progress.view.step } : {}),
-    groups: progress.view.groups,
+    ...(view.step ? { step: view.step } : {}),
+    source: progress.fromLedger ? 'ledger' : 'history',
+    ...(view.waves ? { waves: view.waves } : {}),
+    groups: view.groups,
+    ...(view.failure ? { failure: view.failure } : {}),
+    ...(sizes ? { historyEvents: sizes.historyEvents } : {}),
+    ...(sizes?.largestPayload ? { largestPayload: sizes.largestPayload } : {}),
   };
 }
 
-/** The whole history so far, applied to a fresh progress view (for a one-off `status`). */
+/** The rollout id of an execution: its input's `rolloutId` (the execution name, `rollout-<AMI id>`). */
+export function rolloutIdOf(described: Pick<DescribeExecutionCommandOutput, 'input' | 'name'>): string {
+  try {
+    const parsed = JSON.parse(described.input ?? '') as { rolloutId?: unknown };
+    if (typeof parsed.rolloutId === 'string') return parsed.rolloutId;
+  } catch {
+    // Not JSON: fall back to the name.
+  }
+  return described.name ?? '';
+}
+
+/**
+ * The ledger table: `--ledger-table`, else AMI_ROLLOUT_LEDGER_TABLE, else `<state machine name>-ledger` (the
+ * name `deployToLocalAccount` gives it, and the stack's table name).
+ */
+export function ledgerTableName(
+  stateMachineArn: string,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return flag ?? env['AMI_ROLLOUT_LEDGER_TABLE'] ?? `${stateMachineArn.split(':').at(-1)}-ledger`;
+}
+
+/**
+ * The rollout ledger where the state machine is: a DynamoDB client with the Step Functions client's endpoint,
+ * region and credentials (resolved once, as the AWS CLI resolves them).
+ */
+export async function ledgerFor(
+  sfn: SFNClient,
+  target: AwsTarget,
+  stateMachineArn: string,
+  flag?: string,
+): Promise<Ledger> {
+  const client = new DynamoDBClient({
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    region: await sfn.config.region(),
+    credentials: sfn.config.credentials,
+  });
+  return new Ledger(client, ledgerTableName(stateMachineArn, flag));
+}
+
+/**
+ * The ledger's records of a rollout, or undefined when it has none: no such rollout in it (an execution from
+ * before the ledger), or no such table (a stack from before it). Other errors (access denied) are explained.
+ */
+async function readLedger(
+  ledger: Ledger | undefined,
+  rolloutId: string,
+  sfn: SFNClient,
+  target: AwsTarget,
+): Promise<Awaited<ReturnType<typeof readLedgerSnapshot>>> {
+  if (!ledger) return undefined;
+  try {
+    return await readLedgerSnapshot(ledger, rolloutId);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw await explainAwsError(error, sfn, target, 'Query', ledger.tableName);
+  }
+}
+
+/** The whole history so far and the ledger now, applied to a fresh watch (for a one-off `status`). */
 export async function progressSoFar(
   sfn: SFNClient,
   target: AwsTarget,
   executionArn: string,
-): Promise<RolloutProgress> {
-  const progress = new RolloutProgress();
+  ledger?: { readonly ledger: Ledger; readonly rolloutId: string },
+): Promise<RolloutWatch> {
+  const watch = new RolloutWatch([], nowFor(target));
   try {
-    progress.apply(await historySince(sfn, executionArn, 0));
+    watch.applyEvents(await historySince(sfn, executionArn, 0));
   } catch (error) {
     throw await explainAwsError(error, sfn, target, 'GetExecutionHistory', executionArn);
   }
-  return progress;
+  const snapshot = await readLedger(ledger?.ledger, ledger?.rolloutId ?? '', sfn, target);
+  if (snapshot) watch.applySnapshot(snapshot);
+  return watch;
+}
+
+/** On AWS a bake counts down on the real clock; on a local account (virtual time), from the last record. */
+const nowFor = (target: AwsTarget) => (target.endpoint ? {} : { now: () => new Date() });
+
+/**
+ * Every execution of a rollout, with its history: the rollout's, then each batch its history started, then each
+ * group execution a batch started (found from their `startExecution` Task events, the same on AWS and on a
+ * local account). One GetExecutionHistory per execution: for `status --json`.
+ */
+export async function rolloutExecutions(
+  sfn: SFNClient,
+  target: AwsTarget,
+  executionArn: string,
+): Promise<ExecutionHistory[]> {
+  const read = async (arn: string) => {
+    try {
+      return await historySince(sfn, arn, 0);
+    } catch (error) {
+      throw await explainAwsError(error, sfn, target, 'GetExecutionHistory', arn);
+    }
+  };
+  const parent = await read(executionArn);
+  const found: ExecutionHistory[] = [{ executionArn, kind: 'parent', events: parent }];
+  const batches = childExecutionArns(parent);
+  const groups: string[] = [];
+  for (const arn of batches) {
+    const events = await read(arn);
+    found.push({ executionArn: arn, kind: 'batch', events });
+    groups.push(...childExecutionArns(events));
+  }
+  // A few at a time: a rollout of 2,000 groups has 2,000 of them.
+  for (let i = 0; i < groups.length; i += 10) {
+    const slice = groups.slice(i, i + 10);
+    const histories = await Promise.all(slice.map(read));
+    slice.forEach((arn, k) => found.push({ executionArn: arn, kind: 'group', events: histories[k]! }));
+  }
+  return found;
+}
+
+/** The history sizes of a rollout's executions (for `--json`). */
+export async function rolloutSizes(
+  sfn: SFNClient,
+  target: AwsTarget,
+  executionArn: string,
+): Promise<{ historyEvents: HistoryStats; largestPayload?: LargestPayload }> {
+  const executions = await rolloutExecutions(sfn, target, executionArn);
+  const largest = largestPayload(executions);
+  return { historyEvents: historyStats(executions), ...(largest ? { largestPayload: largest } : {}) };
 }
 
 /**
- * Follows the execution to its end: progress lines as they happen (plain output), or the live block redrawn
- * in place (a terminal), or nothing (`quiet`, for --json). Resolves to the final description.
+ * Follows the execution to its end, reading the ledger at each poll: progress lines as they happen (plain
+ * output), or the live block redrawn in place (a terminal), or nothing (`quiet`, for --json). Resolves to the
+ * final description.
  */
 export async function watchRollout(
   sfn: SFNClient,
   target: AwsTarget,
   executionArn: string,
   output: Output,
-  options: { readonly quiet?: boolean; readonly pollMs: number },
-): Promise<{ described: DescribeExecutionCommandOutput; progress: RolloutProgress }> {
-  const progress = new RolloutProgress();
+  options: {
+    readonly quiet?: boolean;
+    readonly pollMs: number;
+    /** The ledger to read (and the rollout's id in it). Default: the stack's, found by ledgerFor. */
+    readonly ledger?: { readonly ledger: Ledger; readonly rolloutId: string };
+    readonly verbose?: boolean;
+  },
+): Promise<{ described: DescribeExecutionCommandOutput; progress: RolloutWatch }> {
+  const progress = new RolloutWatch([], { ...nowFor(target), verbose: options.verbose ?? false });
   const live = !options.quiet && output.terminal ? new LiveBlock(output.terminal) : undefined;
+  const show = (lines: string[]) => {
+    if (options.quiet || live?.draw(progress.view)) return;
+    for (const line of lines) output.out(line);
+  };
+  let ledger = options.ledger;
+  if (!ledger) {
+    const described = await describeRollout(sfn, target, executionArn);
+    const stateMachineArn = described.stateMachineArn ?? '';
+    ledger = { ledger: await ledgerFor(sfn, target, stateMachineArn), rolloutId: rolloutIdOf(described) };
+  }
+  const reading = ledger;
   try {
     const described = await followExecution(sfn, executionArn, {
       pollMs: options.pollMs,
-      onEvents: (events) => {
-        const lines = progress.apply(events);
-        if (options.quiet || live?.draw(progress.view)) return;
-        for (const line of lines) output.out(line);
+      onEvents: (events) => show(progress.applyEvents(events)),
+      onPoll: async () => {
+        const snapshot = await readLedger(reading.ledger, reading.rolloutId, sfn, target);
+        if (snapshot) show(progress.applySnapshot(snapshot));
       },
     });
     return { described, progress };
@@ -179,7 +345,15 @@ export function printStatus(output: Output, status: RolloutStatus, withGroups = 
     output.out(`  started ${status.startDate}${status.stopDate ? `, ended ${status.stopDate}` : ''}`);
   if (status.cause && status.status !== 'SUCCEEDED')
     output.out(`  cause: ${status.cause.split('\n')[0]!.slice(0, 300)}`);
+  if (status.failure)
+    output.out(
+      `  failed at group ${status.failure.group} (wave ${status.failure.wave}): ${status.failure.reason}`,
+    );
   if (withGroups && status.groups.length > 0)
-    for (const line of renderLive({ groups: [...status.groups], rollingBack: false }).slice(1))
+    for (const line of renderGroups({
+      groups: [...status.groups],
+      ...(status.waves ? { waves: status.waves } : {}),
+      rollingBack: false,
+    }))
       output.out(line);
 }

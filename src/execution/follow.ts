@@ -9,6 +9,8 @@ import {
 export interface FollowOptions {
   /** Called with each batch of new history events, oldest first. */
   readonly onEvents: (events: HistoryEvent[]) => void;
+  /** Called after each poll, once its events are handed over (e.g. to read the ledger too). Default: none. */
+  readonly onPoll?: () => Promise<void>;
   /** Real milliseconds between two polls. Default 2000 (against AWS); the rehearsal polls far more often. */
   readonly pollMs?: number;
 }
@@ -73,8 +75,10 @@ export async function followExecution(
       // The history can hold events written after the describe: read once more so none is missed.
       const rest = await historySince(sfn, executionArn, lastId);
       if (rest.length > 0) options.onEvents(rest);
+      await options.onPoll?.();
       return described;
     }
+    await options.onPoll?.();
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 2000));
   }
 }

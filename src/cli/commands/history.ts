@@ -5,14 +5,17 @@ import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
 import type { RolloutState } from '../execution-view.ts';
 import type { Command } from '../main.ts';
 
-const usage = `Usage: ami-rollout history [--limit N] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
+const usage = `Usage: ami-rollout history [--limit N] [--json] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME]
 
-Lists past rollouts, newest first: the rollout (execution name), its image, how it ended, when it started and
-how long it took. Step Functions keeps closed executions for 90 days.
+Lists past rollouts, newest first: the rollout (execution name), its image, how it ended, when it started, how
+long it took, and (from the rollout ledger) its groups and waves and the group that failed. Step Functions keeps
+closed executions for 90 days; an execution from before the ledger shows no groups.
 
 Options:
   --limit N             how many rollouts (default 20, at most 1000)
   --json                print one JSON document
+  --ledger-table NAME   the ledger's DynamoDB table (default: AMI_ROLLOUT_LEDGER_TABLE, else the state
+                        machine's name followed by -ledger)
 ${awsOptionsUsage}`;
 
 /** One row of `history` (and an element of its `--json` array): named as in `status --json`. */
@@ -28,6 +31,12 @@ export interface RolloutHistoryEntry {
   /** Absent while the rollout runs. */
   readonly durationSeconds?: number;
   readonly error?: string;
+  /** From the ledger (absent for an execution from before it): how many groups and waves the plan had. */
+  readonly groupCount?: number;
+  readonly waveCount?: number;
+  /** From the ledger: the group whose failure stopped the rollout, and why. */
+  readonly failedGroup?: string;
+  readonly failureReason?: string;
 }
 
 export const historyCommand: Command = {
@@ -38,13 +47,24 @@ export const historyCommand: Command = {
       ...awsOptions,
       limit: { type: 'string' },
       json: { type: 'boolean' },
+      'ledger-table': { type: 'string' },
     });
     const limit = integerOption('limit', values.limit, 20, 1, 1000);
     const [{ paginateListExecutions }, { connect, explainAwsError, reportAwsErrors }, view] =
       await Promise.all([import('@aws-sdk/client-sfn'), import('../aws.ts'), import('../execution-view.ts')]);
-    const { describeRollout, durationSeconds, imageOf, rolloutState } = view;
+    const { describeRollout, durationSeconds, imageOf, ledgerFor, rolloutIdOf, rolloutState } = view;
     return reportAwsErrors('history', output, async () => {
       const { target, sfn, stateMachineArn } = await connect(values);
+      const ledger = await ledgerFor(sfn, target, stateMachineArn, values['ledger-table']);
+      // The ledger's rollout item, if it has one; a stack from before the ledger has no table.
+      const recorded = async (rolloutId: string) => {
+        try {
+          return await ledger.getRollout(rolloutId);
+        } catch (error) {
+          if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+          throw await explainAwsError(error, sfn, target, 'GetItem', ledger.tableName);
+        }
+      };
 
       const listed: ExecutionListItem[] = [];
       try {
@@ -66,6 +86,7 @@ export const historyCommand: Command = {
           const state = rolloutState(described);
           const imageId = imageOf(described.input);
           const seconds = state === 'RUNNING' ? undefined : durationSeconds(described);
+          const item = await recorded(rolloutIdOf(described));
           return {
             name: described.name ?? item.name ?? '',
             executionArn: described.executionArn ?? item.executionArn ?? '',
@@ -76,6 +97,10 @@ export const historyCommand: Command = {
             ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
             ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
             ...(described.error ? { error: described.error } : {}),
+            ...(item ? { groupCount: item.groupCount, waveCount: item.waveCount } : {}),
+            ...(item?.failure
+              ? { failedGroup: item.failure.autoScalingGroupName, failureReason: item.failure.reason }
+              : {}),
           };
         }),
       );
@@ -95,8 +120,11 @@ export const historyCommand: Command = {
         e.status,
         e.startDate?.replace('T', ' ').replace(/\.\d+Z$/, 'Z') ?? '?',
         e.durationSeconds !== undefined ? formatDuration(e.durationSeconds) : 'running',
+        e.groupCount !== undefined
+          ? `${e.groupCount} in ${e.waveCount} wave${e.waveCount === 1 ? '' : 's'}${e.failedGroup ? `, failed at ${e.failedGroup}` : ''}`
+          : '-',
       ]);
-      const header = ['ROLLOUT', 'IMAGE', 'RESULT', 'STARTED', 'DURATION'];
+      const header = ['ROLLOUT', 'IMAGE', 'RESULT', 'STARTED', 'DURATION', 'GROUPS'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       const line = (cells: string[]) =>
         cells

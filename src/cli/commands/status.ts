@@ -4,14 +4,21 @@ import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
 import type { AwsTarget } from '../aws.ts';
 import type { Command } from '../main.ts';
 
-const usage = `Usage: ami-rollout status [EXECUTION] [--watch] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
+const usage = `Usage: ami-rollout status [EXECUTION] [--watch] [--json] [--verbose] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME]
 
-Shows a rollout: its image, where it is (or how it ended), and each group's instance refresh. EXECUTION is an
-execution ARN, an execution name, or an AMI id (its rollout, rollout-AMI_ID); default: the newest rollout.
+Shows a rollout: its image, where it is (or how it ended), its waves, failures and groups in flight (every
+group for a rollout of 20 groups or fewer). EXECUTION is an execution ARN, an execution name, or an AMI id (its
+rollout, rollout-AMI_ID); default: the newest rollout. The groups are read from the rollout ledger (DynamoDB);
+an execution from before the ledger is shown from its history.
 
 Options:
   --watch               follow the rollout until it ends
-  --json                print one JSON document
+  --json                print one JSON document: every group with its wave, status, refresh and times;
+                        history events per execution (the rollout's, each batch's, the groups'); the
+                        largest payload
+  --verbose             with --watch and no terminal, a line for every group's refresh status
+  --ledger-table NAME   the ledger's DynamoDB table (default: AMI_ROLLOUT_LEDGER_TABLE, else the state
+                        machine's name followed by -ledger, as the stack names it)
 ${awsOptionsUsage}
 
 Exit codes: 0 the rollout succeeded or is still running, 3 it failed and was rolled back, 1 anything else.`;
@@ -41,7 +48,13 @@ export const statusCommand: Command = {
   async run(args, output) {
     const { values, positionals } = parseCommandLine(
       args,
-      { ...awsOptions, watch: { type: 'boolean' }, json: { type: 'boolean' } },
+      {
+        ...awsOptions,
+        watch: { type: 'boolean' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        'ledger-table': { type: 'string' },
+      },
       1,
     );
     const [{ connect, pollMsFor, reportAwsErrors }, view] = await Promise.all([
@@ -53,8 +66,11 @@ export const statusCommand: Command = {
       executionArnOf,
       exitCodeFor,
       headline,
+      ledgerFor,
       printStatus,
       progressSoFar,
+      rolloutIdOf,
+      rolloutSizes,
       rolloutStatus,
       watchRollout,
     } = view;
@@ -74,21 +90,34 @@ export const statusCommand: Command = {
       }
       // Describe first: an unknown execution fails here, with its one line, before anything is printed.
       const described = await describeRollout(sfn, target, executionArn);
+      const ledger = {
+        ledger: await ledgerFor(sfn, target, stateMachineArn, values['ledger-table']),
+        rolloutId: rolloutIdOf(described),
+      };
+      const sizes = async () => (values.json ? await rolloutSizes(sfn, target, executionArn) : undefined);
       if (!values.watch || described.status !== 'RUNNING') {
-        const status = rolloutStatus(described, await progressSoFar(sfn, target, executionArn));
+        const status = rolloutStatus(
+          described,
+          await progressSoFar(sfn, target, executionArn, ledger),
+          await sizes(),
+        );
         if (values.json) output.out(JSON.stringify(status, null, 2));
         else printStatus(output, status);
         return exitCodeFor(status.status);
       }
       if (!values.json) {
-        output.out(headline(rolloutStatus(described, await progressSoFar(sfn, target, executionArn))));
+        output.out(
+          headline(rolloutStatus(described, await progressSoFar(sfn, target, executionArn, ledger))),
+        );
         output.out(`  execution ${executionArn}`);
       }
       const watched = await watchRollout(sfn, target, executionArn, output, {
         quiet: values.json ?? false,
         pollMs: pollMsFor(target),
+        ledger,
+        verbose: values.verbose ?? false,
       });
-      const status = rolloutStatus(watched.described, watched.progress);
+      const status = rolloutStatus(watched.described, watched.progress, await sizes());
       if (values.json) output.out(JSON.stringify(status, null, 2));
       else {
         output.out('');
