@@ -86,7 +86,7 @@ export const historyCommand: Command = {
           const state = rolloutState(described);
           const imageId = imageOf(described.input);
           const seconds = state === 'RUNNING' ? undefined : durationSeconds(described);
-          const item = await recorded(rolloutIdOf(described));
+          const plan = await recorded(rolloutIdOf(described));
           return {
             name: described.name ?? item.name ?? '',
             executionArn: described.executionArn ?? item.executionArn ?? '',
@@ -97,9 +97,9 @@ export const historyCommand: Command = {
             ...(described.stopDate ? { stopDate: described.stopDate.toISOString() } : {}),
             ...(seconds !== undefined ? { durationSeconds: seconds } : {}),
             ...(described.error ? { error: described.error } : {}),
-            ...(item ? { groupCount: item.groupCount, waveCount: item.waveCount } : {}),
-            ...(item?.failure
-              ? { failedGroup: item.failure.autoScalingGroupName, failureReason: item.failure.reason }
+            ...(plan ? { groupCount: plan.groupCount, waveCount: plan.waveCount } : {}),
+            ...(plan?.failure
+              ? { failedGroup: plan.failure.autoScalingGroupName, failureReason: plan.failure.reason }
               : {}),
           };
         }),
