@@ -22,7 +22,8 @@ import {
 /** Up to this many groups, the live block and `status` keep one bar per group. */
 export const SMALL_FLEET = 20;
 
-const isSmall = (view: ProgressView) => view.groups.length <= SMALL_FLEET;
+/** A bar per group: a small fleet, or a view without waves (an execution from before the ledger: at most 150). */
+const isSmall = (view: ProgressView) => view.waves === undefined || view.groups.length <= SMALL_FLEET;
 
 const inFlight = (g: GroupProgress) => g.phase === 'refreshing' || g.phase === 'rolling-back';
 const isFailure = (g: GroupProgress) =>

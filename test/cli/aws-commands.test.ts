@@ -123,7 +123,11 @@ describe('ami-rollout start, status and history against a local account', () => 
       imageId: string;
       name: string;
       durationSeconds: number;
-      groups: { name: string; phase: string }[];
+      groups: { name: string; phase: string; wave: string; refreshId: string }[];
+      source: string;
+      waves: { name: string; state: string }[];
+      historyEvents: { parent: { events: number }; groups: { executions: number; maxEvents: number } };
+      largestPayload: { bytes: number };
     };
     expect(status).toMatchObject({
       status: 'SUCCEEDED',
@@ -138,6 +142,15 @@ describe('ami-rollout start, status and history against a local account', () => 
       ['api', 'done'],
       ['worker', 'done'],
     ]);
+    // Read from the ledger: each group with its wave and refresh id; the sizes of every execution.
+    expect(status.source).toBe('ledger');
+    expect(status.groups.map((g) => g.wave)).toEqual(['web', 'api', 'worker']);
+    expect(status.groups.every((g) => /^[0-9a-f-]{36}$/.test(g.refreshId))).toBe(true);
+    expect(status.waves.map((w) => w.state)).toEqual(['done', 'done', 'done']);
+    expect(status.historyEvents.groups.executions).toBe(3);
+    expect(status.historyEvents.groups.maxEvents).toBeGreaterThan(0);
+    expect(status.historyEvents.parent.events).toBeGreaterThan(0);
+    expect(status.largestPayload.bytes).toBeGreaterThan(0);
   });
 
   it('history lists past rollouts with image, result, start and duration; --json too', async () => {

@@ -40,6 +40,33 @@ describe('ami-rollout rehearse', () => {
       ['api', { [NEW_IMAGE]: 3 }],
       ['worker', { [NEW_IMAGE]: 2 }],
     ]);
+    // Every group from the ledger, with its wave (the seed's shape: one wave per group, named after it).
+    expect(report.groups.map((g) => [g.name, g.wave, g.status, g.phase, g.refreshStatus])).toEqual([
+      ['web', 'web', 'SUCCEEDED', 'done', 'Successful'],
+      ['api', 'api', 'SUCCEEDED', 'done', 'Successful'],
+      ['worker', 'worker', 'SUCCEEDED', 'done', 'Successful'],
+    ]);
+    for (const g of report.groups) {
+      expect(g.refreshId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(Date.parse(g.endedAt!)).toBeGreaterThan(Date.parse(g.startedAt!));
+    }
+    expect(report.waves?.map((w) => [w.name, w.state])).toEqual([
+      ['web', 'done'],
+      ['api', 'done'],
+      ['worker', 'done'],
+    ]);
+    // Every execution of the rollout: its own, at least one batch, one per group.
+    const events = report.historyEvents;
+    expect(events.groups.executions).toBe(3);
+    expect(events.batches.length).toBeGreaterThan(0);
+    expect(events.parent.events).toBeGreaterThan(0);
+    expect(events.totalEvents).toBe(
+      events.parent.events +
+        events.batches.reduce((n, b) => n + b.events, 0) +
+        Math.round(events.groups.meanEvents * events.groups.executions),
+    );
+    expect(report.largestPayload?.bytes).toBeGreaterThan(0);
+    expect(report.largestPayload!.bytes).toBeLessThan(262_144);
   });
 
   it('exits 3 when the rollout failed and was rolled back (--fail GROUP)', async () => {
@@ -121,9 +148,16 @@ describe('ami-rollout rehearse', () => {
       launchTemplates: [],
       autoScalingGroups: [],
       notifications: [],
+      groups: [],
       simulatedSeconds: 0,
       stateTransitions: 0,
-      historyEvents: 0,
+      historyEvents: {
+        parent: { executionArn: 'arn', events: 0 },
+        batches: [],
+        groups: { executions: 0, maxEvents: 0, meanEvents: 0 },
+        totalEvents: 0,
+        stateTransitions: 0,
+      },
     });
     expect(parameterLine(report('SUCCEEDED', NEW_IMAGE))).toBe(
       `/p = ${NEW_IMAGE} (was ${PREVIOUS_IMAGE}, kept in /p-previous for a rollback)`,

@@ -292,7 +292,7 @@ describe('rendering a large fleet', () => {
     );
     const lines = renderGroups(fleetProgress(small));
     expect(lines).toHaveLength(SMALL_FLEET);
-    expect(lines[0]).toMatch(/^ {2}g-0000 +\[#+\] 100%  done \(Successful\)  wave canary$/);
+    expect(lines[0]).toMatch(/^ {2}g-0000 +\[#+\] 100% {2}done \(Successful\) {2}wave canary$/);
   });
 });
 
