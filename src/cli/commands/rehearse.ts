@@ -139,7 +139,7 @@ export const rehearseCommand: Command = {
         ? {}
         : {
             onSnapshot: (snapshot: LedgerSnapshot, at: Date) => {
-              if (terminal) replay.push({ at: at.getTime(), snapshot });
+              if (terminal) keepForReplay(replay, { at: at.getTime(), snapshot });
               else for (const line of watch.applySnapshot(snapshot)) output.out(line);
             },
           }),
@@ -223,6 +223,18 @@ function printSummary(
     output.out('');
     output.out(report.notifications.at(-1)!.message.replace(/^/gm, '    '));
   }
+}
+
+/** Ledger reads a replay keeps: a 2,000-group rehearsal reads hundreds, each a copy of every group. */
+const REPLAY_SNAPSHOTS = 240;
+
+/** Adds a ledger read to the replay; past REPLAY_SNAPSHOTS, every other read is dropped (the last stays). */
+function keepForReplay<T extends { snapshot?: unknown }>(replay: T[], moment: T): void {
+  replay.push(moment);
+  if (replay.filter((m) => m.snapshot).length <= REPLAY_SNAPSHOTS) return;
+  let nth = 0;
+  const kept = replay.filter((m) => !m.snapshot || nth++ % 2 === 1 || m === moment);
+  replay.splice(0, replay.length, ...kept);
 }
 
 /** Up to this many groups the summary has a line per group (as SMALL_FLEET in fleet-render.ts, kept light here). */
