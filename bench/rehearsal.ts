@@ -79,8 +79,8 @@ export async function benchRehearsal(groups = 100, instancesPerGroup = 10): Prom
     wallMs,
     simulatedSeconds: report.simulatedSeconds,
     stateTransitions: report.stateTransitions,
-    historyEvents: report.historyEvents,
-    historyEventsPerGroup: report.historyEvents / groups,
+    historyEvents: report.historyEvents.parent.events,
+    historyEventsPerGroup: report.historyEvents.groups.meanEvents,
     handoffSeconds: {
       mean: handoffs.reduce((a, b) => a + b, 0) / Math.max(1, handoffs.length),
       max: Math.max(0, ...handoffs),

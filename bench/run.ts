@@ -32,7 +32,7 @@ console.log(
 );
 console.log(`  state transitions:                        ${rollout.stateTransitions}`);
 console.log(
-  `  history events:                           ${rollout.historyEvents} (${fmt(rollout.historyEventsPerGroup, 1)} per group; Step Functions fails an execution past 25,000)`,
+  `  history events:                           ${rollout.historyEvents} in the rollout execution, ${fmt(rollout.historyEventsPerGroup, 1)} per group execution (Step Functions fails an execution past 25,000)`,
 );
 console.log(
   `  group-to-group handoff (simulated):       mean ${fmt(rollout.handoffSeconds.mean)} s, max ${fmt(rollout.handoffSeconds.max)} s (refresh ended -> next refresh started)`,
