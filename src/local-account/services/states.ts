@@ -354,15 +354,21 @@ export function statesService(account: LocalAccount): ServiceDefinition {
             `1 validation error detected: Value '${token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [!-~]+ and have length between 1 and 64`,
           );
         const now = account.now();
-        const tokens = (redriveTokens.get(e) ?? []).filter((t) => now.getTime() - t.at <= CLIENT_TOKEN_TTL_MS);
+        const tokens = (redriveTokens.get(e) ?? []).filter(
+          (t) => now.getTime() - t.at <= CLIENT_TOKEN_TTL_MS,
+        );
         redriveTokens.set(e, tokens);
         const seen = token === undefined ? undefined : tokens.find((t) => t.token === token);
         if (seen) return { redriveDate: seen.redriveDate };
         const machineType = state.stateMachines.get(e.stateMachineArn)?.type;
         if (machineType === 'EXPRESS')
-          throw new AwsApiError('ExecutionNotRedrivable', 'Redrive is not supported for EXPRESS state machines');
+          throw new AwsApiError(
+            'ExecutionNotRedrivable',
+            'Redrive is not supported for EXPRESS state machines',
+          );
         const redrive = redriveStatus(e, now);
-        if (redrive.status === 'NOT_REDRIVABLE') throw new AwsApiError('ExecutionNotRedrivable', redrive.reason);
+        if (redrive.status === 'NOT_REDRIVABLE')
+          throw new AwsApiError('ExecutionNotRedrivable', redrive.reason);
         e.redrive();
         const redriveDate = e.redriveDate ?? now;
         if (token !== undefined) {

@@ -2,7 +2,11 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type StateDefinition = Record<string, unknown> & { Type: string };
-export type Definition = { StartAt: string; States: Record<string, StateDefinition>; TimeoutSeconds?: unknown };
+export type Definition = {
+  StartAt: string;
+  States: Record<string, StateDefinition>;
+  TimeoutSeconds?: unknown;
+};
 
 export class ExecutionDefinitionError extends Error {
   override readonly name = 'ExecutionDefinitionError';
@@ -85,8 +89,7 @@ export class CompiledDefinition {
 
   private rewriteMap(name: string, state: StateDefinition): StateDefinition {
     const processor = (state.ItemProcessor ?? state.Iterator) as
-      | (Definition & { ProcessorConfig?: { Mode?: string } })
-      | undefined;
+      (Definition & { ProcessorConfig?: { Mode?: string } }) | undefined;
     if (!processor || typeof processor !== 'object')
       throw new ExecutionDefinitionError(`Map state ${name} has no ItemProcessor.`);
     if (processor.ProcessorConfig?.Mode === 'DISTRIBUTED' || state.ItemReader !== undefined)
@@ -121,9 +124,15 @@ export class CompiledDefinition {
     if (!machine) {
       if (!this.states.has(startAt) || !Object.hasOwn(this.interpreted.States, startAt))
         throw new ExecutionDefinitionError(`No top-level state ${startAt} to start at.`);
-      machine = new StateMachine({ ...this.interpreted, StartAt: startAt } as unknown as StateMachineDefinition, {
-        validationOptions: { checkArn: false },
-      });
+      // Validated once, from the definition's own StartAt: from another start, the states before it are
+      // unreachable, which the validator refuses.
+      if (startAt !== this.startAt) this.machine();
+      machine = new StateMachine(
+        { ...this.interpreted, StartAt: startAt } as unknown as StateMachineDefinition,
+        {
+          validationOptions: startAt === this.startAt ? { checkArn: false } : { noValidate: true },
+        },
+      );
       this.machines.set(startAt, machine);
     }
     return machine;
@@ -154,12 +163,19 @@ export function compile(definitionText: string): CompiledDefinition {
  * MaxConcurrencyPath, which the local Map applies itself.
  */
 const templates = new Map<string, StateMachine>();
-export async function evaluateTemplate(template: Json, input: Json, context: Record<string, unknown>): Promise<Json> {
+export async function evaluateTemplate(
+  template: Json,
+  input: Json,
+  context: Record<string, unknown>,
+): Promise<Json> {
   const key = JSON.stringify(template);
   let machine = templates.get(key);
   if (!machine) {
     machine = new StateMachine(
-      { StartAt: 'T', States: { T: { Type: 'Pass', Parameters: template, End: true } } } as unknown as StateMachineDefinition,
+      {
+        StartAt: 'T',
+        States: { T: { Type: 'Pass', Parameters: template, End: true } },
+      } as unknown as StateMachineDefinition,
       { validationOptions: { noValidate: true } },
     );
     if (templates.size > 256) templates.clear();
@@ -174,6 +190,8 @@ export async function evaluateTemplate(template: Json, input: Json, context: Rec
     return (await run.result) as Json;
   } catch (error) {
     const cause = (error as { cause?: unknown }).cause;
-    throw new ExecutionDefinitionError(cause instanceof Error ? cause.message : String((error as Error).message));
+    throw new ExecutionDefinitionError(
+      cause instanceof Error ? cause.message : String((error as Error).message),
+    );
   }
 }

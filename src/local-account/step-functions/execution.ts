@@ -5,7 +5,6 @@ import {
   compile,
   evaluateTemplate,
   ExecutionDefinitionError,
-  LOCAL_MAP_RESOURCE,
   type CompiledDefinition,
   type Json,
   type StateDefinition,
@@ -198,7 +197,9 @@ export class LocalExecution {
     this.cause = undefined;
     this.redriveCount++;
     this.redriveDate = this.account.now();
-    this.addEvent('ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: this.redriveCount } });
+    this.addEvent('ExecutionRedriven', {
+      executionRedrivenEventDetails: { redriveCount: this.redriveCount },
+    });
     this.begin(from.name, from.input, true);
   }
 
@@ -325,7 +326,8 @@ type RunRole =
   | { readonly kind: 'top'; readonly startAt: string; readonly redriven: boolean }
   | { readonly kind: 'iteration'; readonly map: string; readonly index: number };
 
-const STATES_START_EXECUTION = /^arn:aws[a-z-]*:states:::states:startExecution(\.sync(?::2)?|\.waitForTaskToken)?$/;
+const STATES_START_EXECUTION =
+  /^arn:aws[a-z-]*:states:::states:startExecution(\.sync(?::2)?|\.waitForTaskToken)?$/;
 const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke$/;
 
 /**
@@ -462,7 +464,8 @@ class Run {
   private translate(event: LoggedEvent): number | undefined {
     const json = (value: unknown) => JSON.stringify(value ?? null);
     const top = this.role.kind === 'top';
-    const iteration = this.role.kind === 'iteration' ? { name: this.role.map, index: this.role.index } : undefined;
+    const iteration =
+      this.role.kind === 'iteration' ? { name: this.role.map, index: this.role.index } : undefined;
     switch (event.type) {
       case 'ExecutionStarted':
         if (iteration) this.event('MapIterationStarted', { mapIterationStartedEventDetails: iteration });
@@ -622,7 +625,11 @@ class Run {
     const service = { resourceType: 'lambda', resource: 'invoke' };
     if (invoke) {
       this.event('TaskScheduled', {
-        taskScheduledEventDetails: { ...service, region: this.execution.account.region, parameters: json(input) },
+        taskScheduledEventDetails: {
+          ...service,
+          region: this.execution.account.region,
+          parameters: json(input),
+        },
       });
       this.event('TaskStarted', { taskStartedEventDetails: service });
     } else {
@@ -636,7 +643,9 @@ class Run {
       else this.event('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error, cause } });
       throw Object.assign(new Error(cause), { name: error });
     };
-    const target = invoke ? String((input as { FunctionName?: unknown } | null)?.FunctionName ?? '') : resource;
+    const target = invoke
+      ? String((input as { FunctionName?: unknown } | null)?.FunctionName ?? '')
+      : resource;
     const handler = this.execution.host.lambdas.find(target);
     if (!handler)
       return fail(
@@ -654,8 +663,12 @@ class Run {
       return fail(name, JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
     }
     const output = invoke ? { Payload: result, StatusCode: 200 } : result;
-    if (invoke) this.event('TaskSucceeded', { taskSucceededEventDetails: { ...service, output: json(output) } });
-    else this.event('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: json(output) } });
+    if (invoke)
+      this.event('TaskSucceeded', { taskSucceededEventDetails: { ...service, output: json(output) } });
+    else
+      this.event('LambdaFunctionSucceeded', {
+        lambdaFunctionSucceededEventDetails: { output: json(output) },
+      });
     return output;
   }
 
@@ -704,7 +717,8 @@ class Run {
     } catch (error) {
       const api =
         error instanceof AwsApiError ? error : new AwsApiError('InternalFailure', String(error), 500);
-      const code = api.code === 'MissingParameter' || api.code === 'ValidationError' ? 'ValidationException' : api.code;
+      const code =
+        api.code === 'MissingParameter' || api.code === 'ValidationError' ? 'ValidationException' : api.code;
       const requestId = this.execution.account.ids.uuid('request');
       return fail(
         `StepFunctions.${code.endsWith('Exception') ? code : `${code}Exception`}`,
@@ -718,10 +732,14 @@ class Run {
         SdkHttpMetadata: { HttpStatusCode: 200 },
         SdkResponseMetadata: { RequestId: this.execution.account.ids.uuid('request') },
       };
-      this.event('TaskSucceeded', { taskSucceededEventDetails: { ...service, output: JSON.stringify(output) } });
+      this.event('TaskSucceeded', {
+        taskSucceededEventDetails: { ...service, output: JSON.stringify(output) },
+      });
       return output;
     }
-    this.event('TaskSubmitted', { taskSubmittedEventDetails: { ...service, output: JSON.stringify(started) } });
+    this.event('TaskSubmitted', {
+      taskSubmittedEventDetails: { ...service, output: JSON.stringify(started) },
+    });
     if (child.status === 'RUNNING') {
       this.children.add(child);
       this.presence.away();
@@ -737,7 +755,9 @@ class Run {
     if (!this.live) return new Promise<Json>(() => undefined);
     const described = syncOutput(this.execution.host.describe(child), mode === '.sync:2');
     if (child.status !== 'SUCCEEDED') return fail('States.TaskFailed', JSON.stringify(described));
-    this.event('TaskSucceeded', { taskSucceededEventDetails: { ...service, output: JSON.stringify(described) } });
+    this.event('TaskSucceeded', {
+      taskSucceededEventDetails: { ...service, output: JSON.stringify(described) },
+    });
     return described;
   }
 
@@ -754,7 +774,10 @@ class Run {
     await this.gate(stateName);
     const context = this.execution.context();
     const runtime = (message: string): Promise<Json> => {
-      this.execution.failHard('States.Runtime', `An error occurred while executing the state '${stateName}'. ${message}`);
+      this.execution.failHard(
+        'States.Runtime',
+        `An error occurred while executing the state '${stateName}'. ${message}`,
+      );
       return new Promise<Json>(() => undefined);
     };
     let items: Json;
@@ -772,7 +795,9 @@ class Run {
       return runtime((error as Error).message);
     }
     if (!Array.isArray(items))
-      return runtime(`The ItemsPath '${String(state.ItemsPath ?? '$')}' did not select an array: ${JSON.stringify(items)}`);
+      return runtime(
+        `The ItemsPath '${String(state.ItemsPath ?? '$')}' did not select an array: ${JSON.stringify(items)}`,
+      );
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0)
       return runtime(
         `The MaxConcurrencyPath '${String(state.MaxConcurrencyPath)}' does not reference a non-negative integer: ${JSON.stringify(limit)}`,
@@ -800,7 +825,10 @@ class Run {
       for (let i = 0; i < items.length; i++) {
         if (memory?.has(i)) continue;
         inputs[i] = selector
-          ? await evaluateTemplate(selector, input, { ...context, Map: { Item: { Index: i, Value: items[i]! } } })
+          ? await evaluateTemplate(selector, input, {
+              ...context,
+              Map: { Item: { Index: i, Value: items[i]! } },
+            })
           : items[i]!;
       }
     } catch (error) {
@@ -944,4 +972,3 @@ function readPath(input: unknown, path: string): unknown {
       input,
     );
 }
-
