@@ -662,7 +662,16 @@ class Run {
       const message = error instanceof Error ? error.message : String(error);
       return fail(name, JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
     }
-    const output = invoke ? { Payload: result, StatusCode: 200 } : result;
+    // lambda:invoke returns Lambda's Invoke response (LocalStack's AWS-recorded snapshot test_lambda_task_service):
+    // the SDK's HTTP metadata is reduced to its status code.
+    const output = invoke
+      ? {
+          ExecutedVersion: '$LATEST',
+          Payload: result,
+          SdkHttpMetadata: { HttpStatusCode: 200 },
+          StatusCode: 200,
+        }
+      : result;
     if (invoke)
       this.event('TaskSucceeded', { taskSucceededEventDetails: { ...service, output: json(output) } });
     else
