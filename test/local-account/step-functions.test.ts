@@ -129,6 +129,74 @@ describe('Step Functions on the local account', () => {
     expect(events[2]?.lambdaFunctionScheduledEventDetails?.resource).toBe(fn('count'));
   });
 
+  it('records TaskScheduled (resourceType lambda, resource invoke) for arn:aws:states:::lambda:invoke, with the Parameters it sent', async () => {
+    const definition = {
+      StartAt: 'Invoke',
+      States: {
+        Invoke: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: fn('count'), 'Payload.$': '$.payload' },
+          ResultSelector: { 'n.$': '$.Payload.n' },
+          End: true,
+        },
+      },
+    };
+    const { stateMachineArn: arn = '' } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'invoke',
+        definition: JSON.stringify(definition),
+        roleArn: role,
+      }),
+    );
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{"payload":{"a":1},"other":2}' }),
+    );
+    expect(JSON.parse((await finished(sfn, executionArn)).output ?? '{}')).toEqual({ n: 1 });
+    const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    expect(events.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ]);
+    const scheduled = events[2]!.taskScheduledEventDetails!;
+    expect(scheduled).toMatchObject({ resourceType: 'lambda', resource: 'invoke', region: 'us-east-1' });
+    expect(JSON.parse(scheduled.parameters ?? '{}')).toEqual({
+      FunctionName: fn('count'),
+      Payload: { a: 1 },
+    });
+    expect(JSON.parse(events[4]!.taskSucceededEventDetails!.output ?? '{}')).toMatchObject({
+      Payload: { n: 1 },
+    });
+  });
+
+  it('records a Lambda function Task’s effective input (after Parameters) in LambdaFunctionScheduled', async () => {
+    const definition = {
+      StartAt: 'Count',
+      States: {
+        Count: { Type: 'Task', Resource: fn('count'), Parameters: { 'only.$': '$.keep' }, End: true },
+      },
+    };
+    const { stateMachineArn: arn = '' } = await sfn.send(
+      new CreateStateMachineCommand({
+        name: 'params',
+        definition: JSON.stringify(definition),
+        roleArn: role,
+      }),
+    );
+    const { executionArn = '' } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{"keep":"x","drop":"y"}' }),
+    );
+    await finished(sfn, executionArn);
+    const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const scheduled = events.find((e) => e.type === 'LambdaFunctionScheduled');
+    expect(JSON.parse(scheduled?.lambdaFunctionScheduledEventDetails?.input ?? '{}')).toEqual({ only: 'x' });
+  });
+
   it('retries with the definition’s backoff in virtual time, then goes on', async () => {
     flakyFailures = 2;
     const { executionArn = '' } = await sfn.send(

@@ -1,8 +1,8 @@
 import type { LocalAccount } from '../account.ts';
 import { AwsApiError } from '../errors.ts';
-import type { Input } from '../protocols/input.ts';
 import { parseJsonDocument } from '../protocols/json.ts';
-import { LocalExecution } from '../step-functions/execution.ts';
+import { Input as RequestInput } from '../protocols/input.ts';
+import { LocalExecution, MAX_HISTORY_EVENTS, type ExecutionHost } from '../step-functions/execution.ts';
 import type { ServiceDefinition } from './service.ts';
 
 export interface LocalStateMachine {
@@ -64,6 +64,31 @@ const NAME = {
 /** StartExecution's `input`: at most 262,144 bytes of UTF-8 (botocore: SensitiveData, max 262144, in bytes). */
 const MAX_INPUT_BYTES = 262_144;
 
+/** RedriveExecution: within 14 days of the execution's end (API reference, RedriveExecution). */
+const REDRIVABLE_PERIOD_MS = 14 * 24 * 3600 * 1000;
+/** Client tokens: the last 10 that redrove an execution answer idempotently, for 15 minutes (botocore ClientToken). */
+const CLIENT_TOKENS_KEPT = 10;
+const CLIENT_TOKEN_TTL_MS = 15 * 60 * 1000;
+const CLIENT_TOKEN = /^[!-~]{1,64}$/;
+
+/**
+ * Whether RedriveExecution would redrive `e` now, and AWS's reason when it would not (API reference,
+ * DescribeExecution `redriveStatusReason`): not RUNNING, not SUCCEEDED, fewer than 24,999 history events (room for
+ * ExecutionRedriven and one more), and within 14 days of its end.
+ */
+export function redriveStatus(
+  e: LocalExecution,
+  now: Date,
+): { status: 'REDRIVABLE' } | { status: 'NOT_REDRIVABLE'; reason: string } {
+  const no = (reason: string) => ({ status: 'NOT_REDRIVABLE' as const, reason });
+  if (e.status === 'RUNNING') return no('Execution is RUNNING and cannot be redriven');
+  if (e.status === 'SUCCEEDED') return no('Execution is SUCCEEDED and cannot be redriven');
+  if (e.history.length >= MAX_HISTORY_EVENTS - 1) return no('Execution history event limit exceeded');
+  if (e.stopDate && now.getTime() - e.stopDate.getTime() > REDRIVABLE_PERIOD_MS)
+    return no('Execution redrivable period exceeded');
+  return { status: 'REDRIVABLE' };
+}
+
 /**
  * Step Functions (JSON 1.0): enough of the API to create a state machine and run, watch and stop executions.
  * Executions run the definition in aws-local-stepfunctions, with Lambda tasks bound to local code.
@@ -72,14 +97,14 @@ export function statesService(account: LocalAccount): ServiceDefinition {
   const state = stepFunctionsOf(account);
   const arnPrefix = `arn:aws:states:${account.region}:${account.accountId}`;
 
-  const machine = (input: Input): LocalStateMachine => {
+  const machine = (input: RequestInput): LocalStateMachine => {
     const arn = input.string('stateMachineArn');
     if (!arn.startsWith('arn:')) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     const found = state.stateMachines.get(arn);
     if (!found) throw new AwsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return found;
   };
-  const execution = (input: Input): LocalExecution => {
+  const execution = (input: RequestInput): LocalExecution => {
     const arn = input.string('executionArn');
     if (!arn.startsWith('arn:')) throw new AwsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     const found = state.executions.get(arn);
@@ -117,8 +142,72 @@ export function statesService(account: LocalAccount): ServiceDefinition {
     status: e.status,
     startDate: e.startDate,
     ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+    redriveCount: e.redriveCount,
+    ...(e.redriveDate ? { redriveDate: e.redriveDate } : {}),
   });
-  const page = <T>(items: T[], input: Input): { items: T[]; nextToken?: string } => {
+  const describe = (e: LocalExecution): Record<string, unknown> => {
+    const redrive = redriveStatus(e, account.now());
+    return {
+      ...summary(e),
+      input: e.input,
+      ...(e.output !== undefined ? { output: e.output } : {}),
+      ...(e.error !== undefined ? { error: e.error } : {}),
+      ...(e.cause !== undefined ? { cause: e.cause } : {}),
+      redriveStatus: redrive.status,
+      ...(redrive.status === 'NOT_REDRIVABLE' ? { redriveStatusReason: redrive.reason } : {}),
+    };
+  };
+  /** The client tokens that redrove each execution, newest last, with when they were first used. */
+  const redriveTokens = new WeakMap<LocalExecution, { token: string; at: number; redriveDate: Date }[]>();
+
+  /** StartExecution, for the API and for `states:startExecution` Tasks alike. */
+  const startExecution = (input: RequestInput): LocalExecution => {
+    const found = machine(input);
+    const name = input.optString('name') ?? account.ids.uuid('execution');
+    const executionInput = input.optString('input') ?? '{}';
+    if (!NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
+    if (Buffer.byteLength(executionInput) > MAX_INPUT_BYTES) {
+      throw new AwsApiError(
+        'ValidationException',
+        "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have " +
+          `length less than or equal to ${MAX_INPUT_BYTES}`,
+      );
+    }
+    try {
+      const parsed: unknown = parseJsonDocument(executionInput);
+      if (parsed === null || typeof parsed !== 'object') throw new Error('must be a JSON object');
+    } catch (error) {
+      throw new AwsApiError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${(error as Error).message}'`,
+      );
+    }
+    const executionArn = `${arnPrefix}:execution:${found.name}:${name}`;
+    const existing = state.executions.get(executionArn);
+    if (existing) {
+      // AWS: a running execution with the same name and input is the same request; anything else is refused.
+      if (existing.status === 'RUNNING' && existing.input === executionInput) return existing;
+      throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    }
+    const started = new LocalExecution(
+      account,
+      host,
+      executionArn,
+      found.stateMachineArn,
+      name,
+      executionInput,
+      found.definition,
+      found.roleArn,
+    );
+    state.executions.set(executionArn, started);
+    return started;
+  };
+  const host: ExecutionHost = {
+    lambdas: account.lambdas,
+    startExecution: (request) => startExecution(new RequestInput(request)),
+    describe,
+  };
+  const page = <T>(items: T[], input: RequestInput): { items: T[]; nextToken?: string } => {
     const max = input.optInt('maxResults', 0, 1000) || 100;
     const start = Number(input.optString('nextToken') ?? '0');
     if (!Number.isInteger(start) || start < 0 || start > items.length)
@@ -207,67 +296,28 @@ export function statesService(account: LocalAccount): ServiceDefinition {
         return {};
       },
       StartExecution(input) {
-        const found = machine(input);
-        const name = input.optString('name') ?? account.ids.uuid('execution');
-        const executionInput = input.optString('input') ?? '{}';
-        if (!NAME.test(name)) throw new AwsApiError('InvalidName', `Invalid Name: '${name}'`);
-        if (Buffer.byteLength(executionInput) > MAX_INPUT_BYTES) {
-          throw new AwsApiError(
-            'ValidationException',
-            "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have " +
-              `length less than or equal to ${MAX_INPUT_BYTES}`,
-          );
-        }
-        try {
-          const parsed: unknown = parseJsonDocument(executionInput);
-          if (parsed === null || typeof parsed !== 'object') throw new Error('must be a JSON object');
-        } catch (error) {
-          throw new AwsApiError(
-            'InvalidExecutionInput',
-            `Invalid State Machine Execution Input: '${(error as Error).message}'`,
-          );
-        }
-        const executionArn = `${arnPrefix}:execution:${found.name}:${name}`;
-        const existing = state.executions.get(executionArn);
-        if (existing) {
-          // AWS: a running execution with the same name and input is the same request; anything else is refused.
-          if (existing.status === 'RUNNING' && existing.input === executionInput) {
-            return { executionArn, startDate: existing.startDate };
-          }
-          throw new AwsApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-        }
-        const started = new LocalExecution(
-          account,
-          executionArn,
-          found.stateMachineArn,
-          name,
-          executionInput,
-          found.definition,
-          account.lambdas,
-          found.roleArn,
-        );
-        state.executions.set(executionArn, started);
-        return { executionArn, startDate: started.startDate };
+        const started = startExecution(input);
+        return { executionArn: started.executionArn, startDate: started.startDate };
       },
       DescribeExecution(input) {
-        const e = execution(input);
-        return {
-          ...summary(e),
-          input: e.input,
-          ...(e.output !== undefined ? { output: e.output } : {}),
-          ...(e.error !== undefined ? { error: e.error } : {}),
-          ...(e.cause !== undefined ? { cause: e.cause } : {}),
-        };
+        return describe(execution(input));
       },
       ListExecutions(input) {
         const arn = input.optString('stateMachineArn');
         if (arn !== undefined) machine(input);
         const status = input.optString('statusFilter');
+        const redriveFilter = input.optString('redriveFilter');
+        if (redriveFilter !== undefined && redriveFilter !== 'REDRIVEN' && redriveFilter !== 'NOT_REDRIVEN')
+          throw new AwsApiError(
+            'ValidationException',
+            `1 validation error detected: Value '${redriveFilter}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]`,
+          );
         const all = [...state.executions.values()]
           .filter(
             (e) =>
               (arn === undefined || e.stateMachineArn === arn) &&
-              (status === undefined || e.status === status),
+              (status === undefined || e.status === status) &&
+              (redriveFilter === undefined || (redriveFilter === 'REDRIVEN') === e.redriveCount > 0),
           )
           .reverse();
         const { items, nextToken } = page(all, input);
@@ -288,6 +338,44 @@ export function statesService(account: LocalAccount): ServiceDefinition {
           : e.history.slice(start, start + max);
         const events = includeData ? slice : slice.map(withoutData);
         return { events, ...(start + max < total ? { nextToken: String(start + max) } : {}) };
+      },
+      /**
+       * RedriveExecution (API reference): a FAILED, ABORTED or TIMED_OUT Standard execution runs again from the
+       * state that failed or was running, in the same history. ExecutionNotRedrivable with AWS's reason otherwise.
+       * A client token that redrove this execution in the last 15 minutes (one of its last 10) answers the same
+       * redriveDate and redrives nothing.
+       */
+      RedriveExecution(input) {
+        const e = execution(input);
+        const token = input.optString('clientToken');
+        if (token !== undefined && !CLIENT_TOKEN.test(token))
+          throw new AwsApiError(
+            'ValidationException',
+            `1 validation error detected: Value '${token}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [!-~]+ and have length between 1 and 64`,
+          );
+        const now = account.now();
+        const tokens = (redriveTokens.get(e) ?? []).filter(
+          (t) => now.getTime() - t.at <= CLIENT_TOKEN_TTL_MS,
+        );
+        redriveTokens.set(e, tokens);
+        const seen = token === undefined ? undefined : tokens.find((t) => t.token === token);
+        if (seen) return { redriveDate: seen.redriveDate };
+        const machineType = state.stateMachines.get(e.stateMachineArn)?.type;
+        if (machineType === 'EXPRESS')
+          throw new AwsApiError(
+            'ExecutionNotRedrivable',
+            'Redrive is not supported for EXPRESS state machines',
+          );
+        const redrive = redriveStatus(e, now);
+        if (redrive.status === 'NOT_REDRIVABLE')
+          throw new AwsApiError('ExecutionNotRedrivable', redrive.reason);
+        e.redrive();
+        const redriveDate = e.redriveDate ?? now;
+        if (token !== undefined) {
+          tokens.push({ token, at: now.getTime(), redriveDate });
+          if (tokens.length > CLIENT_TOKENS_KEPT) tokens.shift();
+        }
+        return { redriveDate };
       },
       StopExecution(input) {
         const e = execution(input);
