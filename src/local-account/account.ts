@@ -11,6 +11,7 @@ import { expandQuery, parseForm, queryError, queryResponse } from './protocols/q
 import { cborRoute, decodeCborRequest, encodeCborResponse, MAX_CBOR_BODY_BYTES } from './protocols/cbor.ts';
 import type { Protocol, ServiceDefinition } from './services/service.ts';
 import { emptyState, type AccountState } from './state.ts';
+import { LocalDynamoDB } from './services/dynamodb.ts';
 
 /** A request as it arrives on the wire (from the HTTP server, or from the in-process SDK handler). */
 export interface WireRequest {
@@ -92,6 +93,31 @@ export class LocalAccount {
   now(): Date {
     return this.clock.date();
   }
+
+  /**
+   * Answers one wire request, DynamoDB included (dynalite answers asynchronously; every other service at once).
+   * The in-process SDK handler and the HTTP server call this.
+   */
+  async handleAsync(request: WireRequest): Promise<WireResponse> {
+    const target = request.headers['x-amz-target'];
+    if (!target?.startsWith('DynamoDB_20120810.')) return this.handle(request);
+    const bytes = request.rawBody?.byteLength ?? Buffer.byteLength(request.body);
+    if (bytes > REQUEST_BODY_LIMIT_BYTES) return this.refuse(request, requestTooLarge(bytes));
+    this.dynamodb ??= new LocalDynamoDB();
+    const reply = await this.dynamodb.handle(request);
+    const errorType =
+      reply.status >= 400 ? /"__type":"[^"#]*#?([A-Za-z]+)"/.exec(reply.body)?.[1] : undefined;
+    this.calls.push({
+      at: this.now(),
+      service: 'dynamodb',
+      action: target.slice('DynamoDB_20120810.'.length),
+      ...(errorType ? { errorCode: errorType } : {}),
+    });
+    return reply;
+  }
+
+  /** DynamoDB's tables, created at the first DynamoDB request. */
+  private dynamodb?: LocalDynamoDB;
 
   /**
    * Answers one wire request. Never throws: every failure becomes the service's error response. The protocol

@@ -1,6 +1,6 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -80,6 +80,13 @@ export async function deployToLocalAccount(
       ],
     }),
   );
+  // A new table is CREATING until DynamoDB makes it ACTIVE (the CDK stack waits for it the same way).
+  for (let i = 0; ; i++) {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: ledgerTable }));
+    if (Table?.TableStatus === 'ACTIVE') break;
+    if (i >= 200) throw new Error(`the ledger table ${ledgerTable} did not become ACTIVE`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   const deps = {
     config: { ...config, notificationTopicArn: topicArn },
     ledgerTable,
