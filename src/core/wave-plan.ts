@@ -84,8 +84,8 @@ export interface BatchPlan {
   /** Group indexes, in the order they start. */
   readonly items: readonly number[];
   readonly maxParallel: number;
-  /** `lane0` ... `lane4`: the definition's Parallel state has one branch per lane. */
-  readonly lanes: Readonly<Record<`lane${number}`, Lane>>;
+  /** At most LANES lanes, each an Inline Map of the batch (no empty lane). */
+  readonly lanes: readonly Lane[];
   /** Seconds to wait before the batch starts: what is left of the bake of the wave before. */
   readonly waitSeconds: number;
   /** Names of the waves the batch runs. */
@@ -193,21 +193,20 @@ export function nextRollbackBatch(
 }
 
 /**
- * Spreads `items` over the lanes: as few lanes as Inline Map's 40-at-once limit allows, their concurrencies
- * adding up to `maxParallel`, items dealt in turn so each lane starts its share in order. Empty lanes get no
- * items (a Map over [] ends at once).
+ * Spreads `items` over the lanes: as few lanes as Inline Map's 40-at-once limit allows (and no more than there
+ * are items), their concurrencies adding up to `maxParallel`, items dealt in turn so each lane starts its share
+ * in order.
  */
-export function lanesFor(items: readonly number[], maxParallel: number): Record<`lane${number}`, Lane> {
-  const count = Math.min(LANES, Math.max(1, Math.ceil(maxParallel / INLINE_MAP_CONCURRENCY)));
-  const lanes: Record<`lane${number}`, Lane> = {};
-  for (let lane = 0; lane < LANES; lane++) {
-    const share = lane < count ? Math.floor(maxParallel / count) + (lane < maxParallel % count ? 1 : 0) : 0;
-    lanes[`lane${lane}`] = {
-      items: lane < count ? items.filter((_, i) => i % count === lane) : [],
-      maxConcurrency: Math.max(1, share),
-    };
-  }
-  return lanes;
+export function lanesFor(items: readonly number[], maxParallel: number): Lane[] {
+  if (items.length === 0) return [];
+  const count = Math.min(LANES, Math.max(1, Math.ceil(maxParallel / INLINE_MAP_CONCURRENCY)), items.length);
+  return Array.from({ length: count }, (_, lane) => ({
+    items: items.filter((_, i) => i % count === lane),
+    maxConcurrency: Math.min(
+      INLINE_MAP_CONCURRENCY,
+      Math.max(1, Math.floor(maxParallel / count) + (lane < maxParallel % count ? 1 : 0)),
+    ),
+  }));
 }
 
 const range = (from: number, to: number) =>

@@ -263,35 +263,33 @@ function rolloutDefinition(): Record<string, unknown> {
 export const BATCH_LANES = 5;
 
 function batchDefinition(): Record<string, unknown> {
-  const lane = (n: number): State => ({
-    StartAt: `Lane${n}`,
-    States: {
-      [`Lane${n}`]: {
-        Type: 'Map',
-        ItemsPath: `$.plan.lane${n}.items`,
-        MaxConcurrencyPath: `$.plan.lane${n}.maxConcurrency`,
-        ItemSelector: {
-          'rolloutId.$': '$.rolloutId',
-          'phase.$': '$.phase',
-          'groupIndex.$': '$$.Map.Item.Value',
-        },
-        ItemProcessor: {
-          ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: `RunGroup${n}`,
-          States: {
-            [`RunGroup${n}`]: runChild(
-              childMachinePlaceholders.group,
-              { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase', 'groupIndex.$': '$.groupIndex' },
-              { ResultSelector: { 'status.$': '$.Status' }, End: true },
-            ),
-          },
-        },
-        // Each group's outcome is in the ledger; the batch carries none of it.
-        ResultPath: null,
-        End: true,
+  // Lanes: an outer Inline Map over the plan's lanes (at most BATCH_LANES), each an inner Inline Map over its
+  // groups, at most its maxConcurrency (<= 40, Inline Map's limit) at once; the lanes' concurrencies add up to the
+  // wave's maxParallel.
+  const groups: State = {
+    Type: 'Map',
+    ItemsPath: '$.lane.items',
+    MaxConcurrencyPath: '$.lane.maxConcurrency',
+    ItemSelector: {
+      'rolloutId.$': '$.rolloutId',
+      'phase.$': '$.phase',
+      'groupIndex.$': '$$.Map.Item.Value',
+    },
+    ItemProcessor: {
+      ProcessorConfig: { Mode: 'INLINE' },
+      StartAt: 'RunGroup',
+      States: {
+        RunGroup: runChild(
+          childMachinePlaceholders.group,
+          { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase', 'groupIndex.$': '$.groupIndex' },
+          { ResultSelector: { 'status.$': '$.Status' }, End: true },
+        ),
       },
     },
-  });
+    // Each group's outcome is in the ledger; the batch carries none of it.
+    ResultPath: null,
+    End: true,
+  };
   return {
     Comment:
       'ami-rollout batch: the next slice of the plan (PlanBatch), what is left of the bake, every group of it in its own execution (up to maxParallel at once, in lanes of Inline Maps), then FinishBatch moves the ledger on.',
@@ -302,10 +300,17 @@ function batchDefinition(): Record<string, unknown> {
         ResultPath: '$.plan',
         Next: 'Bake',
       }),
-      Bake: { Type: 'Wait', SecondsPath: '$.plan.waitSeconds', Next: 'Groups' },
-      Groups: {
-        Type: 'Parallel',
-        Branches: Array.from({ length: BATCH_LANES }, (_, n) => lane(n)),
+      Bake: { Type: 'Wait', SecondsPath: '$.plan.waitSeconds', Next: 'Lanes' },
+      Lanes: {
+        Type: 'Map',
+        ItemsPath: '$.plan.lanes',
+        MaxConcurrency: BATCH_LANES,
+        ItemSelector: { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase', 'lane.$': '$$.Map.Item.Value' },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: 'Groups',
+          States: { Groups: groups },
+        },
         ResultPath: null,
         Next: 'FinishBatch',
       },

@@ -95,10 +95,13 @@ describe('the rollout state machine definition', () => {
   });
 
   it('bounds each lane of a batch by Inline Map concurrency read from the plan', () => {
-    const maps = [...allStates(machines().batch)].filter(([, s]) => s.Type === 'Map');
-    expect(maps.length).toBe(5);
-    for (const [name, map] of maps)
-      expect(map.MaxConcurrencyPath, name).toMatch(/^\$\.plan\.lane\d\.maxConcurrency$/);
+    const maps = Object.fromEntries([...allStates(machines().batch)].filter(([, s]) => s.Type === 'Map'));
+    expect(Object.keys(maps).sort()).toEqual(['Groups', 'Lanes']);
+    expect(maps['Lanes']).toMatchObject({ ItemsPath: '$.plan.lanes', MaxConcurrency: 5 });
+    expect(maps['Groups']).toMatchObject({
+      ItemsPath: '$.lane.items',
+      MaxConcurrencyPath: '$.lane.maxConcurrency',
+    });
   });
 
   it('would be rejected by asl-validator with a Catch to a state that does not exist', () => {
