@@ -40,6 +40,8 @@ export interface LedgerGroup extends GroupRecord {
     readonly reason: string;
     readonly status: RollbackStatus;
     readonly refresh?: RefreshRecord;
+    /** When the rollback refresh ended. */
+    readonly endedAt?: string;
   };
 }
 

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { classifyFailureCause } from '../core/failure-cause.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   globalRefresh,
@@ -80,14 +81,20 @@ export function createCheckRollbackRefreshStep(
       outcome === 'FAILED'
         ? 'FAILED'
         : outcome === 'SUCCEEDED'
-          ? refresh.statusReason
+          ? // Successful, but instances left on another version (refresh-check.ts): the notification says so.
+            classifyFailureCause(refresh.statusReason ? { statusReason: refresh.statusReason } : {}).kind ===
+            'instances-left-behind'
             ? 'INCOMPLETE'
             : 'ROLLED_BACK'
           : 'ROLLING_BACK';
     await ledger.putGroup(rolloutId, {
       ...group,
-      rollback: { ...rollback, status, refresh },
-      ...(status === 'ROLLING_BACK' ? {} : { endedAt: now().toISOString() }),
+      rollback: {
+        ...rollback,
+        status,
+        refresh,
+        ...(status === 'ROLLING_BACK' ? {} : { endedAt: now().toISOString() }),
+      },
     });
     return result(outcome);
   };
