@@ -21,7 +21,7 @@ export class InProcessHandler {
         ).toString()
       : '';
     const rawBody = await bodyBytes(request.body);
-    const reply = this.account.handle({
+    const reply = await this.account.handleAsync({
       method: request.method,
       path: query ? `${request.path}?${query}` : request.path,
       headers,

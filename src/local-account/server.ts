@@ -84,7 +84,11 @@ function answer(account: LocalAccount, port: number, req: IncomingMessage, res: 
     const rawBody = Buffer.concat(chunks);
     const body = rawBody.toString('utf8');
     if (isControl) return control(account, method, path, body, res);
-    send(res, account.handle({ method, path, headers, body, rawBody }));
+    // Asynchronous services (DynamoDB) answer later; every other request is answered before handleAsync returns.
+    account.handleAsync({ method, path, headers, body, rawBody }).then(
+      (reply) => send(res, reply),
+      () => res.destroy(),
+    );
   });
 }
 
