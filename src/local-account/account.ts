@@ -160,7 +160,10 @@ export class LocalAccount {
           (this.faults.takeThrottle(service.name, action) ? null : undefined))
         : undefined;
       if (text === undefined) {
-        answer = coral('SerializationException', `Content-Encoding ${request.headers['content-encoding']} is not supported by ${service.name}.`);
+        answer = coral(
+          'SerializationException',
+          `Content-Encoding ${request.headers['content-encoding']} is not supported by ${service.name}.`,
+        );
       } else if (text.trim() === '') {
         answer = coral('SerializationException', 'The request body is empty: send one JSON object.');
       } else if (throttle !== undefined) {
@@ -170,9 +173,10 @@ export class LocalAccount {
       }
     } catch (error) {
       const apiError = toApiError(error);
-      answer = apiError.code === 'SerializationException'
-        ? coral('SerializationException', apiError.message)
-        : coral('InternalFailure', apiError.message, 500);
+      answer =
+        apiError.code === 'SerializationException'
+          ? coral('SerializationException', apiError.message)
+          : coral('InternalFailure', apiError.message, 500);
     }
     this.record(service.name, action, answer.errorCode);
     const body = JSON.stringify(answer.body);
@@ -227,7 +231,11 @@ export class LocalAccount {
       const answeredAsync = this.asyncServiceFor(request.headers) !== undefined;
       return fail(
         answeredAsync
-          ? new AwsApiError('InternalFailure', `${target} is answered by LocalAccount.handleAsync, not handle.`, 500)
+          ? new AwsApiError(
+              'InternalFailure',
+              `${target} is answered by LocalAccount.handleAsync, not handle.`,
+              500,
+            )
           : new AwsApiError('UnknownOperationException', `No service answers ${target}.`),
       );
     }

@@ -301,7 +301,11 @@ describe('UpdateItem, as the ledger updates a rollout and its groups', () => {
           values: { ':s': 'FAILED' },
         }),
       ),
-    ).toEqual({ code: 'ConditionalCheckFailedException', status: 400, message: 'The conditional request failed' });
+    ).toEqual({
+      code: 'ConditionalCheckFailedException',
+      status: 400,
+      message: 'The conditional request failed',
+    });
     expect(await get('r-1', 'GROUP#000007')).toBeUndefined();
   });
 
@@ -336,7 +340,9 @@ describe('UpdateItem, as the ledger updates a rollout and its groups', () => {
   });
 
   it('refuses a key that does not match the schema', async () => {
-    const refused = await failure(update({ key: marshall({ pk: 'r-1' }), expression: 'SET a = :a', values: { ':a': 1 } }));
+    const refused = await failure(
+      update({ key: marshall({ pk: 'r-1' }), expression: 'SET a = :a', values: { ':a': 1 } }),
+    );
     expect(refused).toMatchObject({
       code: 'ValidationException',
       message: 'The provided key element does not match the schema',
@@ -428,9 +434,17 @@ describe('the call record and faults', () => {
   });
 
   it('throttles the next N calls of an operation with dynamodbThrottle, changing nothing', async () => {
-    account.faults.add({ kind: 'dynamodbThrottle', operation: 'PutItem', calls: 2, code: 'ThrottlingException' });
+    account.faults.add({
+      kind: 'dynamodbThrottle',
+      operation: 'PutItem',
+      calls: 2,
+      code: 'ThrottlingException',
+    });
     for (let i = 0; i < 2; i++) {
-      expect(await failure(acquire('arn:exec:first'))).toMatchObject({ code: 'ThrottlingException', status: 400 });
+      expect(await failure(acquire('arn:exec:first'))).toMatchObject({
+        code: 'ThrottlingException',
+        status: 400,
+      });
     }
     expect(await get('LOCK', 'LOCK')).toBeUndefined();
     await acquire('arn:exec:first');
@@ -489,7 +503,9 @@ describe('the wire', () => {
 
   it('answers a body that is not JSON with SerializationException', async () => {
     const reply = await account.handleAsync(request('DynamoDB_20120810.GetItem', '{"TableName":'));
-    expect(JSON.parse(reply.body)).toMatchObject({ __type: 'com.amazon.coral.service#SerializationException' });
+    expect(JSON.parse(reply.body)).toMatchObject({
+      __type: 'com.amazon.coral.service#SerializationException',
+    });
     expect(account.calls.at(-1)).toMatchObject({ service: 'dynamodb', errorCode: 'SerializationException' });
   });
 
@@ -530,7 +546,10 @@ describe('the wire', () => {
           }),
         ),
       );
-      expect(refused).toMatchObject({ code: 'ConditionalCheckFailedException', item: { executionArn: 'arn:exec:http' } });
+      expect(refused).toMatchObject({
+        code: 'ConditionalCheckFailedException',
+        item: { executionArn: 'arn:exec:http' },
+      });
       remote.destroy();
     });
   });

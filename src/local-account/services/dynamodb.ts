@@ -61,7 +61,11 @@ interface TableDescription {
 }
 interface DynaliteStore {
   readonly tableDb: { awsAccountId: string; awsRegion: string };
-  getTable(name: string, checkStatus: boolean, callback: (error: DynaliteError | null, table?: TableDescription) => void): void;
+  getTable(
+    name: string,
+    checkStatus: boolean,
+    callback: (error: DynaliteError | null, table?: TableDescription) => void,
+  ): void;
 }
 interface DynaliteDb {
   create(options: Record<string, unknown>): DynaliteStore;
@@ -72,7 +76,12 @@ interface ActionValidation {
 }
 interface DynaliteValidations {
   checkTypes(data: unknown, types: Record<string, unknown>): Record<string, unknown>;
-  checkValidations(data: unknown, types: Record<string, unknown>, custom: unknown, store: DynaliteStore): void;
+  checkValidations(
+    data: unknown,
+    types: Record<string, unknown>,
+    custom: unknown,
+    store: DynaliteStore,
+  ): void;
 }
 type DynaliteAction = (store: DynaliteStore, data: Record<string, unknown>, callback: Callback) => void;
 
@@ -154,7 +163,9 @@ export class DynamoDbService implements AsyncJsonService {
         `The local account's DynamoDB does not serve ${action}: it serves ${DYNAMODB_OPERATIONS.join(', ')}.`,
       );
     }
-    const onFailure = CONDITIONAL_WRITES.has(action) ? body['ReturnValuesOnConditionCheckFailure'] : undefined;
+    const onFailure = CONDITIONAL_WRITES.has(action)
+      ? body['ReturnValuesOnConditionCheckFailure']
+      : undefined;
     if (onFailure !== undefined && !RETURN_VALUES_ON_CONDITION_CHECK_FAILURE.includes(String(onFailure))) {
       return error(
         400,
