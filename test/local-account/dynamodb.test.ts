@@ -339,6 +339,37 @@ describe('UpdateItem, as the ledger updates a rollout and its groups', () => {
     expect(refused.message).toContain(':missing');
   });
 
+  it('changes no prototype through an attribute named __proto__', async () => {
+    // Sent raw: the SDK's own deserializer cannot read such an attribute back.
+    const send = (body: object) =>
+      account.handleAsync({
+        method: 'POST',
+        path: '/',
+        headers: {
+          'x-amz-target': 'DynamoDB_20120810.UpdateItem',
+          'content-type': 'application/x-amz-json-1.0',
+        },
+        body: JSON.stringify({
+          TableName: TABLE,
+          Key: key('r-1', 'ROLLOUT'),
+          ReturnValues: 'ALL_NEW',
+          ...body,
+        }),
+      });
+    const names = { '#proto': '__proto__', '#polluted': 'polluted' };
+    const values = { ':v': { S: 'yes' }, ':m': { M: { polluted: { S: 'yes' } } } };
+    for (const expression of ['SET #proto.#polluted = :v', 'SET #proto = :m', 'SET #proto.#polluted = :v']) {
+      const reply = await send({
+        UpdateExpression: expression,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+      expect([200, 400]).toContain(reply.status);
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
   it('refuses a key that does not match the schema', async () => {
     const refused = await failure(
       update({ key: marshall({ pk: 'r-1' }), expression: 'SET a = :a', values: { ':a': 1 } }),
