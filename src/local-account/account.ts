@@ -1,4 +1,4 @@
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync } from 'node:zlib';
 import { AwsApiError, invalidAction } from './errors.ts';
 import { FaultInjector } from './faults.ts';
 import { IdGenerator } from './ids.ts';
@@ -9,9 +9,8 @@ import { REQUEST_BODY_LIMIT_BYTES, requestTooLarge } from './protocols/limits.ts
 import { LambdaRegistry } from './step-functions/lambdas.ts';
 import { expandQuery, parseForm, queryError, queryResponse } from './protocols/query.ts';
 import { cborRoute, decodeCborRequest, encodeCborResponse, MAX_CBOR_BODY_BYTES } from './protocols/cbor.ts';
-import type { Protocol, ServiceDefinition } from './services/service.ts';
+import type { AsyncJsonService, JsonAnswer, Protocol, ServiceDefinition } from './services/service.ts';
 import { emptyState, type AccountState } from './state.ts';
-import { LocalDynamoDB } from './services/dynamodb.ts';
 
 /** A request as it arrives on the wire (from the HTTP server, or from the in-process SDK handler). */
 export interface WireRequest {
@@ -68,6 +67,7 @@ export class LocalAccount {
   /** Local code that Step Functions Tasks run in place of Lambda functions. */
   readonly lambdas = new LambdaRegistry();
   private readonly services: ServiceDefinition[] = [];
+  private readonly asyncServices: AsyncJsonService[] = [];
 
   constructor(options: LocalAccountOptions = {}, factories: readonly ServiceFactory[] = []) {
     this.accountId = options.accountId ?? '123456789012';
@@ -85,6 +85,15 @@ export class LocalAccount {
     return this.services.find((s) => s.name === name);
   }
 
+  /** Adds a service that answers asynchronously (DynamoDB): its requests go through `handleAsync`. */
+  addAsyncService(service: AsyncJsonService): void {
+    this.asyncServices.push(service);
+  }
+
+  asyncService(name: string): AsyncJsonService | undefined {
+    return this.asyncServices.find((s) => s.name === name);
+  }
+
   /** Moves virtual time forward, running the fleet's simulation. */
   advance(seconds: number): void {
     this.clock.advance(seconds);
@@ -93,31 +102,6 @@ export class LocalAccount {
   now(): Date {
     return this.clock.date();
   }
-
-  /**
-   * Answers one wire request, DynamoDB included (dynalite answers asynchronously; every other service at once).
-   * The in-process SDK handler and the HTTP server call this.
-   */
-  async handleAsync(request: WireRequest): Promise<WireResponse> {
-    const target = request.headers['x-amz-target'];
-    if (!target?.startsWith('DynamoDB_20120810.')) return this.handle(request);
-    const bytes = request.rawBody?.byteLength ?? Buffer.byteLength(request.body);
-    if (bytes > REQUEST_BODY_LIMIT_BYTES) return this.refuse(request, requestTooLarge(bytes));
-    this.dynamodb ??= new LocalDynamoDB();
-    const reply = await this.dynamodb.handle(request);
-    const errorType =
-      reply.status >= 400 ? /"__type":"[^"#]*#?([A-Za-z]+)"/.exec(reply.body)?.[1] : undefined;
-    this.calls.push({
-      at: this.now(),
-      service: 'dynamodb',
-      action: target.slice('DynamoDB_20120810.'.length),
-      ...(errorType ? { errorCode: errorType } : {}),
-    });
-    return reply;
-  }
-
-  /** DynamoDB's tables, created at the first DynamoDB request. */
-  private dynamodb?: LocalDynamoDB;
 
   /**
    * Answers one wire request. Never throws: every failure becomes the service's error response. The protocol
@@ -132,6 +116,79 @@ export class LocalAccount {
     if (target !== undefined || jsonVersionOf(request.headers) !== undefined)
       return this.handleJson(target ?? '', request);
     return this.handleQuery(request);
+  }
+
+  /**
+   * Answers one wire request, for every service: a request to an asynchronous service (DynamoDB, by its
+   * `X-Amz-Target` prefix) is answered here, every other request by `handle`, unchanged. Never rejects. The HTTP
+   * server and the in-process handler call this.
+   */
+  async handleAsync(request: WireRequest): Promise<WireResponse> {
+    const service = this.asyncServiceFor(request.headers);
+    return service ? this.handleAsyncJson(service, request) : this.handle(request);
+  }
+
+  private asyncServiceFor(headers: WireRequest['headers']): AsyncJsonService | undefined {
+    const target = headers['x-amz-target'];
+    if (target === undefined || headers['smithy-protocol'] !== undefined) return undefined;
+    const prefix = target.split('.')[0];
+    return this.asyncServices.find((s) => s.targetPrefix === prefix);
+  }
+
+  /**
+   * An asynchronous JSON service's request: the same protocol bounds, throttle faults and call record as
+   * `handleJson`; the service answers its own errors in full (DynamoDB's carry members of their own).
+   */
+  private async handleAsyncJson(service: AsyncJsonService, request: WireRequest): Promise<WireResponse> {
+    const bytes = request.rawBody?.byteLength ?? Buffer.byteLength(request.body);
+    if (bytes > REQUEST_BODY_LIMIT_BYTES) return this.refuse(request, requestTooLarge(bytes));
+    const action = (request.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const requestId = this.ids.uuid('request');
+    const coral = (code: string, message: string, status = 400): JsonAnswer => ({
+      status,
+      errorCode: code,
+      body: { __type: `com.amazon.coral.service#${code}`, message },
+    });
+    let answer: JsonAnswer;
+    try {
+      const text = request.headers['content-encoding'] === undefined ? request.body : undefined;
+      // The shared parser's bounds (nesting, one object); the service reads its own plain copy.
+      if (text !== undefined) parseJsonObject(text);
+      // A `throttle` fault naming the operation answers with the service's default throttling code.
+      const throttle = service.operations.includes(action)
+        ? (this.faults.takeServiceThrottle(service.name, action) ??
+          (this.faults.takeThrottle(service.name, action) ? null : undefined))
+        : undefined;
+      if (text === undefined) {
+        answer = coral(
+          'SerializationException',
+          `Content-Encoding ${request.headers['content-encoding']} is not supported by ${service.name}.`,
+        );
+      } else if (text.trim() === '') {
+        answer = coral('SerializationException', 'The request body is empty: send one JSON object.');
+      } else if (throttle !== undefined) {
+        answer = service.throttled(throttle ?? undefined);
+      } else {
+        answer = await service.answer(action, JSON.parse(text) as Record<string, unknown>);
+      }
+    } catch (error) {
+      const apiError = toApiError(error);
+      answer =
+        apiError.code === 'SerializationException'
+          ? coral('SerializationException', apiError.message)
+          : coral('InternalFailure', apiError.message, 500);
+    }
+    this.record(service.name, action, answer.errorCode);
+    const body = JSON.stringify(answer.body);
+    return {
+      status: answer.status,
+      headers: {
+        'content-type': `application/x-amz-json-${service.jsonVersion}`,
+        'x-amzn-requestid': requestId,
+        'x-amz-crc32': String(crc32(body)),
+      },
+      body,
+    };
   }
 
   /**
@@ -170,7 +227,18 @@ export class LocalAccount {
       this.record(name, action, error.code);
       return jsonErrorResponse(service, error, requestId, request.headers);
     };
-    if (!service) return fail(new AwsApiError('UnknownOperationException', `No service answers ${target}.`));
+    if (!service) {
+      const answeredAsync = this.asyncServiceFor(request.headers) !== undefined;
+      return fail(
+        answeredAsync
+          ? new AwsApiError(
+              'InternalFailure',
+              `${target} is answered by LocalAccount.handleAsync, not handle.`,
+              500,
+            )
+          : new AwsApiError('UnknownOperationException', `No service answers ${target}.`),
+      );
+    }
     try {
       const input = new Input(parseJsonObject(requestText(request, service)));
       const result = this.dispatch(service, action, input, requestId);

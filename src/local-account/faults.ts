@@ -4,6 +4,14 @@ import { z } from 'zod';
 export const LAUNCH_FAILURE_REASONS = ['imageNotFound', 'kmsKeyNotUsable', 'insufficientCapacity'] as const;
 export type LaunchFailureReason = (typeof LAUNCH_FAILURE_REASONS)[number];
 
+/** The codes DynamoDB throttles with (botocore's DynamoDB model); the SDKs and the CLI retry each. */
+export const DYNAMODB_THROTTLING_CODES = [
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+] as const;
+export type DynamoDbThrottlingCode = (typeof DYNAMODB_THROTTLING_CODES)[number];
+
 /**
  * Faults the local account can be told to show: declared in the fleet file, or added at run time
  * (`account.faults.add(...)`, or POST /_local/faults on a running emulator).
@@ -80,6 +88,22 @@ export const faultSchema = z.discriminatedUnion('kind', [
     .describe("The next `calls` calls of operation are refused with the service's throttling error."),
   z
     .object({
+      kind: z.literal('dynamodbThrottle'),
+      operation: z
+        .string()
+        .regex(/^[A-Z][A-Za-z]+$/, 'must be a DynamoDB operation name such as PutItem or UpdateItem')
+        .optional(),
+      calls: z.number().int().min(1),
+      code: z.enum(DYNAMODB_THROTTLING_CODES).optional(),
+    })
+    .strict()
+    .describe(
+      'The next `calls` DynamoDB calls (of operation, or of any operation) are refused with code (default ' +
+        'ProvisionedThroughputExceededException), as a hot partition or an account quota would refuse them. The ' +
+        'AWS SDKs retry these codes by themselves (3 attempts by default).',
+    ),
+  z
+    .object({
       kind: z.literal('capacityChange'),
       group: z.string().min(1),
       atMinute: z.number().int().min(0).describe('Virtual minutes from the start of the account.'),
@@ -126,7 +150,8 @@ export class FaultInjector {
   add(fault: Fault): ActiveFault {
     const active = { ...faultSchema.parse(fault), id: this.nextId++ };
     this.faults.push(active);
-    if (active.kind === 'throttle') this.remaining.set(active.id, active.calls);
+    if (active.kind === 'throttle' || active.kind === 'dynamodbThrottle')
+      this.remaining.set(active.id, active.calls);
     for (const listener of this.addListeners) listener(active);
     this.changed();
     return active;
@@ -177,6 +202,23 @@ export class FaultInjector {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The throttling code a service-specific throttle fault (`dynamodbThrottle`) refuses this call with, if one
+   * does; consumes one of the fault's calls.
+   */
+  takeServiceThrottle(service: string, action: string): DynamoDbThrottlingCode | undefined {
+    if (service !== 'dynamodb') return undefined;
+    for (const fault of this.faults) {
+      if (fault.kind !== 'dynamodbThrottle') continue;
+      if (fault.operation !== undefined && fault.operation !== action) continue;
+      const left = this.remaining.get(fault.id) ?? 0;
+      if (left <= 0) continue;
+      this.remaining.set(fault.id, left - 1);
+      return fault.code ?? 'ProvisionedThroughputExceededException';
+    }
+    return undefined;
   }
 
   /** Do instances from `imageId` in `group` fail to boot (`unhealthyInstances`), so fail EC2 status checks? */

@@ -2,6 +2,7 @@ import { applyFleet, type Fleet } from './fleet.ts';
 import { LocalAccount, type LocalAccountOptions, type ServiceFactory } from './account.ts';
 import { autoScalingService } from './services/autoscaling.ts';
 import { cloudWatchService } from './services/cloudwatch.ts';
+import { dynamoDbService } from './services/dynamodb.ts';
 import { ec2Service } from './services/ec2.ts';
 import { elbv2Service } from './services/elbv2.ts';
 import { iamService } from './services/iam.ts';
@@ -36,11 +37,13 @@ export const serviceFactories: readonly ServiceFactory[] = [
 ];
 
 /**
- * An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions, IAM (instance profiles), CloudWatch and
- * Elastic Load Balancing v2.
+ * An empty local account with EC2, Auto Scaling, SSM, SNS, Step Functions, IAM (instance profiles), CloudWatch,
+ * Elastic Load Balancing v2 and DynamoDB (asynchronous: answered through `handleAsync`).
  */
 export function createLocalAccount(options: LocalAccountOptions = {}): LocalAccount {
-  return new LocalAccount(options, serviceFactories);
+  const account = new LocalAccount(options, serviceFactories);
+  account.addAsyncService(dynamoDbService(account));
+  return account;
 }
 
 /** A local account seeded with a fleet (see fleet.ts); resolves once the fleet's instances are in service. */

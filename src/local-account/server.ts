@@ -84,7 +84,11 @@ function answer(account: LocalAccount, port: number, req: IncomingMessage, res: 
     const rawBody = Buffer.concat(chunks);
     const body = rawBody.toString('utf8');
     if (isControl) return control(account, method, path, body, res);
-    void account.handleAsync({ method, path, headers, body, rawBody }).then((reply) => send(res, reply));
+    // Asynchronous services (DynamoDB) answer later; every other request is answered before handleAsync returns.
+    account.handleAsync({ method, path, headers, body, rawBody }).then(
+      (reply) => send(res, reply),
+      () => res.destroy(),
+    );
   });
 }
 

@@ -5,8 +5,9 @@ import { UsageError } from '../usage.ts';
 
 const usage = `Usage: ami-rollout emulator [--port 4566] [--fleet FILE] [--config FILE] [--speed N]
 
-Serves a local AWS account (EC2, Auto Scaling, SSM, SNS, Step Functions) on 127.0.0.1 that the AWS CLI,
-the SDKs and 'ami-rollout start|status|history --endpoint URL' can use.
+Serves a local AWS account (EC2, Auto Scaling, SSM, SNS, Step Functions, IAM, CloudWatch, Elastic Load
+Balancing v2, DynamoDB) on 127.0.0.1 that the AWS CLI, the SDKs and 'ami-rollout start|status|history
+--endpoint URL' can use.
 
 Options:
   --port N       TCP port on 127.0.0.1 (default 4566; 0 picks a free one)

@@ -40,3 +40,29 @@ export interface ServiceDefinition {
   readonly throttling: { readonly code: string; readonly httpStatus: number };
   readonly operations: Readonly<Record<string, Operation>>;
 }
+
+/** What an asynchronous JSON service answers one request with. */
+export interface JsonAnswer {
+  readonly status: number;
+  /** The JSON body: the output members, or the error (`__type`, `message` and the error's own members). */
+  readonly body: Record<string, unknown>;
+  /** The error's code (its `__type` after `#`), when the answer is an error. */
+  readonly errorCode?: string;
+}
+
+/**
+ * A JSON service that answers asynchronously (DynamoDB, served by dynalite), through LocalAccount.handleAsync. It
+ * answers its own errors in full (DynamoDB's carry members such as ConditionalCheckFailedException's `Item`);
+ * the account applies the protocol bounds, the faults and the call record around it.
+ */
+export interface AsyncJsonService {
+  /** The SigV4 signing name, used in fault and audit names (`dynamodb:PutItem`). */
+  readonly name: string;
+  readonly targetPrefix: string;
+  readonly jsonVersion: '1.0' | '1.1';
+  /** The operations it serves. */
+  readonly operations: readonly string[];
+  answer(action: string, body: Record<string, unknown>): Promise<JsonAnswer>;
+  /** The answer to a throttled call: with `code` (one of the service's throttling codes), or its default. */
+  throttled(code?: string): JsonAnswer;
+}
