@@ -27,7 +27,10 @@ export const stepFunctionNames = [
 ] as const;
 export type StepFunctionName = (typeof stepFunctionNames)[number];
 export const arnPlaceholder = (step: StepFunctionName): string => `${step}FunctionArn`;
-export const childMachinePlaceholders = { batch: 'BatchStateMachineArn', group: 'GroupStateMachineArn' } as const;
+export const childMachinePlaceholders = {
+  batch: 'BatchStateMachineArn',
+  group: 'GroupStateMachineArn',
+} as const;
 export const LEDGER_TABLE_ENV = 'AMI_ROLLOUT_LEDGER_TABLE';
 
 export interface Definitions {

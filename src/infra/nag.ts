@@ -74,7 +74,9 @@ export function nagAcknowledgments(
     finding: iam5(`Resource::${text(groupArnPattern(stack, name))}`),
     reason: GROUP_ARN,
   }));
-  const groupsByTag = [{ finding: iam5(`Resource::${text(groupArnPattern(stack, '*'))}`), reason: GROUPS_BY_TAG }];
+  const groupsByTag = [
+    { finding: iam5(`Resource::${text(groupArnPattern(stack, '*'))}`), reason: GROUPS_BY_TAG },
+  ];
   const executionsOf = (machineName: string, why: string) => ({
     finding: iam5(`Resource::${text(executionArnPattern(stack, machineName))}`),
     reason: `${why} Execution names are chosen at run time; the wildcard is only the execution name, of this one state machine.`,

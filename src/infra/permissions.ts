@@ -125,7 +125,9 @@ export function groupSelectors(config: GroupSelectorSource): {
     for (const name of wave.autoScalingGroupNames ?? []) names.add(name);
     const selector = wave.autoScalingGroupTags;
     if (!selector || Object.keys(selector).length === 0) continue;
-    const sorted = Object.fromEntries(Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const sorted = Object.fromEntries(
+      Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
     tags.set(JSON.stringify(sorted), sorted);
   }
   return { names: [...names], tags: [...tags.values()] };
@@ -223,7 +225,12 @@ export const configuredOperations: Readonly<Record<string, string>> = {
 export type PolicyKind = 'scoped' | 'readOnlyOnStar' | 'launchOnStar' | 'imagesAtRunTime' | 'groupsByTag';
 
 /** The kinds after `scoped`, each a policy of its own (`makeRole` in pipeline.ts). */
-export const separatePolicyKinds = ['readOnlyOnStar', 'launchOnStar', 'imagesAtRunTime', 'groupsByTag'] as const;
+export const separatePolicyKinds = [
+  'readOnlyOnStar',
+  'launchOnStar',
+  'imagesAtRunTime',
+  'groupsByTag',
+] as const;
 
 /** One function's statements, by the policy each belongs to (see the top of this file). */
 export type StepPolicies = Readonly<Record<PolicyKind, iam.PolicyStatement[]>>;
@@ -272,7 +279,12 @@ export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', r
   // The lock (PutItem conditional, GetItem of a stale holder), the rollout and its plan.
   Preflight: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
   ShareAmi: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  UpdateLaunchTemplates: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  UpdateLaunchTemplates: [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
+    'dynamodb:BatchWriteItem',
+  ],
   PlanBatch: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
   FinishBatch: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   TriggerInstanceRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -410,7 +422,10 @@ function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies 
         ],
       });
     case 'TriggerInstanceRefresh': {
-      const groups = onGroups(['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'], arns);
+      const groups = onGroups(
+        ['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'],
+        arns,
+      );
       return policies({
         readOnlyOnStar: [readGroupsAndTemplates()],
         scoped: [...groups.scoped, ...passInstanceRoles(arns)],
@@ -421,7 +436,11 @@ function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies 
     case 'TriggerRollbackRefresh': {
       // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
       const groups = onGroups(
-        ['autoscaling:StartInstanceRefresh', 'autoscaling:CancelInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'],
+        [
+          'autoscaling:StartInstanceRefresh',
+          'autoscaling:CancelInstanceRefresh',
+          'autoscaling:UpdateAutoScalingGroup',
+        ],
         arns,
       );
       return policies({
@@ -513,7 +532,10 @@ export function runChildStatements(
 ): iam.PolicyStatement[] {
   return [
     allow(['states:StartExecution'], [child.stateMachineArn]),
-    allow(['states:DescribeExecution', 'states:StopExecution'], [executionArnPattern(stack, child.stateMachineName)]),
+    allow(
+      ['states:DescribeExecution', 'states:StopExecution'],
+      [executionArnPattern(stack, child.stateMachineName)],
+    ),
     allow(
       ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
       [stack.formatArn({ service: 'events', resource: 'rule', resourceName: SYNC_RULE_NAME })],

@@ -430,7 +430,8 @@ export class AmiRolloutPipeline extends Construct {
       const references = definitionReferences(definition);
       const childArns = references.children.map((child) => {
         const machine = built[child];
-        if (!machine) throw new Error(`AmiRolloutPipeline: the ${which} definition starts ${child}, built after it`);
+        if (!machine)
+          throw new Error(`AmiRolloutPipeline: the ${which} definition starts ${child}, built after it`);
         return [childMachinePlaceholders[child], machine] as const;
       });
       const logGroupForMachine = logGroup(machineLogGroupName(suffix), `${machineId}Logs`);
@@ -492,14 +493,17 @@ export class AmiRolloutPipeline extends Construct {
           ...Object.fromEntries(
             references.steps.map((step) => [arnPlaceholder(step), functions[step].functionArn]),
           ),
-          ...Object.fromEntries(childArns.map(([placeholder, child]) => [placeholder, child.stateMachineArn])),
+          ...Object.fromEntries(
+            childArns.map(([placeholder, child]) => [placeholder, child.stateMachineArn]),
+          ),
         },
         logs: { destination: logGroupForMachine, level: sfn.LogLevel.ALL, includeExecutionData: true },
         tracingEnabled: true,
         comment: {
           rollout:
             'ami-rollout: roll a new AMI across Auto Scaling groups in waves, one batch execution at a time; roll back every group touched on failure',
-          batch: "ami-rollout: one batch of a wave's groups, each in a group execution, up to the wave's maxParallel at once",
+          batch:
+            "ami-rollout: one batch of a wave's groups, each in a group execution, up to the wave's maxParallel at once",
           group: "ami-rollout: one group's instance refresh (forward or rollback), polled until it ends",
         }[which],
       });
