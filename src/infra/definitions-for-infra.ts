@@ -55,7 +55,7 @@ export const pendingInThisBranch: {
   readonly calls: Partial<Record<StepFunctionName, readonly string[]>>;
 } = {
   entries: ['PlanBatch', 'FinishBatch'],
-  calls: { Preflight: ['states:DescribeExecution'] },
+  calls: { Preflight: ['states:DescribeExecution'], PlanBatch: ['states:DescribeExecution'] },
 };
 
 type State = Record<string, unknown>;
