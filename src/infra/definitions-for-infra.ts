@@ -49,12 +49,17 @@ export function stepEntry(step: StepFunctionName): string {
   return onMain?.entry ?? landing[step]!;
 }
 
-/** What the core branch's steps call and this branch's do not (test/infra/permissions.test.ts adds it). */
+/**
+ * What the core branch's steps call and this branch's do not (test/infra/permissions.test.ts adds it): the steps
+ * not on main, calls beyond main's, and (`ledgerCallsBundled: false`) every `ledgerActions` list.
+ */
 export const pendingInThisBranch: {
   readonly entries: readonly StepFunctionName[];
   readonly calls: Partial<Record<StepFunctionName, readonly string[]>>;
+  readonly ledgerCallsBundled: boolean;
 } = {
   entries: ['PlanBatch', 'FinishBatch'],
+  ledgerCallsBundled: false,
   calls: { Preflight: ['states:DescribeExecution'], PlanBatch: ['states:DescribeExecution'] },
 };
 

@@ -629,8 +629,8 @@ describe('AmiRolloutPipeline template', () => {
     });
 
     it('scopes refreshes and group updates to the configured groups', () => {
-      const groups = config.autoScalingGroupNames
-        .map(
+      const groups = groupSelectors(config)
+        .names.map(
           (name) =>
             `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${name}`,
         )
