@@ -34,7 +34,7 @@ export async function buildApp(
   const region = process.env.CDK_DEFAULT_REGION;
   const stack = new Stack(app, stackName, {
     description:
-      'ami-rollout: rolls a new AMI across Auto Scaling groups one at a time, rolls back on failure',
+      'ami-rollout: rolls a new AMI across Auto Scaling groups in waves, rolls back every group touched on failure',
     ...(account && region ? { env: { account, region } } : {}),
   });
   const imagePipelineArn = context('imagePipelineArn');
@@ -51,6 +51,10 @@ export async function buildApp(
   new CfnOutput(stack, 'StateMachineArn', { value: pipeline.stateMachine.stateMachineArn });
   new CfnOutput(stack, 'TopicArn', { value: pipeline.topic.topicArn });
   new CfnOutput(stack, 'StateMachineLogGroup', { value: pipeline.stateMachineLogGroup.logGroupName });
+  new CfnOutput(stack, 'BatchStateMachineArn', { value: pipeline.batchStateMachine.stateMachineArn });
+  new CfnOutput(stack, 'GroupStateMachineArn', { value: pipeline.groupStateMachine.stateMachineArn });
+  // `status` and `history` read the rollout ledger (their --ledger-table, default <state machine name>-ledger).
+  new CfnOutput(stack, 'LedgerTableName', { value: pipeline.ledgerTable.tableName });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, pipeline };
 }

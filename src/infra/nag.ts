@@ -1,8 +1,13 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { RolloutConfig } from '../config/schema.ts';
-import { stepFunctionNames } from '../statemachine/definition.ts';
-import { executionArnPattern, groupArnPattern, imageBuilderImagePattern } from './permissions.ts';
+import { stepFunctionNames } from './definitions-for-infra.ts';
+import {
+  executionArnPattern,
+  groupArnPattern,
+  groupSelectors,
+  imageBuilderImagePattern,
+} from './permissions.ts';
 import type { AmiRolloutPipeline } from './pipeline.ts';
 
 /**
@@ -29,6 +34,8 @@ const XRAY_ON_STAR =
   'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.';
 const LAUNCH_ON_STAR =
   'Auto Scaling checks that whoever points a group at a launch template may launch from it. ec2:RunInstances is on "*" (it touches instances, volumes, ENIs, subnets, security groups and images whose ids are in the template) but limited by the ec2:LaunchTemplate condition to the configured templates; ec2:CreateTags is limited by ec2:CreateAction=RunInstances to tagging at launch.';
+const GROUPS_BY_TAG =
+  "The groups a wave selects by autoScalingGroupTags are found by Preflight at run time, so they cannot be named at deploy time: every statement of this policy is on autoScalingGroup:*:autoScalingGroupName/* behind StringEquals on aws:ResourceTag/<key> for every tag of one selector, so only a group carrying all of a wave's tags can be changed. The roles cannot tag groups (no autoscaling:CreateOrUpdateTags).";
 const GROUP_ARN =
   'An Auto Scaling group ARN holds a UUID AWS assigns at creation (autoScalingGroup:UUID:autoScalingGroupName/NAME); the wildcard is only that UUID, the group name is fixed.';
 
@@ -61,12 +68,31 @@ export function nagAcknowledgments(
   const stack = Stack.of(pipeline);
   const { partition, region, account } = stack;
   const text = (arn: string) => nagText(stack, arn);
-  const groups = config.autoScalingGroupNames.map((name) => ({
+  const star = (reason: string) => [{ finding: iam5('Resource::*'), reason }];
+  const readOnly = star(`${DESCRIBE_ONLY_ON_STAR} ${XRAY_ON_STAR}`);
+  const groups = groupSelectors(config).names.map((name) => ({
     finding: iam5(`Resource::${text(groupArnPattern(stack, name))}`),
     reason: GROUP_ARN,
   }));
-  const star = (reason: string) => [{ finding: iam5('Resource::*'), reason }];
-  const readOnly = star(`${DESCRIBE_ONLY_ON_STAR} ${XRAY_ON_STAR}`);
+  const groupsByTag = [
+    { finding: iam5(`Resource::${text(groupArnPattern(stack, '*'))}`), reason: GROUPS_BY_TAG },
+  ];
+  const executionsOf = (machineName: string, why: string) => ({
+    finding: iam5(`Resource::${text(executionArnPattern(stack, machineName))}`),
+    reason: `${why} Execution names are chosen at run time; the wildcard is only the execution name, of this one state machine.`,
+  });
+  const staleLockHolder = executionsOf(
+    pipeline.stateMachineName,
+    "DescribeExecution (read-only) of the rollout state machine's executions: the lock's holder, to recover a lock whose execution has ended.",
+  );
+  const runsChild = (child: string) =>
+    executionsOf(
+      `${pipeline.stateMachineName}-${child}`,
+      `DescribeExecution and StopExecution of the ${child} state machine's executions, which a startExecution.sync:2 Task needs to wait for its child and to stop it when the parent stops (Step Functions developer guide, "IAM policies for Step Functions").`,
+    );
+  const stateMachineServiceOnStar = star(
+    `Step Functions logging to CloudWatch Logs uses the vended-logs API (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), which AWS authorizes only on "*". ${XRAY_ON_STAR}`,
+  );
 
   /** By role: what its default policy (`role`) and its other policies may keep. */
   const byRole: Record<string, Partial<Record<string, NagAcknowledgment[]>>> = {
@@ -78,8 +104,11 @@ export function nagAcknowledgments(
           reason:
             "iam:GetInstanceProfile (read-only) of the profiles the launch templates name, whose role preflight checks against instanceRoleArns: a template's profile is read at run time and can change after deploy. This account only.",
         },
+        staleLockHolder,
       ],
     },
+    PlanBatch: { readOnlyOnStar: star(XRAY_ON_STAR), role: [staleLockHolder] },
+    FinishBatch: { readOnlyOnStar: star(XRAY_ON_STAR) },
     ShareAmi: {
       readOnlyOnStar: readOnly,
       imagesAtRunTime: [
@@ -99,12 +128,27 @@ export function nagAcknowledgments(
           : []),
       ],
     },
-    UpdateLaunchTemplates: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
+    UpdateLaunchTemplates: {
+      readOnlyOnStar: readOnly,
+      launchOnStar: star(LAUNCH_ON_STAR),
+      role: groups,
+      groupsByTag,
+    },
     RollbackAmi: { readOnlyOnStar: readOnly },
-    TriggerInstanceRefresh: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
-    TriggerRollbackRefresh: { readOnlyOnStar: readOnly, launchOnStar: star(LAUNCH_ON_STAR), role: groups },
-    CheckRefreshStatus: { readOnlyOnStar: readOnly, role: groups },
-    CheckRollbackRefresh: { readOnlyOnStar: readOnly, role: groups },
+    TriggerInstanceRefresh: {
+      readOnlyOnStar: readOnly,
+      launchOnStar: star(LAUNCH_ON_STAR),
+      role: groups,
+      groupsByTag,
+    },
+    TriggerRollbackRefresh: {
+      readOnlyOnStar: readOnly,
+      launchOnStar: star(LAUNCH_ON_STAR),
+      role: groups,
+      groupsByTag,
+    },
+    CheckRefreshStatus: { readOnlyOnStar: readOnly, role: groups, groupsByTag },
+    CheckRollbackRefresh: { readOnlyOnStar: readOnly, role: groups, groupsByTag },
     Notify: { readOnlyOnStar: star(XRAY_ON_STAR) },
     StartRollout: {
       readOnlyOnStar: star(XRAY_ON_STAR),
@@ -121,11 +165,9 @@ export function nagAcknowledgments(
         },
       ],
     },
-    StateMachine: {
-      serviceOnStar: star(
-        `Step Functions logging to CloudWatch Logs uses the vended-logs API (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), which AWS authorizes only on "*". ${XRAY_ON_STAR}`,
-      ),
-    },
+    StateMachine: { serviceOnStar: stateMachineServiceOnStar, role: [runsChild('batch')] },
+    BatchStateMachine: { serviceOnStar: stateMachineServiceOnStar, role: [runsChild('group')] },
+    GroupStateMachine: { serviceOnStar: stateMachineServiceOnStar },
   };
 
   const entries: { construct: IConstruct; path: string; acknowledgments: NagAcknowledgment[] }[] = [];
@@ -133,7 +175,13 @@ export function nagAcknowledgments(
     if (!construct || !acknowledgments || acknowledgments.length === 0) return;
     entries.push({ construct, path: construct.node.path, acknowledgments });
   };
-  const owners = [...stepFunctionNames, 'StartRollout', 'StateMachine'];
+  const owners = [
+    ...stepFunctionNames,
+    'StartRollout',
+    'StateMachine',
+    'BatchStateMachine',
+    'GroupStateMachine',
+  ];
   for (const owner of owners) {
     const rolePolicies = pipeline.rolePolicies[owner];
     if (!rolePolicies) continue;

@@ -2,7 +2,7 @@ import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RolloutConfig } from '../config/schema.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
-import type { StepFunctionName } from '../statemachine/definition.ts';
+import type { StepFunctionName } from './definitions-for-infra.ts';
 
 /**
  * Least privilege, one function at a time: each step gets the actions its code calls (the SDK commands its
@@ -15,13 +15,24 @@ import type { StepFunctionName } from '../statemachine/definition.ts';
  *   after deploy, each acknowledged by its exact text);
  * - `readOnlyOnStar`: Describe calls AWS authorizes only on `*` (and the functions' X-Ray tracing);
  * - `launchOnStar`: ec2:RunInstances / ec2:CreateTags that Auto Scaling checks, on `*` behind conditions;
- * - `imagesAtRunTime`: the AMI and snapshots of each execution, unknown at deploy time.
+ * - `imagesAtRunTime`: the AMI and snapshots of each execution, unknown at deploy time;
+ * - `groupsByTag`: Auto Scaling mutations on any group carrying a wave's `autoScalingGroupTags` (groups a tag
+ *   selector finds are named only at run time), each statement behind its `aws:ResourceTag/<key>` conditions.
  */
 
 /** The ARNs the step policies are scoped to, resolved in the stack's account, region and partition. */
 export interface ScopedArns {
   readonly launchTemplates: readonly string[];
+  /** The groups the configuration names (`groupArnPattern`). */
   readonly groups: readonly string[];
+  /** The waves' tag selectors: a group carrying every tag of one of them may be changed too. */
+  readonly groupTags: readonly Readonly<Record<string, string>>[];
+  /** Every group of the account and region: the resource of the tag-conditioned statements. */
+  readonly anyGroup: string;
+  /** The rollout ledger's DynamoDB table. */
+  readonly ledgerTable: string;
+  /** Every execution of the rollout state machine (a stale lock's holder is described). */
+  readonly rolloutExecutions: string;
   /** `{param}`. */
   readonly parameter: string;
   /** `{param}-previous`. */
@@ -55,16 +66,22 @@ export function scopedArns(
     topicKeyArn: string;
     instanceRoleArns: readonly string[];
     stateMachineName: string;
+    ledgerTableArn: string;
   },
 ): ScopedArns {
   const { partition, region, account } = stack;
+  const selectors = groupSelectors(config);
   const parameterArn = (name: string) =>
     `arn:${partition}:ssm:${region}:${account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
   return {
     launchTemplates: config.launchTemplateIds.map(
       (id) => `arn:${partition}:ec2:${region}:${account}:launch-template/${id}`,
     ),
-    groups: config.autoScalingGroupNames.map((name) => groupArnPattern(stack, name)),
+    groups: selectors.names.map((name) => groupArnPattern(stack, name)),
+    groupTags: selectors.tags,
+    anyGroup: groupArnPattern(stack, '*'),
+    ledgerTable: resources.ledgerTableArn,
+    rolloutExecutions: executionArnPattern(stack, resources.stateMachineName),
     parameter: parameterArn(config.amiParameterName),
     previousParameter: parameterArn(previousParameterName(config.amiParameterName)),
     images: `arn:${partition}:ec2:${region}::image/*`,
@@ -81,6 +98,39 @@ export function scopedArns(
       0,
     stateMachine: `arn:${partition}:states:${region}:${account}:stateMachine:${resources.stateMachineName}`,
   };
+}
+
+/**
+ * What a configuration rolls, in either shape: `autoScalingGroupNames` alone (one group per wave) or `waves`
+ * naming groups and/or selecting them by tags. Typed loosely so any config shape with these keys fits.
+ */
+export interface GroupSelectorSource {
+  readonly autoScalingGroupNames?: readonly string[] | undefined;
+  readonly waves?:
+    | readonly {
+        readonly autoScalingGroupNames?: readonly string[] | undefined;
+        readonly autoScalingGroupTags?: Readonly<Record<string, string>> | undefined;
+      }[]
+    | undefined;
+}
+
+/** Every group a configuration names (first mention first) and every distinct tag selector of its waves. */
+export function groupSelectors(config: GroupSelectorSource): {
+  names: string[];
+  tags: Readonly<Record<string, string>>[];
+} {
+  const names = new Set<string>(config.autoScalingGroupNames ?? []);
+  const tags = new Map<string, Readonly<Record<string, string>>>();
+  for (const wave of config.waves ?? []) {
+    for (const name of wave.autoScalingGroupNames ?? []) names.add(name);
+    const selector = wave.autoScalingGroupTags;
+    if (!selector || Object.keys(selector).length === 0) continue;
+    const sorted = Object.fromEntries(
+      Object.entries(selector).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    tags.set(JSON.stringify(sorted), sorted);
+  }
+  return { names: [...names], tags: [...tags.values()] };
 }
 
 /** A group's ARN with its UUID (assigned at creation) wildcarded and its name fixed. */
@@ -172,7 +222,15 @@ export const configuredOperations: Readonly<Record<string, string>> = {
   'ec2:ModifySnapshotAttribute': 'shareWithAccountIds',
 };
 
-export type PolicyKind = 'scoped' | 'readOnlyOnStar' | 'launchOnStar' | 'imagesAtRunTime';
+export type PolicyKind = 'scoped' | 'readOnlyOnStar' | 'launchOnStar' | 'imagesAtRunTime' | 'groupsByTag';
+
+/** The kinds after `scoped`, each a policy of its own (`makeRole` in pipeline.ts). */
+export const separatePolicyKinds = [
+  'readOnlyOnStar',
+  'launchOnStar',
+  'imagesAtRunTime',
+  'groupsByTag',
+] as const;
 
 /** One function's statements, by the policy each belongs to (see the top of this file). */
 export type StepPolicies = Readonly<Record<PolicyKind, iam.PolicyStatement[]>>;
@@ -190,7 +248,60 @@ const policies = (parts: Partial<Record<PolicyKind, iam.PolicyStatement[]>>): St
   readOnlyOnStar: parts.readOnlyOnStar ?? [],
   launchOnStar: parts.launchOnStar ?? [],
   imagesAtRunTime: parts.imagesAtRunTime ?? [],
+  groupsByTag: parts.groupsByTag ?? [],
 });
+
+/**
+ * Auto Scaling mutations on the rollout's groups: the named ones by ARN (`scoped`), and any group carrying all
+ * the tags of one wave's selector (`groupsByTag`). UpdateAutoScalingGroup, StartInstanceRefresh and
+ * CancelInstanceRefresh support `aws:ResourceTag/${TagKey}` and `autoscaling:ResourceTag/${TagKey}` on the
+ * autoScalingGroup resource (Service Authorization Reference, Amazon EC2 Auto Scaling; docs/iam.md).
+ */
+function onGroups(actions: string[], arns: ScopedArns): Pick<StepPolicies, 'scoped' | 'groupsByTag'> {
+  return {
+    scoped: arns.groups.length > 0 ? [allow(actions, arns.groups)] : [],
+    groupsByTag: arns.groupTags.map((selector) =>
+      allow(actions, [arns.anyGroup], {
+        StringEquals: Object.fromEntries(
+          Object.entries(selector).map(([key, value]) => [`aws:ResourceTag/${key}`, value]),
+        ),
+      }),
+    ),
+  };
+}
+
+/**
+ * The DynamoDB actions each function may take on the ledger table, nothing else: the calls its code makes
+ * (test/infra/permissions.test.ts holds each list to the SDK commands the function's bundle contains). A
+ * function with an empty list gets neither a grant nor the table's name.
+ */
+export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', readonly string[]>> = {
+  // The lock (PutItem conditional, GetItem of a stale holder), the rollout and its plan.
+  Preflight: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+  ShareAmi: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  UpdateLaunchTemplates: [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
+    'dynamodb:BatchWriteItem',
+  ],
+  PlanBatch: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
+  FinishBatch: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  TriggerInstanceRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  CheckRefreshStatus: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  RollbackAmi: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  TriggerRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  CheckRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  // Releases the lock (DeleteItem conditional on the execution) and records the outcome.
+  Notify: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  StartRollout: [],
+};
+
+/** The ledger statement of a function, none when it has no ledger action. */
+function onLedger(step: StepFunctionName | 'StartRollout', arns: ScopedArns): iam.PolicyStatement[] {
+  const actions = ledgerActions[step];
+  return actions.length > 0 ? [allow([...actions], [arns.ledgerTable])] : [];
+}
 
 /** Passing the instance profiles' roles to EC2, and to nothing else; none when no role is configured. */
 function passInstanceRoles(arns: ScopedArns): iam.PolicyStatement[] {
@@ -238,6 +349,11 @@ function shareImages(arns: ScopedArns): iam.PolicyStatement[] {
 
 /** The policy statements of each step function. */
 export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies {
+  const { scoped, ...rest } = stepStatements(step, arns);
+  return { ...rest, scoped: [...scoped, ...onLedger(step, arns)] };
+}
+
+function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies {
   const both = [arns.parameter, arns.previousParameter];
   switch (step) {
     case 'Preflight':
@@ -260,6 +376,8 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
           allow(['ssm:GetParameter'], both),
           // One rollout at a time: preflight refuses while another execution of this state machine runs.
           allow(['states:ListExecutions'], [arns.stateMachine]),
+          // The lock's holder, when the lock is held: a finished (crashed or stopped) holder's lock is recovered.
+          allow(['states:DescribeExecution'], [arns.rolloutExecutions]),
           // The roles of the templates' instance profiles, checked against instanceRoleArns before any change.
           allow(['iam:GetInstanceProfile'], [arns.instanceProfiles]),
         ],
@@ -270,19 +388,27 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
         imagesAtRunTime: shareImages(arns),
         scoped: [allow(['ssm:GetParameter', 'ssm:PutParameter'], both)],
       });
-    case 'UpdateLaunchTemplates':
+    case 'UpdateLaunchTemplates': {
+      // Before any default moves, each group on $Default/$Latest is pinned to the number it runs.
+      const pin = onGroups(['autoscaling:UpdateAutoScalingGroup'], arns);
       return policies({
         readOnlyOnStar: [
           allow(['ec2:DescribeLaunchTemplateVersions', 'autoscaling:DescribeAutoScalingGroups'], ['*']),
         ],
         scoped: [
           allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], arns.launchTemplates),
-          // Before any default moves, each group on $Default/$Latest is pinned to the number it runs.
-          allow(['autoscaling:UpdateAutoScalingGroup'], arns.groups),
+          ...pin.scoped,
           ...passInstanceRoles(arns),
         ],
+        groupsByTag: pin.groupsByTag,
         launchOnStar: launchFromTemplates(arns),
       });
+    }
+    case 'PlanBatch':
+      // The next slice of the plan from the ledger; a stale lock's holder is described, as in Preflight.
+      return policies({ scoped: [allow(['states:DescribeExecution'], [arns.rolloutExecutions])] });
+    case 'FinishBatch':
+      return policies({});
     case 'RollbackAmi':
       return policies({
         // DescribeImages: SSM validates the aws:ec2:image value RollbackAmi writes with the caller's rights.
@@ -295,34 +421,39 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
           allow(['ssm:PutParameter'], [arns.parameter]),
         ],
       });
-    case 'TriggerInstanceRefresh':
+    case 'TriggerInstanceRefresh': {
+      const groups = onGroups(
+        ['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'],
+        arns,
+      );
       return policies({
         readOnlyOnStar: [readGroupsAndTemplates()],
-        scoped: [
-          allow(['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'], arns.groups),
-          ...passInstanceRoles(arns),
-        ],
+        scoped: [...groups.scoped, ...passInstanceRoles(arns)],
+        groupsByTag: groups.groupsByTag,
         launchOnStar: launchFromTemplates(arns),
       });
-    case 'TriggerRollbackRefresh':
+    }
+    case 'TriggerRollbackRefresh': {
+      // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
+      const groups = onGroups(
+        [
+          'autoscaling:StartInstanceRefresh',
+          'autoscaling:CancelInstanceRefresh',
+          'autoscaling:UpdateAutoScalingGroup',
+        ],
+        arns,
+      );
       return policies({
         readOnlyOnStar: [readGroupsAndTemplates()],
-        scoped: [
-          // UpdateAutoScalingGroup gives each group its own launch template version setting back at the end.
-          allow(
-            [
-              'autoscaling:StartInstanceRefresh',
-              'autoscaling:CancelInstanceRefresh',
-              'autoscaling:UpdateAutoScalingGroup',
-            ],
-            arns.groups,
-          ),
-          ...passInstanceRoles(arns),
-        ],
+        scoped: [...groups.scoped, ...passInstanceRoles(arns)],
+        groupsByTag: groups.groupsByTag,
         launchOnStar: launchFromTemplates(arns),
       });
+    }
     case 'CheckRefreshStatus':
-    case 'CheckRollbackRefresh':
+    case 'CheckRollbackRefresh': {
+      // A refresh past refreshTimeoutMinutes is cancelled by the check that finds it (forward or rollback).
+      const cancel = onGroups(['autoscaling:CancelInstanceRefresh'], arns);
       return policies({
         readOnlyOnStar: [
           allow(
@@ -336,9 +467,9 @@ export function stepPolicyStatements(step: StepFunctionName, arns: ScopedArns): 
             ['*'],
           ),
         ],
-        // A refresh past refreshTimeoutMinutes is cancelled by the check that finds it (forward or rollback).
-        scoped: [allow(['autoscaling:CancelInstanceRefresh'], arns.groups)],
+        ...cancel,
       });
+    }
     case 'Notify':
       return policies({
         scoped: [
@@ -369,15 +500,47 @@ export function imageBuilderImagePattern(stack: Stack): string {
 export function startRolloutPolicyStatements(
   stack: Stack,
   stateMachine: { stateMachineArn: string; stateMachineName: string },
+  arns?: Pick<ScopedArns, 'ledgerTable'>,
 ): StepPolicies {
   const executions = executionArnPattern(stack, stateMachine.stateMachineName);
+  const ledger = ledgerActions.StartRollout;
   return policies({
     scoped: [
       allow(['states:ListExecutions', 'states:StartExecution'], [stateMachine.stateMachineArn]),
       allow(['states:DescribeExecution'], [executions]),
       allow(['imagebuilder:GetImage'], [imageBuilderImagePattern(stack)]),
+      ...(arns && ledger.length > 0 ? [allow([...ledger], [arns.ledgerTable])] : []),
     ],
   });
+}
+
+/**
+ * The EventBridge managed rule through which Step Functions learns that a child execution started by a
+ * `startExecution.sync` Task has ended (Step Functions developer guide, "IAM policies for Step Functions").
+ */
+export const SYNC_RULE_NAME = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
+
+/**
+ * What a state machine's role needs to run a child machine with `arn:aws:states:::states:startExecution.sync:2`
+ * and wait for it, as the developer guide's "IAM policies for Step Functions" (Synchronous) lists it: start
+ * executions of that machine only; describe and stop its executions (`execution:<name>:*`, so `ami-rollout`
+ * does not reach `ami-rollout-batch`'s); and put and describe the managed rule .sync waits with.
+ */
+export function runChildStatements(
+  stack: Stack,
+  child: { stateMachineArn: string; stateMachineName: string },
+): iam.PolicyStatement[] {
+  return [
+    allow(['states:StartExecution'], [child.stateMachineArn]),
+    allow(
+      ['states:DescribeExecution', 'states:StopExecution'],
+      [executionArnPattern(stack, child.stateMachineName)],
+    ),
+    allow(
+      ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+      [stack.formatArn({ service: 'events', resource: 'rule', resourceName: SYNC_RULE_NAME })],
+    ),
+  ];
 }
 
 /** What both trigger steps read before they touch a group: Describe calls AWS authorizes only on `*`. */

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,18 +16,24 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONFIG_ENV } from '../config/load.ts';
 import type { RolloutConfig } from '../config/schema.ts';
-import {
-  arnPlaceholder,
-  buildDefinition,
-  stepFunctionNames,
-  type StepFunctionName,
-} from '../statemachine/definition.ts';
-import { steps } from '../steps/index.ts';
 import { START_ROLLOUT_ENV } from '../steps/start-rollout.ts';
 import { functionEnvironment, functionHandler, type FunctionBundling } from './bundle.ts';
+// TEMPORARY (infra branch): src/statemachine/definition.ts, steps[step].entry and src/steps/dependencies.ts.
+import {
+  arnPlaceholder,
+  buildDefinitions,
+  childMachinePlaceholders,
+  LEDGER_TABLE_ENV,
+  stepEntry,
+  stepFunctionNames,
+  type StepFunctionName,
+} from './definitions-for-infra.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import {
+  ledgerActions,
+  runChildStatements,
   scopedArns,
+  separatePolicyKinds,
   startRolloutPolicyStatements,
   stepPolicyStatements,
   tracingActions,
@@ -92,7 +99,10 @@ export function functionCode(entry: string, bundling: FunctionBundling = default
 export interface AmiRolloutPipelineProps {
   /** The validated rollout configuration (`loadConfig`); the same file the rehearsal uses. */
   readonly config: RolloutConfig;
-  /** Name of the state machine, which the CLI looks for. Default `ami-rollout`. */
+  /**
+   * Name of the rollout state machine, which the CLI looks for; its children are `<name>-batch` and
+   * `<name>-group`, its ledger table `<name>-ledger`, its functions `<name>-<Step>`. Default `ami-rollout`.
+   */
   readonly stateMachineName?: string;
   /** How long the functions' and the state machine's logs are kept. Default three months. */
   readonly logRetention?: logs.RetentionDays;
@@ -120,7 +130,11 @@ export interface AmiRolloutPipelineProps {
    * `defaultBundling`: minified ESM for Node.js 24 with source maps, the AWS SDK bundled (not the runtime's copy).
    */
   readonly bundling?: FunctionBundling;
-  /** What happens to the key, log groups and dead-letter queue when the stack is deleted. Default RETAIN. */
+  /**
+   * What happens to the key, log groups, dead-letter queue and ledger table when the stack is deleted. Default
+   * RETAIN. The ledger table keeps CloudFormation's deletion protection on unless this is DESTROY (DynamoDB
+   * has no SNAPSHOT: the table is retained then).
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -139,24 +153,66 @@ function policiesOf({ role, policies }: RolePolicies): Construct[] {
   return [...(defaultPolicy instanceof Construct ? [defaultPolicy] : []), ...Object.values(policies)];
 }
 
+/** The three state machines by their definition (`buildDefinitions`), and the suffix each name takes. */
+const machines = [
+  { definition: 'group', id: 'GroupStateMachine', suffix: '-group' },
+  { definition: 'batch', id: 'BatchStateMachine', suffix: '-batch' },
+  { definition: 'rollout', id: 'StateMachine', suffix: '' },
+] as const;
+
+/** The longest function id, which bounds the state machine name (a function is `<name>-<id>`, at most 64). */
+const longestFunctionId = Math.max(...[...stepFunctionNames, 'StartRollout'].map((id) => id.length));
+
 /**
- * The ami-rollout pipeline on AWS: one Lambda function per state machine step, the state machine from the
- * same definition the local account runs, an encrypted SNS topic only the pipeline may publish to, and an
+ * The Lambda steps and child state machines a definition refers to, by its `${...}` placeholders: what its role
+ * may invoke and start, nothing else.
+ */
+export function definitionReferences(definition: Record<string, unknown>): {
+  steps: StepFunctionName[];
+  children: ('batch' | 'group')[];
+} {
+  const text = JSON.stringify(definition);
+  const found = new Set([...text.matchAll(/\$\{([A-Za-z]+)\}/g)].map((m) => m[1]!));
+  const steps = stepFunctionNames.filter((step) => found.delete(arnPlaceholder(step)));
+  const children = (['batch', 'group'] as const).filter((c) => found.delete(childMachinePlaceholders[c]));
+  if (found.size > 0) {
+    throw new Error(
+      `AmiRolloutPipeline: the definition has placeholders nothing fills: ${[...found].map((p) => `\${${p}}`).join(', ')}`,
+    );
+  }
+  return { steps, children };
+}
+
+/**
+ * The ami-rollout pipeline on AWS: one Lambda function per state machine step; the rollout state machine and
+ * its two children (a batch of a wave's groups, one group's refresh), from the same definitions the local
+ * account runs; the rollout ledger (DynamoDB); an encrypted SNS topic only the pipeline may publish to; and an
  * EventBridge trigger on Image Builder images with a dead-letter queue.
  */
 export class AmiRolloutPipeline extends Construct {
+  /** The rollout state machine (`<name>`), which starts one batch execution after another. */
   readonly stateMachine: sfn.StateMachine;
+  /** `<name>-batch`: one slice of a wave, a Map of group executions. */
+  readonly batchStateMachine: sfn.StateMachine;
+  /** `<name>-group`: one group's refresh (forward or back), polled to its end. */
+  readonly groupStateMachine: sfn.StateMachine;
   readonly stateMachineName: string;
+  /** The rollout ledger: the rollout, its plan, each group's state, and the lock (`pk`/`sk`, on demand). */
+  readonly ledgerTable: dynamodb.Table;
   readonly functions: Readonly<Record<StepFunctionName, NodejsFunction>>;
   /** Invoked by the Image Builder rule; undefined when `imageBuilderTrigger` is false. */
   readonly startFunction?: NodejsFunction;
   readonly topic: sns.Topic;
   readonly key: kms.Key;
+  /** The rollout state machine's log group; the children log to `/aws/vendedlogs/states/<name>-batch|-group`. */
   readonly stateMachineLogGroup: logs.LogGroup;
   readonly imageBuilderRule?: events.Rule;
   /** Where the trigger keeps an event it could not deliver after its retries. */
   readonly triggerDeadLetterQueue?: sqs.Queue;
-  /** Every role of the pipeline with its policies, by function id (`Preflight`, ..., `StartRollout`, `StateMachine`). */
+  /**
+   * Every role of the pipeline with its policies, by function id (`Preflight`, ..., `StartRollout`) and state
+   * machine id (`StateMachine`, `BatchStateMachine`, `GroupStateMachine`).
+   */
   readonly rolePolicies: Readonly<Record<string, RolePolicies>>;
   /** The roles the functions may pass to EC2: the configuration's `instanceRoleArns` and the deprecated prop. */
   readonly instanceRoleArns: readonly string[];
@@ -167,9 +223,11 @@ export class AmiRolloutPipeline extends Construct {
     const stack = Stack.of(this);
     const stateMachineName = props.stateMachineName ?? 'ami-rollout';
     this.stateMachineName = stateMachineName;
-    if (!/^[A-Za-z0-9_-]{1,80}$/.test(stateMachineName)) {
+    // Function names hold at most 64 characters (<name>-<Step>); state machine names 80 (<name>-batch).
+    const maxNameLength = 64 - 1 - longestFunctionId;
+    if (!new RegExp(`^[A-Za-z0-9_-]{1,${maxNameLength}}$`).test(stateMachineName)) {
       throw new Error(
-        `AmiRolloutPipeline: stateMachineName "${stateMachineName}" must be 1-80 letters, digits, - or _ (e.g. ami-rollout)`,
+        `AmiRolloutPipeline: stateMachineName "${stateMachineName}" must be 1-${maxNameLength} letters, digits, - or _ (e.g. ami-rollout): the functions are named <name>-<Step>, at most 64 characters`,
       );
     }
     for (const arn of props.instanceRoleArns ?? []) {
@@ -186,7 +244,7 @@ export class AmiRolloutPipeline extends Construct {
     const trigger = props.imageBuilderTrigger ?? true;
     const functionName = (functionId: string) => `${stateMachineName}-${functionId}`;
     const functionLogGroupName = (functionId: string) => `/aws/lambda/${functionName(functionId)}`;
-    const stateMachineLogGroupName = `/aws/vendedlogs/states/${stateMachineName}`;
+    const machineLogGroupName = (suffix: string) => `/aws/vendedlogs/states/${stateMachineName}${suffix}`;
 
     this.key = new kms.Key(this, 'Key', {
       description: 'ami-rollout: encrypts the notification topic and the pipeline logs',
@@ -209,7 +267,7 @@ export class AmiRolloutPipeline extends Construct {
               ...[...stepFunctionNames, ...(trigger ? ['StartRollout'] : [])].map((f) =>
                 logGroupArn(functionLogGroupName(f)),
               ),
-              logGroupArn(stateMachineLogGroupName),
+              ...machines.map(({ suffix }) => logGroupArn(machineLogGroupName(suffix))),
             ],
           },
         },
@@ -233,6 +291,22 @@ export class AmiRolloutPipeline extends Construct {
         removalPolicy,
       });
 
+    // The ledger holds rollout state, not secrets (AMI and group names, versions, refresh ids, times): encrypted
+    // with the AWS managed key aws/dynamodb, so the operator's `status` and `history` read it with DynamoDB
+    // permissions alone, and no step role needs a KMS grant (docs/iam.md, "The ledger table").
+    const retainLedger = removalPolicy !== RemovalPolicy.DESTROY;
+    this.ledgerTable = new dynamodb.Table(this, 'LedgerTable', {
+      tableName: `${stateMachineName}-ledger`,
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // A retained table is protected from deletion outside the stack too (console, CLI, a replacement).
+      deletionProtection: retainLedger,
+      removalPolicy: retainLedger ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
     // The steps read the configuration from AMI_ROLLOUT_CONFIG; they publish to the topic created here, and
     // preflight checks templates against every role the functions may pass.
     const stepConfig = stack.toJsonString({
@@ -245,6 +319,7 @@ export class AmiRolloutPipeline extends Construct {
       topicKeyArn: this.key.keyArn,
       instanceRoleArns: this.instanceRoleArns,
       stateMachineName,
+      ledgerTableArn: this.ledgerTable.tableArn,
     });
     const bundling = props.bundling ?? defaultBundling;
     const rolePolicies: Record<string, RolePolicies> = {};
@@ -266,7 +341,7 @@ export class AmiRolloutPipeline extends Construct {
       });
       for (const statement of statements.scoped) role.addToPrincipalPolicy(statement);
       const policies: Partial<Record<PolicyKind | 'serviceOnStar', iam.Policy>> = {};
-      for (const kind of ['readOnlyOnStar', 'launchOnStar', 'imagesAtRunTime', 'serviceOnStar'] as const) {
+      for (const kind of [...separatePolicyKinds, 'serviceOnStar'] as const) {
         const kindStatements = statements[kind] ?? [];
         if (kindStatements.length === 0) continue;
         policies[kind] = new iam.Policy(this, `${ownerId}${kind[0]!.toUpperCase()}${kind.slice(1)}Policy`, {
@@ -318,14 +393,16 @@ export class AmiRolloutPipeline extends Construct {
       return fn;
     };
 
+    const ledgerEnvironment = (id: StepFunctionName | 'StartRollout'): Record<string, string> =>
+      ledgerActions[id].length > 0 ? { [LEDGER_TABLE_ENV]: this.ledgerTable.tableName } : {};
     const functions = {} as Record<StepFunctionName, NodejsFunction>;
     for (const step of stepFunctionNames) {
       functions[step] = makeFunction(
         step,
-        steps[step].entry,
+        stepEntry(step),
         `ami-rollout step ${step}`,
         stepPolicyStatements(step, arns),
-        { [CONFIG_ENV]: stepConfig },
+        { [CONFIG_ENV]: stepConfig, ...ledgerEnvironment(step) },
       );
     }
     this.functions = functions;
@@ -344,71 +421,113 @@ export class AmiRolloutPipeline extends Construct {
       }),
     );
 
-    this.stateMachineLogGroup = logGroup(stateMachineLogGroupName, 'StateMachineLogs');
-    const machine = makeRole(
-      'StateMachine',
-      'states.amazonaws.com',
-      'ami-rollout state machine: invokes the step functions, logs and traces',
-      {
-        scoped: [
-          // The definition invokes the unqualified function ARNs: no `:*` for versions and aliases (grantInvoke's).
-          new iam.PolicyStatement({
-            actions: ['lambda:InvokeFunction'],
-            resources: stepFunctionNames.map((step) => functions[step].functionArn),
-          }),
-        ],
-        readOnlyOnStar: [],
-        launchOnStar: [],
-        imagesAtRunTime: [],
-        // What CDK grants a state machine that logs to CloudWatch Logs and traces with X-Ray.
-        serviceOnStar: [
-          new iam.PolicyStatement({
-            actions: [
-              'logs:CreateLogDelivery',
-              'logs:GetLogDelivery',
-              'logs:UpdateLogDelivery',
-              'logs:DeleteLogDelivery',
-              'logs:ListLogDeliveries',
-              'logs:PutResourcePolicy',
-              'logs:DescribeResourcePolicies',
-              'logs:DescribeLogGroups',
-            ],
-            resources: ['*'],
-          }),
-          new iam.PolicyStatement({
-            actions: [...tracingActions, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
-            resources: ['*'],
-          }),
-        ],
-      },
-    );
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      role: machine.role.withoutPolicyUpdates(),
-      definitionBody: sfn.DefinitionBody.fromString(
-        JSON.stringify(buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds }), null, 2),
-      ),
-      definitionSubstitutions: Object.fromEntries(
-        stepFunctionNames.map((step) => [arnPlaceholder(step), functions[step].functionArn]),
-      ),
-      logs: { destination: this.stateMachineLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-      comment: 'ami-rollout: roll a new AMI across Auto Scaling groups one at a time; roll back on failure',
-    });
-    // Step Functions checks at creation that the role may deliver logs.
-    this.stateMachine.node.addDependency(...policiesOf(machine));
+    const definitions = buildDefinitions({ pollIntervalSeconds: config.pollIntervalSeconds });
+    const built: Partial<Record<'rollout' | 'batch' | 'group', sfn.StateMachine>> = {};
+    const machineLogGroups: Partial<Record<'rollout' | 'batch' | 'group', logs.LogGroup>> = {};
+    // Children first (group, batch, rollout): a definition's substitutions name the ARN of the machine it starts.
+    for (const { definition: which, id: machineId, suffix } of machines) {
+      const definition = definitions[which];
+      const references = definitionReferences(definition);
+      const childArns = references.children.map((child) => {
+        const machine = built[child];
+        if (!machine)
+          throw new Error(`AmiRolloutPipeline: the ${which} definition starts ${child}, built after it`);
+        return [childMachinePlaceholders[child], machine] as const;
+      });
+      const logGroupForMachine = logGroup(machineLogGroupName(suffix), `${machineId}Logs`);
+      machineLogGroups[which] = logGroupForMachine;
+      const machine = makeRole(
+        machineId,
+        'states.amazonaws.com',
+        `ami-rollout ${which} state machine: invokes its steps${references.children.length > 0 ? ', runs its child machine' : ''}, logs and traces`,
+        {
+          scoped: [
+            // The definition invokes the unqualified function ARNs: no `:*` for versions and aliases (grantInvoke's).
+            ...(references.steps.length > 0
+              ? [
+                  new iam.PolicyStatement({
+                    actions: ['lambda:InvokeFunction'],
+                    resources: references.steps.map((step) => functions[step].functionArn),
+                  }),
+                ]
+              : []),
+            ...references.children.flatMap((child) =>
+              runChildStatements(stack, {
+                stateMachineArn: built[child]!.stateMachineArn,
+                stateMachineName: `${stateMachineName}-${child}`,
+              }),
+            ),
+          ],
+          readOnlyOnStar: [],
+          launchOnStar: [],
+          imagesAtRunTime: [],
+          groupsByTag: [],
+          // What CDK grants a state machine that logs to CloudWatch Logs and traces with X-Ray.
+          serviceOnStar: [
+            new iam.PolicyStatement({
+              actions: [
+                'logs:CreateLogDelivery',
+                'logs:GetLogDelivery',
+                'logs:UpdateLogDelivery',
+                'logs:DeleteLogDelivery',
+                'logs:ListLogDeliveries',
+                'logs:PutResourcePolicy',
+                'logs:DescribeResourcePolicies',
+                'logs:DescribeLogGroups',
+              ],
+              resources: ['*'],
+            }),
+            new iam.PolicyStatement({
+              actions: [...tracingActions, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+              resources: ['*'],
+            }),
+          ],
+        },
+      );
+      const stateMachine = new sfn.StateMachine(this, machineId, {
+        stateMachineName: `${stateMachineName}${suffix}`,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        role: machine.role.withoutPolicyUpdates(),
+        definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(definition, null, 2)),
+        definitionSubstitutions: {
+          ...Object.fromEntries(
+            references.steps.map((step) => [arnPlaceholder(step), functions[step].functionArn]),
+          ),
+          ...Object.fromEntries(
+            childArns.map(([placeholder, child]) => [placeholder, child.stateMachineArn]),
+          ),
+        },
+        logs: { destination: logGroupForMachine, level: sfn.LogLevel.ALL, includeExecutionData: true },
+        tracingEnabled: true,
+        comment: {
+          rollout:
+            'ami-rollout: roll a new AMI across Auto Scaling groups in waves, one batch execution at a time; roll back every group touched on failure',
+          batch:
+            "ami-rollout: one batch of a wave's groups, each in a group execution, up to the wave's maxParallel at once",
+          group: "ami-rollout: one group's instance refresh (forward or rollback), polled until it ends",
+        }[which],
+      });
+      // Step Functions checks at creation that the role may deliver logs.
+      stateMachine.node.addDependency(...policiesOf(machine));
+      built[which] = stateMachine;
+    }
+    this.stateMachine = built.rollout!;
+    this.batchStateMachine = built.batch!;
+    this.groupStateMachine = built.group!;
+    this.stateMachineLogGroup = machineLogGroups.rollout!;
 
     if (trigger) {
       const startFunction = makeFunction(
         'StartRollout',
         'src/steps/start-rollout.ts',
         'ami-rollout: starts a rollout when Image Builder reports an image AVAILABLE',
-        startRolloutPolicyStatements(stack, {
-          stateMachineArn: this.stateMachine.stateMachineArn,
-          stateMachineName,
-        }),
+        startRolloutPolicyStatements(
+          stack,
+          { stateMachineArn: this.stateMachine.stateMachineArn, stateMachineName },
+          arns,
+        ),
         {
+          ...ledgerEnvironment('StartRollout'),
           [START_ROLLOUT_ENV.stateMachineArn]: this.stateMachine.stateMachineArn,
           [START_ROLLOUT_ENV.accountId]: stack.account,
           ...(props.imagePipelineArn ? { [START_ROLLOUT_ENV.imagePipelineArn]: props.imagePipelineArn } : {}),

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -11,13 +11,15 @@ import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import type { RolloutConfig } from '../../src/config/schema.ts';
 import { buildApp } from '../../src/infra/app.ts';
 import { nagAcknowledgments } from '../../src/infra/nag.ts';
-import { AmiRolloutPipeline } from '../../src/infra/pipeline.ts';
+import { groupSelectors, ledgerActions } from '../../src/infra/permissions.ts';
+import { AmiRolloutPipeline, definitionReferences } from '../../src/infra/pipeline.ts';
+// TEMPORARY (infra branch): src/statemachine/definition.ts once the lead's definitions land.
 import {
-  buildDefinition,
+  buildDefinitions,
   renderDefinition,
   stepFunctionNames,
   type StepFunctionName,
-} from '../../src/statemachine/definition.ts';
+} from '../../src/infra/definitions-for-infra.ts';
 import { TOOL_ENV } from '../support/tools.ts';
 
 /**
@@ -128,8 +130,23 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'states:ListExecutions',
     'iam:GetInstanceProfile',
     'cloudwatch:DescribeAlarms',
+    // A stale lock's holder; the lock, the rollout and its plan in the ledger.
+    'states:DescribeExecution',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:BatchWriteItem',
   ],
+  PlanBatch: [
+    'states:DescribeExecution',
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'dynamodb:BatchWriteItem',
+  ],
+  FinishBatch: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   ShareAmi: [
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
     'ec2:DescribeImages',
     'ec2:ModifyImageAttribute',
     'ec2:EnableImageDeregistrationProtection',
@@ -146,8 +163,14 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'autoscaling:UpdateAutoScalingGroup',
     'ec2:RunInstances',
     'ec2:CreateTags',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:Query',
+    'dynamodb:BatchWriteItem',
   ],
   TriggerInstanceRefresh: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'ec2:DescribeLaunchTemplateVersions',
@@ -157,12 +180,18 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:CreateTags',
   ],
   CheckRefreshStatus: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
     'autoscaling:DescribeInstanceRefreshes',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeScalingActivities',
     'autoscaling:CancelInstanceRefresh',
   ],
   RollbackAmi: [
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:DescribeImages',
     'ec2:CreateLaunchTemplateVersion',
@@ -171,6 +200,8 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ssm:PutParameter',
   ],
   TriggerRollbackRefresh: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'ec2:DescribeLaunchTemplateVersions',
@@ -181,12 +212,23 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:CreateTags',
   ],
   CheckRollbackRefresh: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
     'autoscaling:DescribeInstanceRefreshes',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeScalingActivities',
     'autoscaling:CancelInstanceRefresh',
   ],
-  Notify: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'],
+  Notify: [
+    'sns:Publish',
+    'kms:GenerateDataKey',
+    'kms:Decrypt',
+    // Releases the lock and records the outcome.
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
   StartRollout: [
     'states:ListExecutions',
     'states:StartExecution',
@@ -233,7 +275,8 @@ describe('AmiRolloutPipeline template', () => {
 
   it('gives every function its own encrypted log group with a retention', () => {
     const groups = ofType('AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(stepFunctionNames.length + 2);
+    // The functions', the start function's and the three state machines'.
+    expect(groups).toHaveLength(stepFunctionNames.length + 1 + 3);
     for (const [, group] of groups) {
       expect(group.Properties.RetentionInDays).toBe(90);
       expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalId(pipeline.key), 'Arn'] });
@@ -246,27 +289,43 @@ describe('AmiRolloutPipeline template', () => {
     }
   });
 
-  it('deploys the same state machine definition the local account runs, with the function ARNs substituted', () => {
+  it('deploys the three state machine definitions the local account runs, with the function and child ARNs substituted', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(1);
-    const machine = machines[0]![1];
-    const definition = buildDefinition({ pollIntervalSeconds: config.pollIntervalSeconds });
-    expect(JSON.parse(String(machine.Properties.DefinitionString))).toEqual(definition);
-    const substitutions = machine.Properties.DefinitionSubstitutions as Record<
-      string,
-      { 'Fn::GetAtt': string[] }
-    >;
+    expect(machines.map(([, m]) => m.Properties.StateMachineName).sort()).toEqual([
+      'ami-rollout',
+      'ami-rollout-batch',
+      'ami-rollout-group',
+    ]);
+    const definitions = buildDefinitions({ pollIntervalSeconds: config.pollIntervalSeconds });
     const arns = Object.fromEntries(
       stepFunctionNames.map((step) => [step, `arn-of-${logicalId(pipeline.functions[step])}`]),
     ) as Record<StepFunctionName, string>;
-    const substituted = String(machine.Properties.DefinitionString).replace(
-      /\$\{([A-Za-z]+)\}/g,
-      (_, key: string) => `arn-of-${substitutions[key]?.['Fn::GetAtt'][0] ?? '?'}`,
-    );
-    expect(substituted).toBe(renderDefinition(definition, arns));
+    const children = {
+      batch: `arn-of-${logicalId(pipeline.batchStateMachine)}`,
+      group: `arn-of-${logicalId(pipeline.groupStateMachine)}`,
+    };
+    for (const [which, machine] of [
+      ['rollout', pipeline.stateMachine],
+      ['batch', pipeline.batchStateMachine],
+      ['group', pipeline.groupStateMachine],
+    ] as const) {
+      const resource = resources[logicalId(machine)]!;
+      expect(JSON.parse(String(resource.Properties.DefinitionString))).toEqual(definitions[which]);
+      // A function's ARN is its GetAtt Arn, a child machine's its Ref.
+      const substitutions = resource.Properties.DefinitionSubstitutions as Record<
+        string,
+        { 'Fn::GetAtt'?: string[]; Ref?: string }
+      >;
+      const substituted = String(resource.Properties.DefinitionString).replace(
+        /\$\{([A-Za-z]+)\}/g,
+        (_, key: string) =>
+          `arn-of-${substitutions[key]?.['Fn::GetAtt']?.[0] ?? substitutions[key]?.Ref ?? '?'}`,
+      );
+      expect(substituted, which).toBe(renderDefinition(definitions[which], arns, children));
+    }
   });
 
-  it('logs every state machine event to the encrypted log group, with tracing on', () => {
+  it('logs every event of each state machine to its own encrypted log group, with tracing on', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'ami-rollout',
       StateMachineType: 'STANDARD',
@@ -283,10 +342,24 @@ describe('AmiRolloutPipeline template', () => {
         ],
       },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', {
-      LogGroupName: '/aws/vendedlogs/states/ami-rollout',
-      KmsKeyId: Match.anyValue(),
-    });
+    for (const name of ['ami-rollout', 'ami-rollout-batch', 'ami-rollout-group']) {
+      const [groupId] = ofType('AWS::Logs::LogGroup').find(
+        ([, g]) => g.Properties.LogGroupName === `/aws/vendedlogs/states/${name}`,
+      )!;
+      expect(resources[groupId]!.Properties.KmsKeyId).toEqual({
+        'Fn::GetAtt': [logicalId(pipeline.key), 'Arn'],
+      });
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: name,
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: {
+          Level: 'ALL',
+          IncludeExecutionData: true,
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [groupId, 'Arn'] } } }],
+        },
+      });
+    }
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   });
 
@@ -306,15 +379,127 @@ describe('AmiRolloutPipeline template', () => {
     );
   });
 
-  it('lets the state machine invoke exactly the step functions', () => {
-    const role = pipeline.rolePolicies['StateMachine']!.role;
-    const invoke = roleStatements(stack.getLogicalId(role.node.defaultChild as never)).filter(
-      (s) => s.Action === 'lambda:InvokeFunction',
+  it('lets each state machine invoke exactly its own steps, which together are every step once', () => {
+    // The design contract: which machine runs which Lambda step.
+    const expected: Record<'StateMachine' | 'BatchStateMachine' | 'GroupStateMachine', StepFunctionName[]> = {
+      StateMachine: ['Preflight', 'ShareAmi', 'UpdateLaunchTemplates', 'RollbackAmi', 'Notify'],
+      BatchStateMachine: ['PlanBatch', 'FinishBatch'],
+      GroupStateMachine: [
+        'TriggerInstanceRefresh',
+        'CheckRefreshStatus',
+        'TriggerRollbackRefresh',
+        'CheckRollbackRefresh',
+      ],
+    };
+    expect(Object.values(expected).flat().sort()).toEqual([...stepFunctionNames].sort());
+    for (const [owner, steps] of Object.entries(expected)) {
+      const role = pipeline.rolePolicies[owner]!.role;
+      const invoke = roleStatements(stack.getLogicalId(role.node.defaultChild as never)).filter(
+        (s) => s.Action === 'lambda:InvokeFunction',
+      );
+      expect(invoke, owner).toHaveLength(1);
+      expect(new Set(invoke[0]?.Resource as unknown[]), owner).toEqual(
+        new Set(steps.map((step) => ({ 'Fn::GetAtt': [logicalId(pipeline.functions[step]), 'Arn'] }))),
+      );
+    }
+  });
+
+  it('lets rollout run only batch executions and batch only group executions, with what .sync:2 needs', () => {
+    const syncRule = `arn:aws:events:${REGION}:${ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+    for (const [owner, child, childName] of [
+      ['StateMachine', pipeline.batchStateMachine, 'ami-rollout-batch'],
+      ['BatchStateMachine', pipeline.groupStateMachine, 'ami-rollout-group'],
+    ] as const) {
+      const role = pipeline.rolePolicies[owner]!.role;
+      const statements = roleStatements(stack.getLogicalId(role.node.defaultChild as never));
+      const onActions = (actions: string[]) =>
+        statements.filter(
+          (st) => JSON.stringify([st.Action].flat().sort()) === JSON.stringify(actions.sort()),
+        );
+      expect(
+        onActions(['states:StartExecution']).map((st) => st.Resource),
+        owner,
+      ).toEqual([{ Ref: logicalId(child) }]);
+      expect(
+        onActions(['states:DescribeExecution', 'states:StopExecution']).map((st) => resolved(st.Resource)),
+        owner,
+      ).toEqual([`arn:aws:states:${REGION}:${ACCOUNT}:execution:${childName}:*`]);
+      expect(
+        onActions(['events:PutTargets', 'events:PutRule', 'events:DescribeRule']).map((st) =>
+          resolved(st.Resource),
+        ),
+        owner,
+      ).toEqual([syncRule]);
+    }
+    const group = pipeline.rolePolicies['GroupStateMachine']!.role;
+    const groupActions = roleStatements(stack.getLogicalId(group.node.defaultChild as never)).flatMap((st) =>
+      [st.Action].flat(),
     );
-    expect(invoke).toHaveLength(1);
-    expect(invoke[0]?.Resource).toEqual(
-      stepFunctionNames.map((step) => ({ 'Fn::GetAtt': [logicalId(pipeline.functions[step]), 'Arn'] })),
+    expect(groupActions.filter((a) => /^(states|events):/.test(a))).toEqual([]);
+  });
+
+  it('refuses a definition placeholder nothing fills', () => {
+    expect(() => definitionReferences({ States: { A: { Resource: '${SomethingArn}' } } })).toThrow(
+      /placeholders nothing fills: \$\{SomethingArn\}/,
     );
+    expect(
+      definitionReferences({
+        A: '${PreflightFunctionArn}',
+        B: '${GroupStateMachineArn}',
+        C: '${NotifyFunctionArn}',
+      }),
+    ).toEqual({ steps: ['Preflight', 'Notify'], children: ['group'] });
+  });
+
+  it('creates the ledger table: pk/sk strings, on demand, point-in-time recovery, encrypted, retained and protected', () => {
+    const table = resources[logicalId(pipeline.ledgerTable)]! as unknown as {
+      Properties: Record<string, unknown>;
+      DeletionPolicy: string;
+      UpdateReplacePolicy: string;
+    };
+    expect(table).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    expect(table.Properties).toEqual({
+      TableName: 'ami-rollout-ledger',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      // SSEEnabled without a key: KMS with the AWS managed key aws/dynamodb (CloudFormation's SSESpecification;
+      // false or absent would be an AWS owned key).
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(template.toJSON().Outputs.LedgerTableName).toEqual({
+      Value: { Ref: logicalId(pipeline.ledgerTable) },
+    });
+  });
+
+  it('names the table to exactly the functions that use it, and grants DynamoDB on that table only', () => {
+    const tableRef = { Ref: logicalId(pipeline.ledgerTable) };
+    const tableArn = { 'Fn::GetAtt': [logicalId(pipeline.ledgerTable), 'Arn'] };
+    for (const id of [...stepFunctionNames, 'StartRollout' as const]) {
+      const fn = id === 'StartRollout' ? pipeline.startFunction! : pipeline.functions[id];
+      const variables = (
+        resources[logicalId(fn)]!.Properties.Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(variables.AMI_ROLLOUT_LEDGER_TABLE, id).toEqual(
+        ledgerActions[id].length > 0 ? tableRef : undefined,
+      );
+      for (const [action, statements] of actionsOf(id)) {
+        if (!action.startsWith('dynamodb:')) continue;
+        for (const statement of statements) expect(statement.Resource, `${id} ${action}`).toEqual(tableArn);
+      }
+    }
   });
 
   it('encrypts the topic with the KMS key and lets only the Notify function publish', () => {
@@ -444,8 +629,8 @@ describe('AmiRolloutPipeline template', () => {
     });
 
     it('scopes refreshes and group updates to the configured groups', () => {
-      const groups = config.autoScalingGroupNames
-        .map(
+      const groups = groupSelectors(config)
+        .names.map(
           (name) =>
             `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/${name}`,
         )
@@ -620,6 +805,7 @@ describe('AmiRolloutPipeline options', () => {
     t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     t.resourceCountIs('AWS::Events::Rule', 0);
     t.resourceCountIs('AWS::Lambda::Function', stepFunctionNames.length);
+    t.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -677,6 +863,38 @@ describe('AmiRolloutPipeline options', () => {
       /instanceRoleArns "web-instance" must be/,
     );
   });
+
+  it('fails when stateMachineName would make a function name longer than 64 characters', () => {
+    // <name>-TriggerRollbackRefresh (22 characters) is the longest function name.
+    expect(() => synth({ stateMachineName: 'a'.repeat(42) })).toThrow(
+      /stateMachineName "a{42}" must be 1-41 letters.*at most 64 characters/,
+    );
+    const t = synth({ stateMachineName: 'a'.repeat(41), imageBuilderTrigger: false });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: `${'a'.repeat(41)}-TriggerRollbackRefresh`,
+    });
+    t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: `${'a'.repeat(41)}-batch`,
+    });
+  });
+
+  it('deletes the ledger table with the stack, unprotected, only when removalPolicy is DESTROY', () => {
+    const table = (t: Template) =>
+      Object.values(t.findResources('AWS::DynamoDB::Table'))[0] as {
+        DeletionPolicy: string;
+        Properties: { DeletionProtectionEnabled: boolean };
+      };
+    const destroyed = table(synth({ imageBuilderTrigger: false, removalPolicy: RemovalPolicy.DESTROY }));
+    expect([destroyed.DeletionPolicy, destroyed.Properties.DeletionProtectionEnabled]).toEqual([
+      'Delete',
+      false,
+    ]);
+    const snapshot = table(synth({ imageBuilderTrigger: false, removalPolicy: RemovalPolicy.SNAPSHOT }));
+    expect([snapshot.DeletionPolicy, snapshot.Properties.DeletionProtectionEnabled]).toEqual([
+      'Retain',
+      true,
+    ]);
+  });
 });
 
 /** cfn-lint, proven to run (a pyenv shim exists even when the active Python lacks the package). */
@@ -711,5 +929,137 @@ describe.skipIf(cfnLintVersion() === undefined)('cfn-lint on the synthesized tem
     // W3005 (an explicit DependsOn next to a GetAtt) is how CDK orders a function after its role's policy.
     const warnings = findings.filter((f) => f.Level === 'Warning' && f.Rule.Id !== 'W3005');
     expect(warnings.map((f) => `${f.Rule.Id} ${f.Message}`)).toEqual([]);
+  });
+});
+
+describe('groupSelectors', () => {
+  it('lists the groups of autoScalingGroupNames alone, in order', () => {
+    expect(groupSelectors({ autoScalingGroupNames: ['web-1', 'web-2'] })).toEqual({
+      names: ['web-1', 'web-2'],
+      tags: [],
+    });
+  });
+
+  it("lists every wave's named groups once and each distinct tag selector once, whatever its key order", () => {
+    expect(
+      groupSelectors({
+        waves: [
+          { autoScalingGroupNames: ['canary'] },
+          { autoScalingGroupNames: ['web-1', 'canary'], autoScalingGroupTags: { team: 'web', wave: '2' } },
+          { autoScalingGroupTags: { wave: '2', team: 'web' } },
+          { autoScalingGroupTags: { wave: '3' } },
+        ],
+      }),
+    ).toEqual({
+      names: ['canary', 'web-1'],
+      tags: [{ team: 'web', wave: '2' }, { wave: '3' }],
+    });
+  });
+});
+
+describe('groups selected by tags (waves)', () => {
+  const base = {
+    amiParameterName: '/golden',
+    launchTemplateIds: ['lt-0a1b2c3d4e5f60001'],
+    autoScalingGroupNames: ['placeholder'],
+    trustedImageOwners: ['self'],
+    notificationEmails: ['ops@example.com'],
+  };
+  // TEMPORARY (infra branch): parseConfig({ ...base, waves }) once the schema has waves.
+  const withWaves = (waves: unknown[]): RolloutConfig =>
+    ({ ...parseConfig(base), autoScalingGroupNames: undefined, waves }) as unknown as RolloutConfig;
+  const synthWithNag = (c: RolloutConfig) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ami-rollout-waves-'));
+    const app = new App({ outdir: dir, context: skipBundling });
+    const s = new Stack(app, 'Waves', { env: { account: ACCOUNT, region: REGION } });
+    const p = new AmiRolloutPipeline(s, 'Pipeline', { config: c, imageBuilderTrigger: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const t = Template.fromJSON(app.synth().getStackByName(s.stackName).template as Record<string, unknown>);
+    const report = JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations: { ruleName: string }[] }[];
+    };
+    return { t, p, s, violations: report.pluginReports[0]?.violations.map((v) => v.ruleName) ?? [] };
+  };
+  const anyGroup = `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/*`;
+  const mutations = {
+    UpdateLaunchTemplates: ['autoscaling:UpdateAutoScalingGroup'],
+    TriggerInstanceRefresh: ['autoscaling:StartInstanceRefresh', 'autoscaling:UpdateAutoScalingGroup'],
+    TriggerRollbackRefresh: [
+      'autoscaling:StartInstanceRefresh',
+      'autoscaling:CancelInstanceRefresh',
+      'autoscaling:UpdateAutoScalingGroup',
+    ],
+    CheckRefreshStatus: ['autoscaling:CancelInstanceRefresh'],
+    CheckRollbackRefresh: ['autoscaling:CancelInstanceRefresh'],
+  } as const;
+  /** The statements of one of a role's policies, by the policy's construct. */
+  const statementsOf = (t: Template, s: Stack, policy: { node: { defaultChild?: unknown } } | undefined) => {
+    if (!policy) return [];
+    const id = s.getLogicalId(policy.node.defaultChild as never);
+    return (t.toJSON().Resources[id].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+  };
+
+  it("scopes each selector's group changes by aws:ResourceTag conditions in a policy of their own, and names the named groups", () => {
+    const { t, p, s, violations } = synthWithNag(
+      withWaves([
+        { name: 'canary', autoScalingGroupNames: ['web-canary'] },
+        { name: 'web', autoScalingGroupTags: { team: 'web', 'rollout-wave': '2' } },
+        { name: 'rest', autoScalingGroupTags: { 'rollout-wave': '3' } },
+      ]),
+    );
+    expect(violations).toEqual([]);
+    for (const [owner, actions] of Object.entries(mutations)) {
+      const { role, policies } = p.rolePolicies[owner]!;
+      const byTag = statementsOf(t, s, policies.groupsByTag);
+      expect(
+        byTag.map((st) => ({
+          Action: [st.Action].flat().sort(),
+          Resource: resolved(st.Resource),
+          Condition: st.Condition,
+        })),
+        owner,
+      ).toEqual([
+        {
+          Action: [...actions].sort(),
+          Resource: anyGroup,
+          Condition: { StringEquals: { 'aws:ResourceTag/rollout-wave': '2', 'aws:ResourceTag/team': 'web' } },
+        },
+        {
+          Action: [...actions].sort(),
+          Resource: anyGroup,
+          Condition: { StringEquals: { 'aws:ResourceTag/rollout-wave': '3' } },
+        },
+      ]);
+      // The named group by its ARN, in the role's default policy; no group change there without a name.
+      const scoped = statementsOf(t, s, role.node.tryFindChild('DefaultPolicy') as never).filter((st) =>
+        [st.Action].flat().some((a) => (actions as readonly string[]).includes(a)),
+      );
+      expect(
+        scoped.map((st) => resolved(st.Resource)),
+        owner,
+      ).toEqual([
+        `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/web-canary`,
+      ]);
+    }
+  });
+
+  it('grants group changes only behind tag conditions when no wave names a group', () => {
+    const { t, p, s, violations } = synthWithNag(
+      withWaves([{ name: 'all', autoScalingGroupTags: { app: 'web' } }]),
+    );
+    expect(violations).toEqual([]);
+    for (const [owner, actions] of Object.entries(mutations)) {
+      const { role, policies } = p.rolePolicies[owner]!;
+      const defaultPolicy = role.node.tryFindChild('DefaultPolicy') as never;
+      const unconditioned = [
+        ...statementsOf(t, s, defaultPolicy),
+        ...statementsOf(t, s, policies.readOnlyOnStar),
+      ].filter((st) => [st.Action].flat().some((a) => (actions as readonly string[]).includes(a)));
+      expect(unconditioned, owner).toEqual([]);
+      expect(
+        statementsOf(t, s, policies.groupsByTag).map((st) => st.Condition),
+        owner,
+      ).toEqual([{ StringEquals: { 'aws:ResourceTag/app': 'web' } }]);
+    }
   });
 });
