@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { RolloutConfig } from '../config/schema.ts';
-import { stepFunctionNames } from './definitions-for-infra.ts';
+import { stepFunctionNames } from '../statemachine/definition.ts';
 import {
   executionArnPattern,
   groupArnPattern,
@@ -107,8 +107,13 @@ export function nagAcknowledgments(
         staleLockHolder,
       ],
     },
-    PlanBatch: { readOnlyOnStar: star(XRAY_ON_STAR), role: [staleLockHolder] },
-    FinishBatch: { readOnlyOnStar: star(XRAY_ON_STAR) },
+    PlanBatch: { readOnlyOnStar: readOnly },
+    FinishBatch: {
+      readOnlyOnStar: readOnly,
+      launchOnStar: star(LAUNCH_ON_STAR),
+      role: groups,
+      groupsByTag,
+    },
     ShareAmi: {
       readOnlyOnStar: readOnly,
       imagesAtRunTime: [

@@ -2,7 +2,7 @@ import { Arn, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { RolloutConfig } from '../config/schema.ts';
 import { previousParameterName } from '../core/parameter-plan.ts';
-import type { StepFunctionName } from './definitions-for-infra.ts';
+import type { StepFunctionName } from '../statemachine/definition.ts';
 
 /**
  * Least privilege, one function at a time: each step gets the actions its code calls (the SDK commands its
@@ -275,27 +275,32 @@ function onGroups(actions: string[], arns: ScopedArns): Pick<StepPolicies, 'scop
  * (test/infra/permissions.test.ts holds each list to the SDK commands the function's bundle contains). A
  * function with an empty list gets neither a grant nor the table's name.
  */
-export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', readonly string[]>> = {
-  // The lock (PutItem conditional, GetItem of a stale holder), the rollout and its plan.
-  Preflight: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
-  ShareAmi: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-  UpdateLaunchTemplates: [
-    'dynamodb:GetItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:Query',
+export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', readonly string[]>> = (() => {
+  // Every step reads and writes the ledger through one adapter (src/adapters/ledger.ts), whose commands its
+  // bundle holds: the grant is those six actions, on the one table (and nothing else).
+  const all = [
     'dynamodb:BatchWriteItem',
-  ],
-  PlanBatch: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
-  FinishBatch: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
-  TriggerInstanceRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  CheckRefreshStatus: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  RollbackAmi: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-  TriggerRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  CheckRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  // Releases the lock (DeleteItem conditional on the execution) and records the outcome.
-  Notify: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  StartRollout: [],
-};
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ];
+  return {
+    Preflight: all,
+    ShareAmi: all,
+    UpdateLaunchTemplates: all,
+    PlanBatch: all,
+    FinishBatch: all,
+    TriggerInstanceRefresh: all,
+    CheckRefreshStatus: all,
+    RollbackAmi: all,
+    TriggerRollbackRefresh: all,
+    CheckRollbackRefresh: all,
+    Notify: all,
+    StartRollout: [],
+  };
+})();
 
 /** The ledger statement of a function, none when it has no ledger action. */
 function onLedger(step: StepFunctionName | 'StartRollout', arns: ScopedArns): iam.PolicyStatement[] {
@@ -405,10 +410,23 @@ function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies 
       });
     }
     case 'PlanBatch':
-      // The next slice of the plan from the ledger; a stale lock's holder is described, as in Preflight.
-      return policies({ scoped: [allow(['states:DescribeExecution'], [arns.rolloutExecutions])] });
-    case 'FinishBatch':
-      return policies({});
+      // The next slice of the plan from the ledger; the rollback's first batch looks for refreshes of this
+      // rollout whose record was lost (DescribeInstanceRefreshes, read-only).
+      return policies({
+        readOnlyOnStar: [allow(['autoscaling:DescribeInstanceRefreshes'], ['*'])],
+      });
+    case 'FinishBatch': {
+      // After the last batch, forward or back, each pinned group gets its own launch template setting back.
+      const groups = onGroups(['autoscaling:UpdateAutoScalingGroup'], arns);
+      return policies({
+        readOnlyOnStar: [
+          allow(['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeLaunchTemplateVersions'], ['*']),
+        ],
+        scoped: [...groups.scoped, ...passInstanceRoles(arns)],
+        groupsByTag: groups.groupsByTag,
+        launchOnStar: launchFromTemplates(arns),
+      });
+    }
     case 'RollbackAmi':
       return policies({
         // DescribeImages: SSM validates the aws:ec2:image value RollbackAmi writes with the caller's rights.

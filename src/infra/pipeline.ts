@@ -18,16 +18,15 @@ import { CONFIG_ENV } from '../config/load.ts';
 import type { RolloutConfig } from '../config/schema.ts';
 import { START_ROLLOUT_ENV } from '../steps/start-rollout.ts';
 import { functionEnvironment, functionHandler, type FunctionBundling } from './bundle.ts';
-// TEMPORARY (infra branch): src/statemachine/definition.ts, steps[step].entry and src/steps/dependencies.ts.
 import {
   arnPlaceholder,
   buildDefinitions,
   childMachinePlaceholders,
-  LEDGER_TABLE_ENV,
-  stepEntry,
   stepFunctionNames,
   type StepFunctionName,
-} from './definitions-for-infra.ts';
+} from '../statemachine/definition.ts';
+import { LEDGER_TABLE_ENV } from '../steps/dependencies.ts';
+import { steps } from '../steps/index.ts';
 import { acknowledgeNagFindings } from './nag.ts';
 import {
   ledgerActions,
@@ -399,7 +398,7 @@ export class AmiRolloutPipeline extends Construct {
     for (const step of stepFunctionNames) {
       functions[step] = makeFunction(
         step,
-        stepEntry(step),
+        steps[step].entry,
         `ami-rollout step ${step}`,
         stepPolicyStatements(step, arns),
         { [CONFIG_ENV]: stepConfig, ...ledgerEnvironment(step) },

@@ -386,7 +386,8 @@ function groupDefinition(pollIntervalSeconds: number): Record<string, unknown> {
         evaluate: 'EvaluateRollbackRefresh',
         retry: retryWhileGroupBusy,
       }),
-      GroupDone: { Type: 'Succeed', OutputPath: '$.group' },
+      // The group's outcome as the execution's output (a Succeed state takes no OutputPath in CloudFormation's schema).
+      GroupDone: { Type: 'Pass', OutputPath: '$.group', End: true },
     },
   };
 }

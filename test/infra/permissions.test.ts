@@ -20,20 +20,14 @@ import {
   tracingActions,
 } from '../../src/infra/permissions.ts';
 import { AmiRolloutPipeline, defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
-// TEMPORARY (infra branch): src/statemachine/definition.ts and steps[s].entry once the lead's steps land;
-// `pendingInThisBranch` and the code using it go with this import.
-import {
-  buildDefinitions,
-  pendingInThisBranch,
-  stepEntry,
-  stepFunctionNames,
-} from '../../src/infra/definitions-for-infra.ts';
+import { buildDefinitions, stepFunctionNames } from '../../src/statemachine/definition.ts';
+import { steps } from '../../src/steps/index.ts';
 
 const ACCOUNT = '111122223333';
 const functionIds = [...stepFunctionNames, 'StartRollout'] as const;
 type FunctionId = (typeof functionIds)[number];
 const entries: Record<FunctionId, string> = {
-  ...(Object.fromEntries(stepFunctionNames.map((s) => [s, stepEntry(s)])) as Record<
+  ...(Object.fromEntries(stepFunctionNames.map((s) => [s, steps[s].entry])) as Record<
     (typeof stepFunctionNames)[number],
     string
   >),
@@ -56,22 +50,25 @@ const iamPrefix: Readonly<Record<string, string>> = {
 /** Every function writes its own log group and its traces; neither is a call its code makes. */
 const runtimeActions = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', ...tracingActions]);
 
+/**
+ * Commands an SDK client bundles for itself, never sent unless configured: DynamoDB's endpoint discovery
+ * (DescribeEndpoints) runs only with `endpointDiscoveryEnabled`, which the steps never set.
+ */
+const clientInternalOperations = new Set(['dynamodb:DescribeEndpoints']);
+
 /** `service:Operation` for each SDK command module a bundle holds: the deployed bundling, unminified. */
 async function operationsByFunction(): Promise<Map<FunctionId, Set<string>>> {
   const byFunction = new Map<FunctionId, Set<string>>();
-  const pending = new Set<string>(pendingInThisBranch.entries);
   const bundles = await Promise.all(
-    functionIds
-      .filter((id) => !pending.has(id))
-      .map(async (id) => {
-        const outdir = mkdtempSync(join(tmpdir(), 'ami-rollout-iam-'));
-        const { metafile } = await bundleFunction(join(projectRoot, entries[id]), outdir, {
-          ...defaultBundling,
-          minify: false,
-          sourceMap: false,
-        });
-        return [id, metafile] as const;
-      }),
+    functionIds.map(async (id) => {
+      const outdir = mkdtempSync(join(tmpdir(), 'ami-rollout-iam-'));
+      const { metafile } = await bundleFunction(join(projectRoot, entries[id]), outdir, {
+        ...defaultBundling,
+        minify: false,
+        sourceMap: false,
+      });
+      return [id, metafile] as const;
+    }),
   );
   for (const [id, metafile] of bundles) {
     const operations = new Set<string>();
@@ -83,25 +80,10 @@ async function operationsByFunction(): Promise<Map<FunctionId, Set<string>>> {
         const prefix = iamPrefix[command[1]!];
         if (!prefix)
           throw new Error(`${id} bundles @aws-sdk/client-${command[1]}: add its IAM prefix to iamPrefix`);
+        if (clientInternalOperations.has(`${prefix}:${command[2]}`)) continue;
         operations.add(`${prefix}:${command[2]}`);
       }
     }
-    byFunction.set(id, operations);
-  }
-  // TEMPORARY (infra branch): the calls the core branch's steps make and this branch's do not, the ledger's
-  // among them; a step whose file is not on this branch has only those.
-  if (pending.size > 0 || !pendingInThisBranch.ledgerCallsBundled) {
-    console.warn(
-      `permissions.test: infra branch stub: ${[...pending].join(', ')} not bundled; ledger and pending calls taken from the lists`,
-    );
-  }
-  for (const id of functionIds) {
-    const operations = byFunction.get(id) ?? new Set<string>();
-    for (const call of [
-      ...(pendingInThisBranch.calls[id as never] ?? []),
-      ...(pendingInThisBranch.ledgerCallsBundled ? [] : ledgerActions[id]),
-    ])
-      operations.add(call);
     byFunction.set(id, operations);
   }
   return byFunction;

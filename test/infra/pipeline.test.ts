@@ -13,13 +13,12 @@ import { buildApp } from '../../src/infra/app.ts';
 import { nagAcknowledgments } from '../../src/infra/nag.ts';
 import { groupSelectors, ledgerActions } from '../../src/infra/permissions.ts';
 import { AmiRolloutPipeline, definitionReferences } from '../../src/infra/pipeline.ts';
-// TEMPORARY (infra branch): src/statemachine/definition.ts once the lead's definitions land.
 import {
   buildDefinitions,
   renderDefinition,
   stepFunctionNames,
   type StepFunctionName,
-} from '../../src/infra/definitions-for-infra.ts';
+} from '../../src/statemachine/definition.ts';
 import { TOOL_ENV } from '../support/tools.ts';
 
 /**
@@ -120,6 +119,15 @@ const resolved = (value: unknown): string => {
 };
 
 /** What each function may do with the example configuration, besides writing its own logs and X-Ray traces. */
+/** Every step reads and writes the ledger through one adapter: these six actions, on the one table. */
+const ledger = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
 const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
   Preflight: [
     'ec2:DescribeImages',
@@ -130,23 +138,18 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'states:ListExecutions',
     'iam:GetInstanceProfile',
     'cloudwatch:DescribeAlarms',
-    // A stale lock's holder; the lock, the rollout and its plan in the ledger.
+    // A stale lock's holder.
     'states:DescribeExecution',
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
-    'dynamodb:BatchWriteItem',
   ],
-  PlanBatch: [
-    'states:DescribeExecution',
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:UpdateItem',
-    'dynamodb:BatchWriteItem',
+  PlanBatch: ['autoscaling:DescribeInstanceRefreshes'],
+  FinishBatch: [
+    'autoscaling:DescribeAutoScalingGroups',
+    'autoscaling:UpdateAutoScalingGroup',
+    'ec2:DescribeLaunchTemplateVersions',
+    'ec2:RunInstances',
+    'ec2:CreateTags',
   ],
-  FinishBatch: ['dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   ShareAmi: [
-    'dynamodb:GetItem',
-    'dynamodb:UpdateItem',
     'ec2:DescribeImages',
     'ec2:ModifyImageAttribute',
     'ec2:EnableImageDeregistrationProtection',
@@ -163,14 +166,8 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'autoscaling:UpdateAutoScalingGroup',
     'ec2:RunInstances',
     'ec2:CreateTags',
-    'dynamodb:GetItem',
-    'dynamodb:UpdateItem',
-    'dynamodb:Query',
-    'dynamodb:BatchWriteItem',
   ],
   TriggerInstanceRefresh: [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'ec2:DescribeLaunchTemplateVersions',
@@ -180,18 +177,12 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:CreateTags',
   ],
   CheckRefreshStatus: [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
-    'dynamodb:UpdateItem',
     'autoscaling:DescribeInstanceRefreshes',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeScalingActivities',
     'autoscaling:CancelInstanceRefresh',
   ],
   RollbackAmi: [
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:UpdateItem',
     'ec2:DescribeLaunchTemplateVersions',
     'ec2:DescribeImages',
     'ec2:CreateLaunchTemplateVersion',
@@ -200,8 +191,6 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ssm:PutParameter',
   ],
   TriggerRollbackRefresh: [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeInstanceRefreshes',
     'ec2:DescribeLaunchTemplateVersions',
@@ -212,23 +201,12 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:CreateTags',
   ],
   CheckRollbackRefresh: [
-    'dynamodb:GetItem',
-    'dynamodb:PutItem',
     'autoscaling:DescribeInstanceRefreshes',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeScalingActivities',
     'autoscaling:CancelInstanceRefresh',
   ],
-  Notify: [
-    'sns:Publish',
-    'kms:GenerateDataKey',
-    'kms:Decrypt',
-    // Releases the lock and records the outcome.
-    'dynamodb:GetItem',
-    'dynamodb:Query',
-    'dynamodb:UpdateItem',
-    'dynamodb:DeleteItem',
-  ],
+  Notify: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'],
   StartRollout: [
     'states:ListExecutions',
     'states:StartExecution',
@@ -572,7 +550,8 @@ describe('AmiRolloutPipeline template', () => {
     for (const step of [...stepFunctionNames, 'StartRollout' as const]) {
       it(`grants ${step} only the actions it calls`, () => {
         const actions = [...actionsOf(step).keys()].sort();
-        expect(actions).toEqual([...expectedActions[step], ...everyFunctionMay].sort());
+        const own = step === 'StartRollout' ? [] : ledger;
+        expect(actions).toEqual([...expectedActions[step], ...own, ...everyFunctionMay].sort());
       });
     }
 
@@ -836,8 +815,9 @@ describe('AmiRolloutPipeline options', () => {
         passers.add(JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles));
       }
     }
-    // The two that create launch template versions and the two that point groups at them.
-    expect(passers.size).toBe(4);
+    // The two that create launch template versions, the two that point groups at them, and FinishBatch, which
+    // gives pinned groups their own launch template setting back.
+    expect(passers.size).toBe(5);
     const preflight = Object.values(t.findResources('AWS::Lambda::Function')).find(
       (f) =>
         (f as { Properties: { FunctionName: string } }).Properties.FunctionName === 'ami-rollout-Preflight',
