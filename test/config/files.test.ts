@@ -129,7 +129,7 @@ describe('fleet file problems', () => {
       'autoScalingGroups[0].minSize: -1 must be 0 or more',
       'autoScalingGroups[0].desiredCapacity: 1.5 must be a whole number',
       'faults[0].kind: "meteorStrike" must be one of "unhealthyInstances", "appFailure", "launchFailure", ' +
-        '"stallRefresh", "cancelRefresh", "failRollback", "throttle", "capacityChange", "alarm"',
+        '"stallRefresh", "cancelRefresh", "failRollback", "throttle", "dynamodbThrottle", "capacityChange", "alarm"',
       '(top level): unknown field "colour"; remove it or check its spelling',
     ]);
   });

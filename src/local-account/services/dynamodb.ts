@@ -135,7 +135,7 @@ export class DynamoDbService implements AsyncJsonService {
   private readonly awsManagedKeyId: string;
 
   constructor(private readonly account: LocalAccount) {
-    // A table is CREATING in the CreateTable answer, and ACTIVE once that answer is sent (see createTable).
+    // A table is CREATING in the CreateTable answer, and ACTIVE before the next request (see created).
     this.store = dynaliteDb.create({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     // dynalite reads these from AWS_ACCOUNT_ID / AWS_REGION when the store is created.
     this.store.tableDb.awsAccountId = account.accountId;
