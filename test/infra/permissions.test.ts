@@ -16,7 +16,6 @@ import { bundleFunction } from '../../src/infra/bundle.ts';
 import {
   configuredOperations,
   impliedPermissions,
-  ledgerActions,
   tracingActions,
 } from '../../src/infra/permissions.ts';
 import { AmiRolloutPipeline, defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
