@@ -13,11 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import type { RolloutConfigInput } from '../../src/config/schema.ts';
 import { bundleFunction } from '../../src/infra/bundle.ts';
-import {
-  configuredOperations,
-  impliedPermissions,
-  tracingActions,
-} from '../../src/infra/permissions.ts';
+import { configuredOperations, impliedPermissions, tracingActions } from '../../src/infra/permissions.ts';
 import { AmiRolloutPipeline, defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
 import { buildDefinitions, stepFunctionNames } from '../../src/statemachine/definition.ts';
 import { steps } from '../../src/steps/index.ts';
