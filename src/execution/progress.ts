@@ -200,7 +200,8 @@ export class RolloutProgress {
       return [];
     }
     if (step === 'Preflight') {
-      for (const g of rollout.groups ?? []) this.group(g.autoScalingGroupName);
+      // An execution from before the ledger lists its groups here; today's carries only their count.
+      for (const g of Array.isArray(rollout.groups) ? rollout.groups : []) this.group(g.autoScalingGroupName);
       return [];
     }
     const rollback = step === 'TriggerRollbackRefresh' || step === 'CheckRollbackRefresh';
