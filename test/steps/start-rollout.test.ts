@@ -87,16 +87,19 @@ async function executions(s: Setup) {
   return executions.map((e) => ({ name: e.name, status: e.status }));
 }
 
-/** Lets the running execution reach its first Wait (virtual time stands still, so it stays there). */
+/**
+ * Lets the running rollout reach its first batch (a `.sync:2` Task submitted: its groups wait in their own
+ * executions, and virtual time stands still, so it stays there).
+ */
 async function untilWaiting(s: Setup, executionArn: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
     const { events = [] } = await s.sfn.send(
       new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
     );
-    if (events.some((e) => e.type === 'WaitStateEntered')) return;
+    if (events.some((e) => e.type === 'WaitStateEntered' || e.type === 'TaskSubmitted')) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`${executionArn} never reached a Wait state`);
+  throw new Error(`${executionArn} never reached its first batch`);
 }
 
 /** What a rollout changes: the parameter, the templates' default versions, image sharing, refreshes, messages. */
