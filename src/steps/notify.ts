@@ -106,7 +106,9 @@ export function createNotifyStep(
   return async (event) => {
     const parsed = parseEvent(notifyRefEventSchema, event, 'notify');
     const ledger = ledgerOf(deps);
-    if (parsed.executionArn) await ledger.releaseLock(parsed.executionArn);
+    // Only this execution's lock: a rollout refused at Preflight (the lock held by another) writes nothing.
+    if (parsed.executionArn && (await ledger.readLock())?.executionArn === parsed.executionArn)
+      await ledger.releaseLock(parsed.executionArn);
     const ref = parsed.rollout;
     if (!ref) return inner(event);
     const { item, groups, view } = await readRollout(ledger, ref.rolloutId);

@@ -40,7 +40,7 @@ describe('an execution started by hand with malformed input', () => {
 });
 
 describe('two rollouts started at the same moment (the CLI and the trigger racing past the start check)', () => {
-  it('lets exactly one proceed: the later preflight sees the earlier execution running and refuses', async () => {
+  it('lets exactly one proceed: the other preflight finds the lock held and refuses', async () => {
     const account = await createLocalAccountFromFleet(await readFleetFile('examples/fleet.json'));
     const { stateMachineArn } = await deployToLocalAccount(
       account,
@@ -61,13 +61,14 @@ describe('two rollouts started at the same moment (the CLI and the trigger racin
         followExecution(sfn, s.executionArn ?? '', { onEvents: () => undefined, pollMs: 5 }),
       ),
     );
-    // Started in the same instant: the tie goes to the smaller ARN (from-cli); from-trigger refuses.
+    // Started in the same instant: from-cli's Preflight takes the pipeline's lock (a conditional write) first;
+    // from-trigger's finds it held and refuses.
     expect(results.map((r) => [r.name, r.status, r.error])).toEqual([
       ['from-cli', 'SUCCEEDED', undefined],
       ['from-trigger', 'FAILED', 'PreflightFailed'],
     ]);
     const refusal = account.state.published.find((m) => m.message.includes('RolloutInProgressError'));
-    expect(refusal?.message).toMatch(/another rollout is running: from-cli/);
+    expect(refusal?.message).toMatch(/another rollout holds the pipeline's lock: from-cli/);
     expect(refusal?.message).toMatch(/stops here and changed nothing/);
     // Only one rollout changed the fleet: each template got exactly one new version.
     expect([...account.state.launchTemplates.values()].map((t) => t.latestVersion)).toEqual([2, 2]);
