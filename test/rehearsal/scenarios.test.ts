@@ -1,3 +1,6 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Ledger } from '../../src/adapters/ledger.ts';
+import { readRollout } from '../../src/steps/ledger-steps.ts';
 /**
  * Rollout scenarios through the real state machine definition and the real step handlers, on a local account
  * in virtual time (see src/rehearsal/rehearse.ts). Each scenario runs once in a `beforeAll`; its `it`s read the
@@ -60,12 +63,16 @@ const defaultVersions = (account: LocalAccount) =>
   });
 
 /** The rollout record a state left, from its StateExited event. */
-function rolloutLeftBy(history: readonly HistoryEvent[], state: string): Partial<Rollout> | undefined {
-  const exited = history.filter(
-    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === state,
-  );
-  const output = exited.at(-1)?.stateExitedEventDetails?.output;
-  return output ? (JSON.parse(output) as { rollout?: Partial<Rollout> }).rollout : undefined;
+/**
+ * The rollout record as the ledger holds it after the rehearsal, with `refresh` the group the rollout failed at
+ * (what the notification shows). The execution's own state carries only keys now.
+ */
+async function ledgerRecord(account: LocalAccount, executionArn: string): Promise<Partial<Rollout>> {
+  const rolloutId = executionArn.split(':').at(-1)!;
+  const ledger = new Ledger(new DynamoDBClient(inProcessClientConfig(account)), 'ami-rollout-ledger');
+  const { item, groups, view } = await readRollout(ledger, rolloutId);
+  const failed = item.failure ? groups.find((g) => g.index === item.failure!.index) : undefined;
+  return { ...view, ...(failed?.refresh ? { refresh: failed.refresh } : {}) };
 }
 
 const statesEntered = (history: readonly HistoryEvent[]) =>
@@ -287,8 +294,8 @@ describe('a refresh that runs past refreshTimeoutMinutes', () => {
     });
   });
 
-  it('is marked FAILED with timedOut by the status check', () => {
-    const checked = rolloutLeftBy(rehearsal.history, 'CheckRefreshStatus')?.refresh;
+  it('is marked FAILED with timedOut by the status check', async () => {
+    const checked = (await ledgerRecord(rehearsal.account, rehearsal.report.executionArn)).refresh;
     expect(checked).toMatchObject({
       autoScalingGroupName: 'api',
       status: 'InProgress',
@@ -297,8 +304,8 @@ describe('a refresh that runs past refreshTimeoutMinutes', () => {
     });
   });
 
-  it('cancels the stalled refresh in the status check that finds it late, then refreshes the group back', () => {
-    const checked = rolloutLeftBy(rehearsal.history, 'CheckRefreshStatus')?.refresh;
+  it('cancels the stalled refresh in the status check that finds it late, then refreshes the group back', async () => {
+    const checked = (await ledgerRecord(rehearsal.account, rehearsal.report.executionArn)).refresh;
     expect(checked?.statusReason).toMatch(/after refreshTimeoutMinutes \(20 min\), cancelled/);
     const cancels = rehearsal.account.calls.filter(
       (c) => c.action === 'CancelInstanceRefresh' && !c.errorCode,
@@ -323,8 +330,8 @@ describe('a first rollout, before {param} exists', () => {
     rehearsal = await run({ fleet: fleetWithoutParameter });
   });
 
-  it('takes the rollback target from the launch templates', () => {
-    expect(rolloutLeftBy(rehearsal.history, 'Preflight')).toMatchObject({
+  it('takes the rollback target from the launch templates', async () => {
+    expect(await ledgerRecord(rehearsal.account, rehearsal.report.executionArn)).toMatchObject({
       rollbackTargetImageId: PREVIOUS_IMAGE,
       rollbackTargetSource: 'launch-templates',
     });
@@ -365,7 +372,10 @@ describe('the same image rolled out twice', () => {
     first = await run({});
     before = snapshot(first.account);
     const sfn = new SFNClient(inProcessClientConfig(first.account));
-    const [stateMachineArn] = stepFunctionsOf(first.account).stateMachines.keys();
+    // The rollout's own machine (its children, ami-rollout-batch and ami-rollout-group, are created first).
+    const stateMachineArn = [...stepFunctionsOf(first.account).stateMachines.values()].find(
+      (m) => m.name === 'ami-rollout',
+    )!.stateMachineArn;
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({
         stateMachineArn,
@@ -389,8 +399,8 @@ describe('the same image rolled out twice', () => {
     expect(snapshot(first.account)).toEqual(before);
   });
 
-  it('keeps the rollback target: the previous image, found at {param}-previous', () => {
-    expect(rolloutLeftBy(secondHistory, 'Preflight')).toMatchObject({
+  it('keeps the rollback target: the previous image, found at {param}-previous', async () => {
+    expect(await ledgerRecord(first.account, second.executionArn ?? '')).toMatchObject({
       rollbackTargetImageId: PREVIOUS_IMAGE,
       rollbackTargetSource: 'previous-parameter',
     });
