@@ -132,13 +132,14 @@ function fleetRollbackView(
   const refreshes = planned.flatMap(({ rollback }, position) =>
     rollback.refresh ? [{ ...rollback.refresh, groupIndex: position }] : [],
   );
-  const finished = planned.filter(
-    ({ rollback }) => rollback.status !== 'PENDING' && rollback.status !== 'ROLLING_BACK',
-  );
+  // `index`: the groups before it are back (the notification reads them as such); a failed one stops it.
+  const back = (status: string) => status === 'ROLLED_BACK' || status === 'INCOMPLETE';
+  const firstNotBack = planned.findIndex(({ rollback }) => !back(rollback.status));
+  const index = firstNotBack < 0 ? planned.length : firstNotBack;
   return {
     groups: rollbackGroups,
-    index: finished.length,
-    done: finished.length === planned.length,
+    index,
+    done: index === planned.length,
     refreshes,
   };
 }
