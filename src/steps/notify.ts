@@ -109,6 +109,10 @@ export function createNotifyStep(
     // Only this execution's lock: a rollout refused at Preflight (the lock held by another) writes nothing.
     if (parsed.executionArn && (await ledger.readLock())?.executionArn === parsed.executionArn)
       await ledger.releaseLock(parsed.executionArn);
+    // A failure inside a batch or group execution reaches the rollout as States.TaskFailed whose Cause is the
+    // child execution's description: the notification names the child's own error.
+    const error = unwrapChildFailure((event as { error?: unknown }).error);
+    if (error) event = { ...(event as object), error };
     const ref = parsed.rollout;
     if (!ref) return inner(event);
     const { item, groups, view } = await readRollout(ledger, ref.rolloutId);
@@ -143,3 +147,23 @@ const notifyRefEventSchema = z
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<NotifyResult> =>
   runInLambda(createNotifyStep, { sns: SNSClient, dynamodb: DynamoDBClient }, event);
+
+/** The innermost error of a `.sync` child failure (States.TaskFailed, Cause the child's DescribeExecution). */
+export function unwrapChildFailure(error: unknown): { Error: string; Cause?: string } | undefined {
+  let current = error as { Error?: unknown; Cause?: unknown } | undefined;
+  if (!current || typeof current.Error !== 'string') return undefined;
+  for (let depth = 0; depth < 5 && current.Error === 'States.TaskFailed'; depth++) {
+    let child: { Error?: unknown; Cause?: unknown } | undefined;
+    try {
+      child = typeof current.Cause === 'string' ? (JSON.parse(current.Cause) as typeof child) : undefined;
+    } catch {
+      break;
+    }
+    if (!child || typeof child.Error !== 'string') break;
+    current = child;
+  }
+  return {
+    Error: current.Error as string,
+    ...(typeof current.Cause === 'string' ? { Cause: current.Cause } : {}),
+  };
+}
