@@ -157,10 +157,10 @@ describe('ami-rollout start, status and history against a local account', () => 
     const table = await run('history', ...at());
     expect(table.code).toBe(0);
     const [header, row, ...rest] = table.out.split('\n');
-    expect(header).toMatch(/^ROLLOUT +IMAGE +RESULT +STARTED +DURATION$/);
+    expect(header).toMatch(/^ROLLOUT +IMAGE +RESULT +STARTED +DURATION +GROUPS$/);
     expect(row).toMatch(
       new RegExp(
-        `^rollout-${NEW_IMAGE} +${NEW_IMAGE} +SUCCEEDED +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ +\\d+m \\d\\ds$`,
+        `^rollout-${NEW_IMAGE} +${NEW_IMAGE} +SUCCEEDED +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ +\\d+m \\d\\ds +\\S.*$`,
       ),
     );
     expect(rest).toEqual([]);
