@@ -58,9 +58,13 @@ function groupProgress(group: LedgerGroup, waveName: string | undefined, ended: 
   const goingBack = back !== undefined && back.status !== 'PENDING';
   const refresh = goingBack ? back.refresh : group.refresh;
   const startedAt = goingBack ? back.refresh?.startedAt : (group.startedAt ?? group.refresh?.startedAt);
-  // The group's endedAt is its last phase's end: the rollback's once one ran.
+  // The phase shown ends when its refresh did: the rollback's (its own record) once one ran.
   const endedAt =
-    phase === 'refreshing' || phase === 'rolling-back' || phase === 'waiting' ? undefined : group.endedAt;
+    phase === 'refreshing' || phase === 'rolling-back' || phase === 'waiting'
+      ? undefined
+      : goingBack
+        ? back.endedAt
+        : group.endedAt;
   const duration = seconds(startedAt, endedAt);
   const percentage = refresh?.percentageComplete ?? (phase === 'done' ? 100 : 0);
   return {

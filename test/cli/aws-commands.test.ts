@@ -249,12 +249,15 @@ describe('ami-rollout start and status for a rollout that is rolled back', () =>
     expect(code).toBe(3);
     expect(out).toMatch(/^Rollout rollout-\S+ of \S+: ROLLED_BACK after/);
     expect(out).toMatch(/ {2}api +\[[#.]+\] +\d+% {2}(failed|rolled-back)/);
-    // The rollout never reached worker: said as rehearse says it, not "waiting".
-    expect(out).toMatch(/ {2}worker +\[\.+\] +0% {2}not reached \(untouched\)$/m);
+    // worker's turn (in api's batch) came after api had failed: said so, not "waiting".
+    expect(out).toMatch(/ {2}worker +\[\.+\] +0% {2}skipped \(the rollout had failed\)$/m);
+    // Each duration is its own phase's: web's rollback refresh, not from the rollback's start to the forward end.
+    expect(out).toMatch(/ {2}web +\[#+\] +100% {2}rolled-back \(Successful\) {2}\d+(m|s)/);
+    expect(out).not.toMatch(/ -\d/);
     const json = JSON.parse((await run('status', '--json', ...at())).out) as {
       groups: { name: string; phase: string }[];
     };
-    expect(json.groups.find((g) => g.name === 'worker')?.phase).toBe('untouched');
+    expect(json.groups.find((g) => g.name === 'worker')?.phase).toBe('skipped');
   });
 });
 

@@ -66,8 +66,16 @@ async function heldRollout(gate: Gate) {
       input: JSON.stringify({ rolloutId: 'follow-test', imageId: NEW_IMAGE }),
     }),
   );
-  const execution = stepFunctionsOf(account).executions.get(executionArn!)!;
-  return { account, sfn, executionArn: executionArn!, execution };
+  const executions = stepFunctionsOf(account).executions;
+  const execution = executions.get(executionArn!)!;
+  /** The group execution whose refresh checks the gate holds (the refresh loop runs in a child of a batch). */
+  const groupExecution = (): LocalExecution => {
+    const running = [...executions.values()].filter((e) => e.stateMachineArn.endsWith('-group'));
+    const held = running.at(-1);
+    if (!held) throw new Error('no group execution has started yet: await gate.arrived() first');
+    return held;
+  };
+  return { account, sfn, executionArn: executionArn!, execution, groupExecution };
 }
 
 /**
@@ -96,9 +104,12 @@ describe('historySince', () => {
   });
 
   it('returns each new event once, oldest first, when the history grows between two of its pages', async () => {
-    const { sfn, executionArn, execution } = await heldRollout(gate);
-    // Let a few refresh checks through, so that more than one page (25 events) is new since event 10.
+    const { sfn, groupExecution } = await heldRollout(gate);
+    // Let a few refresh checks through, so that more than one page (25 events) is new since event 10 of the
+    // group execution that polls them.
     await gate.arrived();
+    const execution = groupExecution();
+    const executionArn = execution.executionArn;
     for (let i = 0; i < 6; i++) await gate.release(execution);
     const before = execution.history.length;
     expect(before - 10).toBeGreaterThan(25);

@@ -1,58 +1,102 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.ts';
-import { readFleetFile } from '../../src/local-account/index.ts';
+import { Ledger } from '../../src/adapters/ledger.ts';
+import { inProcessClientConfig, type LocalAccount } from '../../src/local-account/index.ts';
 import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
+import { config, fleet, inServiceImages, NEW_IMAGE, PREVIOUS_IMAGE } from './example-fleet.ts';
 
-const newImage = 'ami-0a1b2c3d4e5f60002';
-const previousImage = 'ami-0a1b2c3d4e5f60001';
+/**
+ * A trigger whose Lambda starts the refresh on api and then dies before it can write what it started to the
+ * ledger (a timeout, a crash): the ledger still says STARTING, with no refresh. `times` says how many of its
+ * invocations on api die so; Step Functions retries Sandbox.Timedout (definition.ts), so the next one runs.
+ */
+function crashingTrigger(times: number) {
+  let account: LocalAccount | undefined;
+  let crashes = 0;
+  const wrapStep = (step: string, handler: (event: unknown) => Promise<unknown>) =>
+    step !== 'TriggerInstanceRefresh'
+      ? handler
+      : async (event: unknown) => {
+          const result = (await handler(event)) as {
+            rolloutId: string;
+            groupIndex: number;
+            autoScalingGroupName: string;
+          };
+          if (result.autoScalingGroupName !== 'api' || crashes >= times) return result;
+          crashes++;
+          // Put back the record as it was before the refresh started: the write the crash lost.
+          const ledger = new Ledger(
+            new DynamoDBClient(inProcessClientConfig(account!)),
+            'ami-rollout-ledger',
+          );
+          const group = await ledger.getGroup(result.rolloutId, result.groupIndex);
+          const { refresh: _lost, startedAt: _lostToo, ...before } = group!;
+          await ledger.putGroup(result.rolloutId, { ...before, status: 'STARTING' });
+          throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
+        };
+  return {
+    prepare: (a: LocalAccount) => {
+      account = a;
+    },
+    wrapStep,
+    crashes: () => crashes,
+  };
+}
 
-/** Images every InService instance of a group runs. */
-const imagesOf = (rehearsal: Rehearsal, group: string) =>
-  [...rehearsal.account.state.instances.values()]
-    .filter((i) => i.autoScalingGroupName === group && i.lifecycleState === 'InService')
-    .map((i) => i.imageId);
-
-describe('a trigger that starts a refresh and then fails before it can return (its Lambda crashed)', () => {
+describe('a trigger that starts a refresh and dies before it records it, once (Step Functions retries it)', () => {
   let rehearsal: Rehearsal;
+  let crashes: () => number;
   beforeAll(async () => {
-    rehearsal = await rehearse({
-      config: await loadConfig('examples/rollout.config.json'),
-      fleet: await readFleetFile('examples/fleet.json'),
-      imageId: newImage,
-      // The real trigger runs (the refresh on api starts), then the invocation fails as a crashed Lambda does (not retried).
-      wrapStep: (step, handler) =>
-        step !== 'TriggerInstanceRefresh'
-          ? handler
-          : async (event) => {
-              const result = (await handler(event)) as { refresh?: { autoScalingGroupName?: string } };
-              if (result.refresh?.autoScalingGroupName === 'api') {
-                throw Object.assign(new Error('Task timed out after 60.00 seconds'), {
-                  name: 'Sandbox.Timedout',
-                });
-              }
-              return result;
-            },
-    });
+    const trigger = crashingTrigger(1);
+    crashes = trigger.crashes;
+    rehearsal = await rehearse({ config, fleet, imageId: NEW_IMAGE, ...trigger });
   });
 
-  it('rolls back, and finds the refresh the record lost', () => {
-    expect(rehearsal.report.status).toBe('ROLLED_BACK');
-    const discovered = rehearsal.history.find(
-      (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === 'TriggerRollbackRefresh',
+  it('adopts the refresh it had started instead of starting a second one, and the rollout succeeds', () => {
+    expect(crashes()).toBe(1);
+    expect(rehearsal.report.status).toBe('SUCCEEDED');
+    expect(rehearsal.account.state.instanceRefreshes.get('api')?.length).toBe(1);
+    const api = rehearsal.ledger?.groups.find((g) => g.autoScalingGroupName === 'api');
+    expect(api?.status).toBe('SUCCEEDED');
+    expect(api?.refresh?.instanceRefreshId).toBe(
+      rehearsal.account.state.instanceRefreshes.get('api')?.[0]?.instanceRefreshId,
     );
-    const plan = (
-      JSON.parse(discovered?.stateExitedEventDetails?.output ?? '{}') as {
-        rollout?: { fleetRollback?: { groups: { autoScalingGroupName: string }[] } };
-      }
-    ).rollout?.fleetRollback;
+  });
+
+  it('leaves every group on the new image', () => {
+    for (const [group, images] of Object.entries(inServiceImages(rehearsal.account)))
+      expect(Object.keys(images), group).toEqual([NEW_IMAGE]);
+  });
+});
+
+describe('a trigger that starts a refresh and dies before it records it, every time (its retries run out)', () => {
+  let rehearsal: Rehearsal;
+  beforeAll(async () => {
+    rehearsal = await rehearse({ config, fleet, imageId: NEW_IMAGE, ...crashingTrigger(Infinity) });
+  });
+
+  it('rolls back, and the rollback finds the refresh the record lost', () => {
+    expect(rehearsal.report.status).toBe('ROLLED_BACK');
+    const groups = rehearsal.ledger?.groups ?? [];
+    const api = groups.find((g) => g.autoScalingGroupName === 'api');
+    // The trigger never recorded api's refresh (STARTING: "a refresh may have begun"); the rollback looked for
+    // it, found it on the group, and recorded it as found before refreshing api back.
+    const [forward, back] = rehearsal.account.state.instanceRefreshes.get('api') ?? [];
+    expect(api?.status).toBe('STARTING');
+    expect(api?.refresh).toMatchObject({ instanceRefreshId: forward?.instanceRefreshId, adopted: true });
+    expect(api?.rollback?.refresh?.instanceRefreshId).toBe(back?.instanceRefreshId);
+    expect(api?.rollback?.status).toBe('ROLLED_BACK');
+    const web = groups.find((g) => g.autoScalingGroupName === 'web');
+    expect(web?.rollback?.status).toBe('ROLLED_BACK');
     // Newest first: api, whose refresh the record lost, goes back before web.
-    expect(plan?.groups.map((g) => g.autoScalingGroupName)).toEqual(['api', 'web']);
+    expect(Date.parse(api!.rollback!.refresh!.startedAt!)).toBeLessThan(
+      Date.parse(web!.rollback!.refresh!.startedAt!),
+    );
+    expect(rehearsal.account.state.instanceRefreshes.get('worker') ?? []).toEqual([]);
   });
 
   it('leaves no instance of any group on the new image', () => {
-    for (const group of ['web', 'api', 'worker']) {
-      expect(imagesOf(rehearsal, group).length, group).toBeGreaterThan(0);
-      expect(new Set(imagesOf(rehearsal, group)), group).toEqual(new Set([previousImage]));
-    }
+    for (const [group, images] of Object.entries(inServiceImages(rehearsal.account)))
+      expect(Object.keys(images), group).toEqual([PREVIOUS_IMAGE]);
   });
 });
