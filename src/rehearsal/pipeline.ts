@@ -63,30 +63,9 @@ export async function deployToLocalAccount(
     }),
   );
   if (!topicArn) throw new Error('CreateTopic returned no ARN');
-  // As the CDK app does: the ledger table, on demand, keyed by pk and sk.
   const ledgerTable = `${name}-ledger`;
   const dynamodb = new DynamoDBClient(clientConfig);
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: ledgerTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  // A new table is CREATING until DynamoDB makes it ACTIVE (the CDK stack waits for it the same way).
-  for (let i = 0; ; i++) {
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: ledgerTable }));
-    if (Table?.TableStatus === 'ACTIVE') break;
-    if (i >= 200) throw new Error(`the ledger table ${ledgerTable} did not become ACTIVE`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await createLedgerTable(dynamodb, ledgerTable);
   const deps = {
     config: { ...config, notificationTopicArn: topicArn },
     ledgerTable,
@@ -138,4 +117,31 @@ export async function deployToLocalAccount(
     definition,
     topicArn,
   };
+}
+
+/**
+ * Creates the ledger table as the CDK app does (on demand, keyed by pk and sk) and waits until it is ACTIVE, as
+ * the stack's deployment waits for it.
+ */
+export async function createLedgerTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  for (let i = 0; ; i++) {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (i >= 200) throw new Error(`the ledger table ${tableName} did not become ACTIVE`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -1,6 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { planFleetRollback } from '../core/fleet-rollback.ts';
 import type { LedgerGroup } from '../core/ledger-records.ts';
@@ -42,7 +41,7 @@ const emptyPlan = (at: number): BatchPlan => ({
  * Event: `{ rolloutId, phase }`. Result: the plan (`$.plan`).
  */
 export function createPlanBatch(
-  deps: StepDependencies<'autoscaling' | 'ec2' | 'dynamodb'>,
+  deps: StepDependencies<'autoscaling' | 'dynamodb'>,
 ): (event: unknown) => Promise<BatchPlan> {
   const now = deps.now ?? (() => new Date());
   return async (event) => {
@@ -133,6 +132,6 @@ async function waveLookup(
 export const handler = (event: unknown): Promise<BatchPlan> =>
   runInLambda(
     createPlanBatch,
-    { autoscaling: AutoScalingClient, ec2: EC2Client, dynamodb: DynamoDBClient },
+    { autoscaling: AutoScalingClient, dynamodb: DynamoDBClient },
     event,
   );

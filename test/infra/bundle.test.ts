@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +16,15 @@ import {
   spellOutSchemaKeys,
 } from '../../src/infra/bundle.ts';
 import { defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
-import { serve } from '../../src/local-account/index.ts';
-import { createShareAmi } from '../../src/steps/share-ami.ts';
+import { inProcessClientConfig, serve } from '../../src/local-account/index.ts';
+import { createLedgerTable } from '../../src/rehearsal/pipeline.ts';
+import { Ledger } from '../../src/adapters/ledger.ts';
+import { LEDGER_TABLE_ENV } from '../../src/steps/dependencies.ts';
+import { createShareAmiStep } from '../../src/steps/share-ami.ts';
+import { createPreflightStep } from '../../src/steps/preflight.ts';
 import { startRolloutEntry, steps } from '../../src/steps/index.ts';
-import { createUpdateLaunchTemplates } from '../../src/steps/update-launch-templates.ts';
-import { harness, NEW_IMAGE, preflighted, rolloutState } from '../steps/harness.ts';
+import { createUpdateLaunchTemplatesStep } from '../../src/steps/update-launch-templates.ts';
+import { harness, NEW_IMAGE, rolloutState } from '../steps/harness.ts';
 
 /**
  * What the bench measures (bundle size, cold import) rests on what a bundle holds. These tests bundle every
@@ -32,15 +37,17 @@ const entries: Record<string, string> = {
 
 /** The clients each function calls: the spec the bundles are checked against. */
 const clientsCalled: Record<string, readonly string[]> = {
-  Preflight: ['auto-scaling', 'cloudwatch', 'ec2', 'iam', 'sfn', 'ssm'],
-  ShareAmi: ['ec2', 'ssm'],
-  UpdateLaunchTemplates: ['auto-scaling', 'ec2'],
-  TriggerInstanceRefresh: ['auto-scaling', 'ec2'],
-  CheckRefreshStatus: ['auto-scaling'],
-  RollbackAmi: ['ec2', 'ssm'],
-  TriggerRollbackRefresh: ['auto-scaling', 'ec2'],
-  CheckRollbackRefresh: ['auto-scaling'],
-  Notify: ['sns'],
+  Preflight: ['auto-scaling', 'cloudwatch', 'dynamodb', 'ec2', 'iam', 'sfn', 'ssm'],
+  ShareAmi: ['dynamodb', 'ec2', 'ssm'],
+  UpdateLaunchTemplates: ['auto-scaling', 'dynamodb', 'ec2'],
+  PlanBatch: ['auto-scaling', 'dynamodb'],
+  FinishBatch: ['auto-scaling', 'dynamodb', 'ec2'],
+  TriggerInstanceRefresh: ['auto-scaling', 'dynamodb', 'ec2'],
+  CheckRefreshStatus: ['auto-scaling', 'dynamodb'],
+  RollbackAmi: ['dynamodb', 'ec2', 'ssm'],
+  TriggerRollbackRefresh: ['auto-scaling', 'dynamodb', 'ec2'],
+  CheckRollbackRefresh: ['auto-scaling', 'dynamodb'],
+  Notify: ['dynamodb', 'sns'],
   StartRollout: ['imagebuilder', 'sfn'],
 };
 
@@ -180,14 +187,35 @@ describe('spellOutSchemaKeys', () => {
 
 describe('a bundled step, run as Lambda runs it', () => {
   it('makes over the wire the very calls the step makes in process (preflight, share, update templates)', async () => {
+    const ledgerTable = 'ami-rollout-ledger';
+    /** An account like the harness's, with the ledger table the stack creates. */
+    const withLedger = async () => {
+      const h = await harness();
+      const dynamodb = new DynamoDBClient(inProcessClientConfig(h.account));
+      await createLedgerTable(dynamodb, ledgerTable);
+      return { ...h, deps: { ...h.deps, dynamodb, ledgerTable }, ledger: new Ledger(dynamodb, ledgerTable) };
+    };
+    /** What the three steps leave in the ledger, without the times (the bundles run on the wall clock). */
+    const ledgerOf = async (ledger: Ledger) => {
+      const { createdAt: _at, ...rollout } = (await ledger.getRollout('rollout-1'))!;
+      return {
+        rollout,
+        groups: await ledger.listGroups('rollout-1'),
+        waves: await ledger.listWaves('rollout-1'),
+      };
+    };
+
     // In process, with the SDK as published.
-    const reference = await harness();
-    const referenceRollout = await preflighted(reference);
-    const shared = await createShareAmi(reference.deps)({ rollout: referenceRollout });
-    const updated = await createUpdateLaunchTemplates(reference.deps)({ rollout: shared });
+    const reference = await withLedger();
+    const callsBefore = reference.account.calls.length;
+    const ref = await createPreflightStep(reference.deps)({ rolloutId: 'rollout-1', imageId: NEW_IMAGE });
+    const shared = await createShareAmiStep(reference.deps)({ rollout: ref });
+    const updated = await createUpdateLaunchTemplatesStep(reference.deps)({ rollout: shared });
+    const referenceCalls = reference.account.calls.slice(callsBefore).map((c) => `${c.service}:${c.action}`);
 
     // The bundles, in a fresh Node process with the function's environment, against an identical account.
-    const h = await harness();
+    const h = await withLedger();
+    const wireBefore = h.account.calls.length;
     const emulator = await serve(h.account, 0);
     try {
       const script = [
@@ -209,6 +237,7 @@ describe('a bundled step, run as Lambda runs it', () => {
             PATH: process.env.PATH ?? '',
             ...functionEnvironment(defaultBundling),
             [CONFIG_ENV]: JSON.stringify(h.config),
+            [LEDGER_TABLE_ENV]: ledgerTable,
             AWS_REGION: 'us-east-1',
             AWS_ENDPOINT_URL: emulator.endpoint,
             AWS_ACCESS_KEY_ID: 'local',
@@ -217,15 +246,13 @@ describe('a bundled step, run as Lambda runs it', () => {
           },
         },
       );
-      expect(JSON.parse(stdout.split('\n').at(-1) ?? '')).toEqual({
-        rollout: referenceRollout,
-        shared,
-        updated,
-      });
+      const wireCalls = h.account.calls.slice(wireBefore).map((c) => `${c.service}:${c.action}`);
+      expect(JSON.parse(stdout.split('\n').at(-1) ?? '')).toEqual({ rollout: ref, shared, updated });
+      expect(ref).toMatchObject({ rolloutId: 'rollout-1', groups: 3, waves: 3 });
       expect(rolloutState(h.account)).toEqual(rolloutState(reference.account));
-      expect(h.account.calls.map((c) => `${c.service}:${c.action}`)).toEqual(
-        reference.account.calls.map((c) => `${c.service}:${c.action}`),
-      );
+      expect(await ledgerOf(h.ledger)).toEqual(await ledgerOf(reference.ledger));
+      expect(wireCalls).toEqual(referenceCalls);
+      expect(wireCalls).toContain('dynamodb:BatchWriteItem');
     } finally {
       await emulator.close();
     }
