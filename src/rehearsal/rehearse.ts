@@ -51,7 +51,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
     config,
     options.wrapStep ? { wrapStep: options.wrapStep } : {},
   );
-  const clientConfig = inProcessClientConfig(account);
+  const clientConfig = inProcessClientConfig(account, { cacheMiddleware: true });
   const sfn = new SFNClient(clientConfig);
   const input = options.rolloutId
     ? { rolloutId: options.rolloutId, imageId }
