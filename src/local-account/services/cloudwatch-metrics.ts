@@ -230,7 +230,9 @@ export class MetricStore {
     const series = this.series.get(metricKey(metric));
     if (!series) return [];
     const periodMs = periodSeconds * 1000;
-    const buckets = new Map<string, PeriodAggregate>();
+    // Per unit, per period start; `created` keeps the aggregates in the order they were first made.
+    const buckets = new Map<string, Map<number, { startMs: number; values: StatisticSet; unit: string }>>();
+    const created: { startMs: number; values: StatisticSet; unit: string }[] = [];
     const points = series.points;
     // The first run whose last datapoint is in range (runs do not overlap, so their last datapoints are sorted).
     let lo = 0;
@@ -249,16 +251,18 @@ export class MetricStore {
         const timestampMs = run.timestampMs + k * MINUTE_MS;
         if (timestampMs >= endMs) break;
         const bucketStart = startMs + Math.floor((timestampMs - startMs) / periodMs) * periodMs;
-        const key = `${bucketStart}/${run.unit}`;
-        const existing = buckets.get(key);
-        buckets.set(key, {
-          startMs: bucketStart,
-          values: existing ? merge(existing.values, run.values) : run.values,
-          unit: run.unit,
-        });
+        let ofUnit = buckets.get(run.unit);
+        if (!ofUnit) buckets.set(run.unit, (ofUnit = new Map()));
+        const existing = ofUnit.get(bucketStart);
+        if (existing) existing.values = merge(existing.values, run.values);
+        else {
+          const aggregate = { startMs: bucketStart, values: run.values, unit: run.unit };
+          ofUnit.set(bucketStart, aggregate);
+          created.push(aggregate);
+        }
       }
     }
-    return [...buckets.values()].sort((a, b) => a.startMs - b.startMs);
+    return created.sort((a, b) => a.startMs - b.startMs);
   }
 
   /** Like `aggregate`, with every unit folded into one aggregate per period (how an alarm without Unit reads). */
