@@ -2,6 +2,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { benchBundles } from './bundles.ts';
 import { benchBadRequests } from './bad-requests.ts';
+import { benchFleetScale } from './fleet-scale.ts';
 import { benchLocalAccount } from './local-account.ts';
 import { benchRehearsal } from './rehearsal.ts';
 
@@ -19,6 +20,21 @@ console.log(
 );
 console.log(
   `  memory after run:                         heap ${fmt(account.heapUsedMb, 1)} MiB, rss ${fmt(account.rssMb, 1)} MiB`,
+);
+
+const scale = await benchFleetScale(2000, 3, 50, 8);
+console.log('');
+console.log(
+  'local account at fleet scale: 2,000 groups x 3 instances, a canary then waves of 50 refreshes, no state machine',
+);
+console.log(`  seed fleet (2,000 groups, 6,000 instances): ${fmt(scale.seedWallMs)} ms wall`);
+console.log(
+  `  refresh every group in waves:             ${fmt(scale.wavesWallMs)} ms wall, ${fmt(scale.simulatedSeconds / 3600, 1)} h simulated, ` +
+    `${scale.apiCalls} API calls (${fmt(scale.accountWallMs)} ms inside the account)`,
+);
+console.log(`  heap after the waves:                     ${fmt(scale.heapUsedMb, 1)} MiB`);
+console.log(
+  `  then ${scale.alarmHours} h minute by minute, an alarm per group: ${fmt(scale.alarmHoursWallMs)} ms wall, heap ${fmt(scale.heapAfterAlarmHoursMb, 1)} MiB`,
 );
 
 const rollout = await benchRehearsal(100, 10);

@@ -448,7 +448,8 @@ export async function applyFleet(account: LocalAccount, fleet: Fleet): Promise<v
     templateIds.set(template.name, created.launchTemplateId);
     templateIds.set(created.launchTemplateId, created.launchTemplateId);
   }
-  const config = inProcessClientConfig(account);
+  // The seed's own clients: nobody else sees their middleware stacks.
+  const config = inProcessClientConfig(account, { cacheMiddleware: true });
   const elb = new ElasticLoadBalancingV2Client(config);
   const targetGroupArns = new Map<string, string>();
   const loadBalancerArns = new Map<string, string>();

@@ -11,7 +11,7 @@ import { ssmService } from './services/ssm.ts';
 import { statesService } from './services/states.ts';
 
 export { LocalAccount } from './account.ts';
-export { inProcessClientConfig, InProcessHandler } from './in-process.ts';
+export { inProcessClientConfig, InProcessHandler, type InProcessClientOptions } from './in-process.ts';
 export { serve } from './server.ts';
 export { stepFunctionsOf } from './services/states.ts';
 export { cloudWatchOf } from './services/cloudwatch-alarms.ts';

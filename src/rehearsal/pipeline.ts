@@ -51,7 +51,8 @@ export async function deployToLocalAccount(
   options: DeployLocalOptions = {},
 ): Promise<LocalPipeline> {
   const name = options.name ?? 'ami-rollout';
-  const clientConfig = { ...inProcessClientConfig(account), maxAttempts: 6 };
+  // The steps' clients are this function's own (nobody changes their middleware): resolved once per command.
+  const clientConfig = { ...inProcessClientConfig(account, { cacheMiddleware: true }), maxAttempts: 6 };
   const sns = new SNSClient(clientConfig);
   // As the CDK app does: the steps publish to the pipeline's topic. The configured topic is created when the
   // fleet lacks it (CreateTopic is idempotent); a config with only emails gets one named after the pipeline.

@@ -67,7 +67,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
     options.wrapStep ? { wrapStep: options.wrapStep } : {},
   );
   const { stateMachineArn, topicArn } = pipeline;
-  const clientConfig = inProcessClientConfig(account);
+  const clientConfig = inProcessClientConfig(account, { cacheMiddleware: true });
   const sfn = new SFNClient(clientConfig);
   const input = options.rolloutId
     ? { rolloutId: options.rolloutId, imageId }

@@ -77,6 +77,40 @@ describe('LocalAccount: throttling faults', () => {
   });
 });
 
+describe('inProcessClientConfig: cacheMiddleware', () => {
+  it('resolves the middleware once and still sends every call over the wire, signed, retried and parsed', async () => {
+    const account = createLocalAccount();
+    const autoScaling = new AutoScalingClient({
+      ...inProcessClientConfig(account, { cacheMiddleware: true }),
+      maxAttempts: 3,
+    });
+    const seen: string[] = [];
+    const handle = account.handle.bind(account);
+    account.handle = (request) => {
+      seen.push(
+        /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(request.headers['authorization'] ?? '')?.[1] ?? '',
+      );
+      return handle(request);
+    };
+    await autoScaling.send(new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: 'g' }));
+    account.faults.add({ kind: 'throttle', operation: 'autoscaling:DescribeInstanceRefreshes', calls: 1 });
+    const retried = await autoScaling.send(
+      new DescribeInstanceRefreshesCommand({ AutoScalingGroupName: 'g' }),
+    );
+    expect(retried.$metadata.attempts).toBe(2);
+    await expect(
+      autoScaling.send(new StartInstanceRefreshCommand({ AutoScalingGroupName: 'missing' })),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
+    expect(account.calls.map((c) => `${c.action}:${c.errorCode ?? 'ok'}`)).toEqual([
+      'DescribeInstanceRefreshes:ok',
+      'DescribeInstanceRefreshes:Throttling',
+      'DescribeInstanceRefreshes:ok',
+      'StartInstanceRefresh:ValidationError',
+    ]);
+    expect(seen).toEqual(['autoscaling', 'autoscaling', 'autoscaling', 'autoscaling']);
+  });
+});
+
 describe('LocalAccount: routing', () => {
   it('answers InvalidAction for an action the service does not have', async () => {
     const account = createLocalAccount();

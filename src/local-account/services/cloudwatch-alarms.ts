@@ -177,8 +177,7 @@ export class CloudWatchAlarms {
     const nowMs = this.account.clock.now();
     if (nowMs % 60_000 === 0 && nowMs > this.sampledUpTo) {
       this.sampledUpTo = nowMs;
-      for (const source of this.sources)
-        for (const datum of source.sample(nowMs - 60_000)) this.metrics.put(datum);
+      for (const source of this.sources) source.sample(nowMs - 60_000, this.metrics);
     }
     for (const alarm of [...this.alarms.values()]) {
       const everyMs = Math.min(alarm.configuration.periodSeconds, 60) * 1000;

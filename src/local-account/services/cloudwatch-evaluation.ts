@@ -143,18 +143,28 @@ export function evaluateAlarm(input: EvaluationInput): Evaluation {
       breaching: breaches(period.value, input.comparisonOperator, input.threshold),
     });
   }
-  const state = (next: AlarmStateValue, reason: string, evaluated: readonly RealPoint[]): Evaluation => ({
+  // The reason and its data are written out only when read: an alarm that keeps its state records neither, and
+  // the account evaluates every alarm every minute.
+  const state = (
+    next: AlarmStateValue,
+    reason: () => string,
+    evaluated: readonly RealPoint[],
+  ): Evaluation => ({
     kind: 'state',
     state: next,
-    reason,
-    reasonData: reasonData(input, evaluated),
+    get reason() {
+      return reason();
+    },
+    get reasonData() {
+      return reasonData(input, evaluated);
+    },
   });
 
   if (real.length >= n) {
     const evaluated = real.slice(0, n);
     const breaching = evaluated.filter((p) => p.breaching);
     const next: AlarmStateValue = breaching.length >= m ? 'ALARM' : 'OK';
-    return state(next, crossedReason(input, evaluated, next, m), evaluated);
+    return state(next, () => crossedReason(input, evaluated, next, m), evaluated);
   }
   if (real.length === 0) {
     const periods = `no datapoints were received for ${plural(n, 'period')}`;
@@ -164,19 +174,21 @@ export function evaluateAlarm(input: EvaluationInput): Evaluation {
       case 'missing':
         return state(
           'INSUFFICIENT_DATA',
-          `Insufficient Data: ${plural(n, 'datapoint')} ${wasWere(n)} unknown.`,
+          () => `Insufficient Data: ${plural(n, 'datapoint')} ${wasWere(n)} unknown.`,
           [],
         );
       case 'breaching':
         return state(
           'ALARM',
-          `Threshold Crossed: ${periods} and ${plural(n, 'missing datapoint')} ${wasWere(n)} treated as [Breaching].`,
+          () =>
+            `Threshold Crossed: ${periods} and ${plural(n, 'missing datapoint')} ${wasWere(n)} treated as [Breaching].`,
           [],
         );
       case 'notBreaching':
         return state(
           'OK',
-          `Threshold Crossed: ${periods} and ${plural(n, 'missing datapoint')} ${wasWere(n)} treated as [NonBreaching].`,
+          () =>
+            `Threshold Crossed: ${periods} and ${plural(n, 'missing datapoint')} ${wasWere(n)} treated as [NonBreaching].`,
           [],
         );
     }
@@ -187,17 +199,17 @@ export function evaluateAlarm(input: EvaluationInput): Evaluation {
     const count = breachingReal + (treat === 'breaching' ? fills : 0);
     const next: AlarmStateValue = count >= m ? 'ALARM' : 'OK';
     const filled = `${plural(fills, 'missing datapoint')} ${wasWere(fills)} treated as [${treat === 'breaching' ? 'Breaching' : 'NonBreaching'}]`;
-    return state(next, `${pointsClause(input, real, next)} and ${filled}.`, real);
+    return state(next, () => `${pointsClause(input, real, next)} and ${filled}.`, real);
   }
-  if (breachingReal >= m) return state('ALARM', crossedReason(input, real, 'ALARM', m), real);
+  if (breachingReal >= m) return state('ALARM', () => crossedReason(input, real, 'ALARM', m), real);
   const oldestRecentBreach = real.filter((p) => p.breaching && p.age <= n).at(-1);
   const premature =
     breachingReal === real.length && oldestRecentBreach !== undefined && oldestRecentBreach.age >= m;
   if (premature) {
     if (treat === 'ignore') return { kind: 'retain' };
-    return state('ALARM', crossedReason(input, real, 'ALARM', m), real);
+    return state('ALARM', () => crossedReason(input, real, 'ALARM', m), real);
   }
-  return state('OK', crossedReason(input, real, 'OK', m), real);
+  return state('OK', () => crossedReason(input, real, 'OK', m), real);
 }
 
 /** "Threshold Crossed: 2 out of the last 3 datapoints [...] were greater than ... (minimum 2 datapoints for ...)." */

@@ -49,25 +49,40 @@ export interface PeriodAggregate {
   readonly unit: string;
 }
 
-interface StoredPoint {
-  readonly timestampMs: number;
+/**
+ * Stored datapoints, as runs: `repeat` datapoints with the same values and unit, one a minute from
+ * `timestampMs` on. A fleet source publishes the same 0 for every group every minute, so a long rehearsal with
+ * alarms would otherwise keep one object per group per minute. Only standard-resolution datapoints whose values
+ * are whole numbers join a run (sums of whole numbers are exact, so a run aggregates to exactly what its
+ * datapoints one by one would); every other datapoint is a run of 1.
+ */
+interface StoredRun {
+  timestampMs: number;
+  repeat: number;
   readonly values: StatisticSet;
   readonly unit: string;
 }
 
 interface Series extends MetricIdentity {
-  /** Sorted by timestamp; equal timestamps keep the order they were published in. */
-  readonly points: StoredPoint[];
+  /**
+   * Sorted by timestamp, runs never overlapping: read one datapoint at a time, the runs are the datapoints in
+   * timestamp order, equal timestamps in the order they were published.
+   */
+  readonly points: StoredRun[];
 }
 
 /** Data older than this is dropped: one-minute data is kept for 15 days (GetMetricStatistics, "retains"). */
 const RETENTION_MS = 15 * 24 * 3600 * 1000;
 
+const MINUTE_MS = 60_000;
+
 const dimensionsKey = (dimensions: readonly Dimension[]): string =>
-  [...dimensions]
-    .map((d) => `${d.name}\u0000${d.value}`)
-    .sort()
-    .join('\u0001');
+  dimensions.length === 1
+    ? `${dimensions[0]!.name}\u0000${dimensions[0]!.value}`
+    : [...dimensions]
+        .map((d) => `${d.name}\u0000${d.value}`)
+        .sort()
+        .join('\u0001');
 
 export const metricKey = (metric: MetricIdentity): string =>
   `${metric.namespace}\u0002${metric.metricName}\u0002${dimensionsKey(metric.dimensions)}`;
@@ -94,6 +109,19 @@ const merge = (a: StatisticSet, b: StatisticSet): StatisticSet => ({
   maximum: Math.max(a.maximum, b.maximum),
 });
 
+const wholeValues = (v: StatisticSet): boolean =>
+  Number.isSafeInteger(v.sampleCount) &&
+  Number.isSafeInteger(v.sum) &&
+  Number.isSafeInteger(v.minimum) &&
+  Number.isSafeInteger(v.maximum);
+
+const sameValues = (a: StatisticSet, b: StatisticSet): boolean =>
+  a === b ||
+  (a.sampleCount === b.sampleCount && a.sum === b.sum && a.minimum === b.minimum && a.maximum === b.maximum);
+
+/** The timestamp of a run's last datapoint. */
+const lastOf = (run: StoredRun): number => run.timestampMs + (run.repeat - 1) * MINUTE_MS;
+
 /** The account's metric datapoints, by metric. */
 export class MetricStore {
   private readonly series = new Map<string, Series>();
@@ -101,32 +129,85 @@ export class MetricStore {
   constructor(private readonly now: () => number) {}
 
   put(datum: PublishedDatum): void {
-    const key = metricKey(datum);
+    this.putValues(
+      metricKey(datum),
+      datum,
+      datum.timestampMs,
+      datum.values,
+      datum.unit ?? 'None',
+      datum.storageResolution === 1 ? 1 : 60,
+    );
+  }
+
+  /**
+   * Stores one datapoint of `metric`, whose `metricKey` is `key`: `put` without a datum object, for a source
+   * that publishes for every group every minute.
+   */
+  putValues(
+    key: string,
+    metric: MetricIdentity,
+    datumTimestampMs: number,
+    values: StatisticSet,
+    unit: string,
+    storageResolution: 1 | 60 = 60,
+  ): void {
     let series = this.series.get(key);
     if (!series) {
       series = {
-        namespace: datum.namespace,
-        metricName: datum.metricName,
-        dimensions: datum.dimensions.map((d) => ({ name: d.name, value: d.value })),
+        namespace: metric.namespace,
+        metricName: metric.metricName,
+        dimensions: metric.dimensions.map((d) => ({ name: d.name, value: d.value })),
         points: [],
       };
       this.series.set(key, series);
     }
     // Standard-resolution data is stored at one-minute granularity, high-resolution data at one second.
-    const granularityMs = datum.storageResolution === 1 ? 1000 : 60_000;
-    const point: StoredPoint = {
-      timestampMs: Math.floor(datum.timestampMs / granularityMs) * granularityMs,
-      values: datum.values,
-      unit: datum.unit ?? 'None',
-    };
+    const granularityMs = storageResolution === 1 ? 1000 : MINUTE_MS;
+    const timestampMs = Math.floor(datumTimestampMs / granularityMs) * granularityMs;
+    const joins = granularityMs === MINUTE_MS && wholeValues(values);
     const points = series.points;
     let index = points.length;
-    while (index > 0 && points[index - 1]!.timestampMs > point.timestampMs) index--;
-    points.splice(index, 0, point);
+    while (index > 0 && points[index - 1]!.timestampMs > timestampMs) index--;
+    const before = points[index - 1];
+    if (before && lastOf(before) > timestampMs) {
+      // Inside a run: split it, so the new datapoint sits after the run's datapoints at or before its time.
+      const kept = Math.floor((timestampMs - before.timestampMs) / MINUTE_MS) + 1;
+      const rest: StoredRun = {
+        timestampMs: before.timestampMs + kept * MINUTE_MS,
+        repeat: before.repeat - kept,
+        values: before.values,
+        unit: before.unit,
+      };
+      before.repeat = kept;
+      points.splice(index, 0, rest);
+    } else if (
+      joins &&
+      before &&
+      index === points.length &&
+      before.unit === unit &&
+      lastOf(before) + MINUTE_MS === timestampMs &&
+      sameValues(before.values, values)
+    ) {
+      before.repeat++;
+      this.expire(points);
+      return;
+    }
+    points.splice(index, 0, { timestampMs, repeat: 1, values, unit });
+    this.expire(points);
+  }
+
+  /** Drops the datapoints older than the retention period. */
+  private expire(points: StoredRun[]): void {
     const cutoff = this.now() - RETENTION_MS;
     let expired = 0;
-    while (expired < points.length && points[expired]!.timestampMs < cutoff) expired++;
+    while (expired < points.length && lastOf(points[expired]!) < cutoff) expired++;
     if (expired > 0) points.splice(0, expired);
+    const first = points[0];
+    if (first && first.timestampMs < cutoff) {
+      const drop = Math.ceil((cutoff - first.timestampMs) / MINUTE_MS);
+      first.timestampMs += drop * MINUTE_MS;
+      first.repeat -= drop;
+    }
   }
 
   /** Every metric that has data, for ListMetrics-style lookups. */
@@ -149,28 +230,39 @@ export class MetricStore {
     const series = this.series.get(metricKey(metric));
     if (!series) return [];
     const periodMs = periodSeconds * 1000;
-    const buckets = new Map<string, PeriodAggregate>();
+    // Per unit, per period start; `created` keeps the aggregates in the order they were first made.
+    const buckets = new Map<string, Map<number, { startMs: number; values: StatisticSet; unit: string }>>();
+    const created: { startMs: number; values: StatisticSet; unit: string }[] = [];
     const points = series.points;
+    // The first run whose last datapoint is in range (runs do not overlap, so their last datapoints are sorted).
     let lo = 0;
     let hi = points.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (points[mid]!.timestampMs < startMs) lo = mid + 1;
+      if (lastOf(points[mid]!) < startMs) lo = mid + 1;
       else hi = mid;
     }
     for (let i = lo; i < points.length && points[i]!.timestampMs < endMs; i++) {
-      const point = points[i]!;
-      if (unit !== undefined && point.unit !== unit) continue;
-      const bucketStart = startMs + Math.floor((point.timestampMs - startMs) / periodMs) * periodMs;
-      const key = `${bucketStart}/${point.unit}`;
-      const existing = buckets.get(key);
-      buckets.set(key, {
-        startMs: bucketStart,
-        values: existing ? merge(existing.values, point.values) : point.values,
-        unit: point.unit,
-      });
+      const run = points[i]!;
+      if (unit !== undefined && run.unit !== unit) continue;
+      // The run's datapoints one by one, as if each were stored alone.
+      const first = run.timestampMs < startMs ? Math.ceil((startMs - run.timestampMs) / MINUTE_MS) : 0;
+      for (let k = first; k < run.repeat; k++) {
+        const timestampMs = run.timestampMs + k * MINUTE_MS;
+        if (timestampMs >= endMs) break;
+        const bucketStart = startMs + Math.floor((timestampMs - startMs) / periodMs) * periodMs;
+        let ofUnit = buckets.get(run.unit);
+        if (!ofUnit) buckets.set(run.unit, (ofUnit = new Map()));
+        const existing = ofUnit.get(bucketStart);
+        if (existing) existing.values = merge(existing.values, run.values);
+        else {
+          const aggregate = { startMs: bucketStart, values: run.values, unit: run.unit };
+          ofUnit.set(bucketStart, aggregate);
+          created.push(aggregate);
+        }
+      }
     }
-    return [...buckets.values()].sort((a, b) => a.startMs - b.startMs);
+    return created.sort((a, b) => a.startMs - b.startMs);
   }
 
   /** Like `aggregate`, with every unit folded into one aggregate per period (how an alarm without Unit reads). */
@@ -195,8 +287,8 @@ export class MetricStore {
  * would: asked once a minute of virtual time for the datapoints of the minute that just ended.
  */
 export interface MetricSource {
-  /** The datapoints for [periodStartMs, periodStartMs + 60 s); their timestamps are periodStartMs. */
-  sample(periodStartMs: number): readonly PublishedDatum[];
+  /** Stores the datapoints for [periodStartMs, periodStartMs + 60 s) in `store`; their timestamps are periodStartMs. */
+  sample(periodStartMs: number, store: MetricStore): void;
 }
 
 /** Which InService instances serve errors. Default: none; the account plugs in the `appFailure` fault. */
@@ -215,28 +307,32 @@ export function fleetApplicationMetrics(
   account: LocalAccount,
   failing: ApplicationFailurePredicate = () => false,
 ): MetricSource {
+  // Each group's metric identity and key, and the statistic set of each error count, made once: a sample a
+  // minute for every group is the fleet's steady cost while alarms exist.
+  const identities = new Map<string, { readonly metric: MetricIdentity; readonly key: string }>();
+  const sets: StatisticSet[] = [];
+  const setOf = (errors: number): StatisticSet =>
+    (sets[errors] ??= Object.freeze({ sampleCount: 1, sum: errors, minimum: errors, maximum: errors }));
   return {
-    sample(periodStartMs) {
-      const data: PublishedDatum[] = [];
+    sample(periodStartMs, store) {
       for (const group of account.state.autoScalingGroups.values()) {
+        const name = group.autoScalingGroupName;
+        let identity = identities.get(name);
+        if (!identity) {
+          const metric = {
+            ...APP_ERRORS_METRIC,
+            dimensions: [{ name: 'AutoScalingGroupName', value: name }],
+          };
+          identity = { metric, key: metricKey(metric) };
+          identities.set(name, identity);
+        }
         let errors = 0;
         for (const id of group.instanceIds) {
           const instance = account.state.instances.get(id);
-          if (
-            instance?.lifecycleState === 'InService' &&
-            failing(group.autoScalingGroupName, instance.imageId)
-          )
-            errors++;
+          if (instance?.lifecycleState === 'InService' && failing(name, instance.imageId)) errors++;
         }
-        data.push({
-          ...APP_ERRORS_METRIC,
-          dimensions: [{ name: 'AutoScalingGroupName', value: group.autoScalingGroupName }],
-          timestampMs: periodStartMs,
-          values: { sampleCount: 1, sum: errors, minimum: errors, maximum: errors },
-          unit: 'Count',
-        });
+        store.putValues(identity.key, identity.metric, periodStartMs, setOf(errors), 'Count');
       }
-      return data;
     },
   };
 }
