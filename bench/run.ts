@@ -2,9 +2,11 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { benchBundles } from './bundles.ts';
 import { benchBadRequests } from './bad-requests.ts';
+import { benchChildExecutions } from './child-executions.ts';
 import { benchFleetScale } from './fleet-scale.ts';
 import { benchLocalAccount } from './local-account.ts';
 import { benchRehearsal } from './rehearsal.ts';
+import { benchWaves } from './waves.ts';
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
@@ -57,6 +59,35 @@ console.log(
   `  largest state payload:                    ${fmt(rollout.largestStateBytes / 1024, 1)} KiB (Step Functions' limit: 256 KiB)`,
 );
 console.log(`  heap after run:                           ${fmt(rollout.heapUsedMb, 1)} MiB`);
+
+for (const failLast of [false, true]) {
+  const waves = await benchWaves(2000, 3, failLast);
+  console.log('');
+  console.log(
+    `waves: 2,000 groups x 3 instances, a canary then 4 waves of 500 refreshed 50 at a time, through the three real state machines${failLast ? ', the last group failing (the whole fleet rolled back)' : ''}`,
+  );
+  console.log(
+    `  result:                                   ${waves.status}, ${waves.groupsOnExpectedImage} of ${waves.groups} groups on the image they should run (${waves.groupsTouched} refreshed forward)`,
+  );
+  console.log(
+    `  wall time:                                ${fmt(waves.wallMs)} ms (goal < 60,000 ms), ${fmt(waves.simulatedHours, 1)} h simulated, heap ${fmt(waves.heapUsedMb, 1)} MiB (goal < 1,024 MiB)`,
+  );
+  console.log(
+    `  executions:                               ${waves.executions}; history events: rollout ${waves.parentEvents}, largest batch ${waves.maxBatchEvents}, group mean ${fmt(waves.meanGroupEvents, 1)} max ${waves.maxGroupEvents} (limit 25,000 each)`,
+  );
+  console.log(
+    `  largest state payload:                    ${fmt(waves.largestPayloadBytes / 1024, 1)} KiB (limit 256 KiB); hand-off mean ${fmt(waves.handoffSeconds)} s simulated`,
+  );
+}
+
+const children = await benchChildExecutions(2000, 50);
+console.log('');
+console.log(
+  'child executions on the local account: a Map of 2,000 .sync:2 children, 50 at a time, 3 polls each',
+);
+console.log(
+  `  ${children.status} in ${fmt(children.wallMs)} ms wall (${fmt(children.wallMsPerChild, 2)} ms a child), ${fmt(children.simulatedSeconds)} s simulated, parent ${children.parentEvents} events, ${fmt(children.eventsPerChild, 1)} a child, heap ${fmt(children.heapUsedMb, 1)} MiB`,
+);
 
 console.log('');
 const rows = await benchBundles(7);

@@ -34,6 +34,8 @@ export interface LedgerGroup extends GroupRecord {
   readonly refresh?: RefreshRecord;
   readonly startedAt?: string;
   readonly endedAt?: string;
+  /** When a step last read the group's refresh (forward or back): the time its percentage is from. */
+  readonly checkedAt?: string;
   /** Set when the fleet rollback plans this group. */
   readonly rollback?: {
     readonly launchTemplateVersion: number;

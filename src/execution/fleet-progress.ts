@@ -109,8 +109,10 @@ function latestTime(snapshot: LedgerSnapshot): number | undefined {
   for (const g of snapshot.groups) {
     see(g.startedAt);
     see(g.endedAt);
+    see(g.checkedAt);
     see(g.refresh?.startedAt);
     see(g.rollback?.refresh?.startedAt);
+    see(g.rollback?.endedAt);
   }
   return latest;
 }

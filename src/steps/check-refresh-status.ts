@@ -76,8 +76,9 @@ export function createCheckRefreshStatusStep(
     const refresh = globalRefresh(after.refresh ?? current, group);
     const outcome = refresh.outcome ?? 'IN_PROGRESS';
     const status = outcome === 'SUCCEEDED' ? 'SUCCEEDED' : outcome === 'FAILED' ? 'FAILED' : 'REFRESHING';
-    const endedAt = status === 'REFRESHING' ? {} : { endedAt: now().toISOString() };
-    await ledger.putGroup(rolloutId, { ...group, status, refresh, ...endedAt });
+    const checkedAt = now().toISOString();
+    const endedAt = status === 'REFRESHING' ? {} : { endedAt: checkedAt };
+    await ledger.putGroup(rolloutId, { ...group, status, refresh, checkedAt, ...endedAt });
     if (status === 'FAILED') {
       await ledger.recordFailure(rolloutId, {
         autoScalingGroupName: group.autoScalingGroupName,

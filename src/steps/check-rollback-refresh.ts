@@ -87,13 +87,15 @@ export function createCheckRollbackRefreshStep(
             ? 'INCOMPLETE'
             : 'ROLLED_BACK'
           : 'ROLLING_BACK';
+    const checkedAt = now().toISOString();
     await ledger.putGroup(rolloutId, {
       ...group,
+      checkedAt,
       rollback: {
         ...rollback,
         status,
         refresh,
-        ...(status === 'ROLLING_BACK' ? {} : { endedAt: now().toISOString() }),
+        ...(status === 'ROLLING_BACK' ? {} : { endedAt: checkedAt }),
       },
     });
     return result(outcome);

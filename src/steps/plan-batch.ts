@@ -130,8 +130,4 @@ async function waveLookup(
 
 /** The Lambda entry point. */
 export const handler = (event: unknown): Promise<BatchPlan> =>
-  runInLambda(
-    createPlanBatch,
-    { autoscaling: AutoScalingClient, dynamodb: DynamoDBClient },
-    event,
-  );
+  runInLambda(createPlanBatch, { autoscaling: AutoScalingClient, dynamodb: DynamoDBClient }, event);

@@ -52,6 +52,15 @@ export class CompiledDefinition {
     this.topLevel = new Set(Object.keys(definition.States));
     this.timeoutSeconds =
       isTopLevel && typeof definition.TimeoutSeconds === 'number' ? definition.TimeoutSeconds : undefined;
+    // The definition as written, with its Map states' ItemProcessors (the validator checks every nested
+    // States), is validated once, by the interpreter's own validator; the rewrites of it are not again. Each
+    // validation compiles the ASL JSON schemas anew (asl-validator makes a new Ajv per call, 150 to 700 ms here).
+    // (The validator writes a QueryLanguage into every state it checks: it is given a copy.)
+    if (isTopLevel) {
+      new StateMachine(structuredClone(definition) as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: false },
+      });
+    }
     this.interpreted = this.rewrite(definition);
   }
 
@@ -124,13 +133,11 @@ export class CompiledDefinition {
     if (!machine) {
       if (!this.states.has(startAt) || !Object.hasOwn(this.interpreted.States, startAt))
         throw new ExecutionDefinitionError(`No top-level state ${startAt} to start at.`);
-      // Validated once, from the definition's own StartAt: from another start, the states before it are
-      // unreachable, which the validator refuses.
-      if (startAt !== this.startAt) this.machine();
       machine = new StateMachine(
         { ...this.interpreted, StartAt: startAt } as unknown as StateMachineDefinition,
         {
-          validationOptions: startAt === this.startAt ? { checkArn: false } : { noValidate: true },
+          // The definition as written was validated once, in the constructor; this is the rewrite of it.
+          validationOptions: { noValidate: true },
         },
       );
       this.machines.set(startAt, machine);
