@@ -290,6 +290,26 @@ describe('Step Functions on the local account', () => {
     ).rejects.toMatchObject({
       name: 'InvalidDefinition',
     });
+    // The whole definition is validated at creation, as on AWS: a Task without a Resource, a Choice whose
+    // target is missing, a Map whose ItemProcessor has no States.
+    for (const states of [
+      { X: { Type: 'Task', End: true } },
+      {
+        X: { Type: 'Choice', Choices: [{ Variable: '$.a', IsPresent: true, Next: 'Nowhere' }], Default: 'X' },
+      },
+      { X: { Type: 'Map', ItemProcessor: { StartAt: 'Y' }, End: true } },
+    ]) {
+      await expect(
+        sfn.send(
+          new CreateStateMachineCommand({
+            name: 'bad',
+            definition: JSON.stringify({ StartAt: 'X', States: states }),
+            roleArn: role,
+          }),
+        ),
+        JSON.stringify(states),
+      ).rejects.toMatchObject({ name: 'InvalidDefinition' });
+    }
     await expect(
       sfn.send(new StartExecutionCommand({ stateMachineArn, input: 'not json' })),
     ).rejects.toMatchObject({

@@ -2,6 +2,7 @@ import type { LocalAccount } from '../account.ts';
 import { AwsApiError } from '../errors.ts';
 import { parseJsonDocument } from '../protocols/json.ts';
 import { Input as RequestInput } from '../protocols/input.ts';
+import { compile, ExecutionDefinitionError } from '../step-functions/compiled.ts';
 import { LocalExecution, MAX_HISTORY_EVENTS, type ExecutionHost } from '../step-functions/execution.ts';
 import type { ServiceDefinition } from './service.ts';
 
@@ -132,6 +133,19 @@ export function statesService(account: LocalAccount): ServiceDefinition {
       throw new AwsApiError(
         'InvalidDefinition',
         "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET or StartAt not found'",
+      );
+    }
+    // As AWS does, the whole definition is validated when the state machine is created or updated, not when it
+    // first runs (the interpreter's validator, asl-validator; compiled once per definition text, so the first
+    // execution finds it ready).
+    try {
+      compile(text);
+    } catch (error) {
+      // What the local account cannot run (a Distributed Map, ...) is valid ASL: refused when it runs, naming why.
+      if (error instanceof ExecutionDefinitionError) return;
+      throw new AwsApiError(
+        'InvalidDefinition',
+        `Invalid State Machine Definition: '${(error as Error).message.replace(/\s+/g, ' ').trim()}'`,
       );
     }
   };
