@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { Ledger } from '../src/adapters/ledger.ts';
+import { Ledger, listGroups } from '../src/adapters/ledger.ts';
 import { parseConfig } from '../src/config/load.ts';
 import { createLocalAccountFromFleet, inProcessClientConfig } from '../src/local-account/index.ts';
 import { parseFleet } from '../src/local-account/fleet.ts';
@@ -110,7 +110,7 @@ export async function benchWaves(groups = 2000, instances = 3, failLast = false)
             );
 
   const ledger = new Ledger(new DynamoDBClient(inProcessClientConfig(account)), pipeline.ledgerTable);
-  const records = await ledger.listGroups('bench');
+  const records = await listGroups(ledger, 'bench');
   const touched = records.filter((g) => g.refresh !== undefined);
   const expected = parent.status === 'SUCCEEDED' ? next : current;
   let onExpected = 0;

@@ -44,280 +44,329 @@ export type LockResult = { readonly kind: 'acquired' } | { readonly kind: 'held'
 const toItem = (value: object): Record<string, AttributeValue> =>
   marshall(value, { removeUndefinedValues: true, convertClassInstanceToMap: false });
 
+/**
+ * The ledger table and the client to reach it. Each operation below is its own function (not a method), so a
+ * function's bundle holds only the DynamoDB commands of the operations it calls: its role is granted exactly
+ * those (test/infra/permissions.test.ts reads them from the bundle).
+ */
 export class Ledger {
   constructor(
-    private readonly client: DynamoDBClient,
+    readonly client: DynamoDBClient,
     readonly tableName: string,
   ) {}
+}
 
-  // ----- the lock
+// ----- the lock
 
-  /** Takes the lock for `executionArn`, or finds it already ours (a retried step). */
-  async acquireLock(lock: LockItem): Promise<LockResult> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem({ ...LOCK_KEY, ...lock }),
-          ConditionExpression: 'attribute_not_exists(pk) OR executionArn = :arn',
-          ExpressionAttributeValues: { ':arn': { S: lock.executionArn } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { kind: 'acquired' };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const holder = error.Item ? (unmarshall(error.Item) as LockItem) : await this.readLock();
-      if (!holder) return this.acquireLock(lock);
-      return { kind: 'held', holder };
-    }
-  }
-
-  /** Takes over a lock whose holder has ended, if it is still that holder's (another may have taken it first). */
-  async takeOverLock(staleExecutionArn: string, lock: LockItem): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem({ ...LOCK_KEY, ...lock, recoveredFrom: staleExecutionArn }),
-          ConditionExpression: 'executionArn = :stale',
-          ExpressionAttributeValues: { ':stale': { S: staleExecutionArn } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /** Releases the lock if `executionArn` holds it; releasing twice, or a lock taken over since, is a no-op. */
-  async releaseLock(executionArn: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: toItem(LOCK_KEY),
-          ConditionExpression: 'executionArn = :arn',
-          ExpressionAttributeValues: { ':arn': { S: executionArn } },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  async readLock(): Promise<LockItem | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: toItem(LOCK_KEY), ConsistentRead: true }),
+/** Takes the lock for `executionArn`, or finds it already ours (a retried step). */
+export async function acquireLock(ledger: Ledger, lock: LockItem): Promise<LockResult> {
+  try {
+    await ledger.client.send(
+      new PutItemCommand({
+        TableName: ledger.tableName,
+        Item: toItem({ ...LOCK_KEY, ...lock }),
+        ConditionExpression: 'attribute_not_exists(pk) OR executionArn = :arn',
+        ExpressionAttributeValues: { ':arn': { S: lock.executionArn } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
     );
-    return Item ? (unmarshall(Item) as LockItem) : undefined;
+    return { kind: 'acquired' };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const holder = error.Item ? (unmarshall(error.Item) as LockItem) : await readLock(ledger);
+    if (!holder) return acquireLock(ledger, lock);
+    return { kind: 'held', holder };
   }
+}
 
-  // ----- the plan
+/** Takes over a lock whose holder has ended, if it is still that holder's (another may have taken it first). */
+export async function takeOverLock(
+  ledger: Ledger,
+  staleExecutionArn: string,
+  lock: LockItem,
+): Promise<boolean> {
+  try {
+    await ledger.client.send(
+      new PutItemCommand({
+        TableName: ledger.tableName,
+        Item: toItem({ ...LOCK_KEY, ...lock, recoveredFrom: staleExecutionArn }),
+        ConditionExpression: 'executionArn = :stale',
+        ExpressionAttributeValues: { ':stale': { S: staleExecutionArn } },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
 
-  /** Writes a rollout's plan: the rollout item last, so a rollout item found means its plan is whole. */
-  async writePlan(plan: {
+/** Releases the lock if `executionArn` holds it; releasing twice, or a lock taken over since, is a no-op. */
+export async function releaseLock(ledger: Ledger, executionArn: string): Promise<boolean> {
+  try {
+    await ledger.client.send(
+      new DeleteItemCommand({
+        TableName: ledger.tableName,
+        Key: toItem(LOCK_KEY),
+        ConditionExpression: 'executionArn = :arn',
+        ExpressionAttributeValues: { ':arn': { S: executionArn } },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export async function readLock(ledger: Ledger): Promise<LockItem | undefined> {
+  const { Item } = await ledger.client.send(
+    new GetItemCommand({ TableName: ledger.tableName, Key: toItem(LOCK_KEY), ConsistentRead: true }),
+  );
+  return Item ? (unmarshall(Item) as LockItem) : undefined;
+}
+
+// ----- the plan
+
+/** Writes a rollout's plan: the rollout item last, so a rollout item found means its plan is whole. */
+export async function writePlan(
+  ledger: Ledger,
+  plan: {
     readonly rollout: LedgerRolloutItem;
     readonly waves: readonly LedgerWave[];
     readonly templates: readonly LedgerTemplate[];
     readonly groups: readonly LedgerGroup[];
-  }): Promise<void> {
-    const id = plan.rollout.rolloutId;
-    const items = [
-      ...plan.waves.map((w) => ({ ...waveKey(id, w.index), ...w })),
-      ...plan.templates.map((t) => ({ ...templateKey(id, t.launchTemplateId), ...t })),
-      ...plan.groups.map((g) => ({ ...groupKey(id, g.index), ...g })),
-    ];
-    await this.batchPut(items);
-    await this.putRollout(plan.rollout);
-  }
+  },
+): Promise<void> {
+  const id = plan.rollout.rolloutId;
+  const items = [
+    ...plan.waves.map((w) => ({ ...waveKey(id, w.index), ...w })),
+    ...plan.templates.map((t) => ({ ...templateKey(id, t.launchTemplateId), ...t })),
+    ...plan.groups.map((g) => ({ ...groupKey(id, g.index), ...g })),
+  ];
+  await batchPut(ledger, items);
+  await putRollout(ledger, plan.rollout);
+}
 
-  async putRollout(rollout: LedgerRolloutItem): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: toItem({ pk: rollout.rolloutId, sk: ROLLOUT_SK, ...rollout }),
-      }),
-    );
-  }
+export async function putRollout(ledger: Ledger, rollout: LedgerRolloutItem): Promise<void> {
+  await ledger.client.send(
+    new PutItemCommand({
+      TableName: ledger.tableName,
+      Item: toItem({ pk: rollout.rolloutId, sk: ROLLOUT_SK, ...rollout }),
+    }),
+  );
+}
 
-  async putTemplates(rolloutId: string, templates: readonly LedgerTemplate[]): Promise<void> {
-    await this.batchPut(templates.map((t) => ({ ...templateKey(rolloutId, t.launchTemplateId), ...t })));
-  }
+export async function putTemplates(
+  ledger: Ledger,
+  rolloutId: string,
+  templates: readonly LedgerTemplate[],
+): Promise<void> {
+  await batchPut(
+    ledger,
+    templates.map((t) => ({ ...templateKey(rolloutId, t.launchTemplateId), ...t })),
+  );
+}
 
-  async putGroups(rolloutId: string, groups: readonly LedgerGroup[]): Promise<void> {
-    await this.batchPut(groups.map((g) => ({ ...groupKey(rolloutId, g.index), ...g })));
-  }
+export async function putGroups(
+  ledger: Ledger,
+  rolloutId: string,
+  groups: readonly LedgerGroup[],
+): Promise<void> {
+  await batchPut(
+    ledger,
+    groups.map((g) => ({ ...groupKey(rolloutId, g.index), ...g })),
+  );
+}
 
-  async putGroup(rolloutId: string, group: LedgerGroup): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: toItem({ ...groupKey(rolloutId, group.index), ...group }),
-      }),
-    );
-  }
+export async function putGroup(ledger: Ledger, rolloutId: string, group: LedgerGroup): Promise<void> {
+  await ledger.client.send(
+    new PutItemCommand({
+      TableName: ledger.tableName,
+      Item: toItem({ ...groupKey(rolloutId, group.index), ...group }),
+    }),
+  );
+}
 
-  async putWave(rolloutId: string, wave: LedgerWave): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.tableName,
-        Item: toItem({ ...waveKey(rolloutId, wave.index), ...wave }),
-      }),
-    );
-  }
+export async function putWave(ledger: Ledger, rolloutId: string, wave: LedgerWave): Promise<void> {
+  await ledger.client.send(
+    new PutItemCommand({
+      TableName: ledger.tableName,
+      Item: toItem({ ...waveKey(rolloutId, wave.index), ...wave }),
+    }),
+  );
+}
 
-  async getRollout(rolloutId: string): Promise<LedgerRolloutItem | undefined> {
-    const item = await this.get({ pk: rolloutId, sk: ROLLOUT_SK });
-    return item as LedgerRolloutItem | undefined;
-  }
+export async function getRollout(ledger: Ledger, rolloutId: string): Promise<LedgerRolloutItem | undefined> {
+  const item = await readItem(ledger, { pk: rolloutId, sk: ROLLOUT_SK });
+  return item as LedgerRolloutItem | undefined;
+}
 
-  async getGroup(rolloutId: string, index: number): Promise<LedgerGroup | undefined> {
-    return (await this.get(groupKey(rolloutId, index))) as LedgerGroup | undefined;
-  }
+export async function getGroup(
+  ledger: Ledger,
+  rolloutId: string,
+  index: number,
+): Promise<LedgerGroup | undefined> {
+  return (await readItem(ledger, groupKey(rolloutId, index))) as LedgerGroup | undefined;
+}
 
-  async getTemplate(rolloutId: string, id: string): Promise<LedgerTemplate | undefined> {
-    return (await this.get(templateKey(rolloutId, id))) as LedgerTemplate | undefined;
-  }
+export async function getTemplate(
+  ledger: Ledger,
+  rolloutId: string,
+  id: string,
+): Promise<LedgerTemplate | undefined> {
+  return (await readItem(ledger, templateKey(rolloutId, id))) as LedgerTemplate | undefined;
+}
 
-  /**
-   * Records the rollout's first failure (a later one does not replace it): later groups of the wave see it
-   * and do not start.
-   */
-  async recordFailure(rolloutId: string, failure: NonNullable<LedgerRolloutItem['failure']>): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-          UpdateExpression: 'SET failure = :failure',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(failure)',
-          ExpressionAttributeValues: toItem({ ':failure': failure }),
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  /**
-   * Moves a cursor of the rollout (`forward` or `rollback`) from `from` to `to`; a step run twice finds it
-   * moved already and changes nothing. Returns false when the cursor was not at `from`.
-   */
-  async moveCursor(
-    rolloutId: string,
-    cursor: 'forwardCursor' | 'rollbackCursor',
-    from: number,
-    to: number,
-    extra: Partial<LedgerRolloutItem> = {},
-  ): Promise<boolean> {
-    const names: Record<string, string> = { '#cursor': cursor };
-    const values: Record<string, unknown> = { ':from': from, ':to': to };
-    const sets = ['#cursor = :to'];
-    Object.entries(extra).forEach(([key, value], i) => {
-      names[`#x${i}`] = key;
-      values[`:x${i}`] = value;
-      sets.push(`#x${i} = :x${i}`);
-    });
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: '#cursor = :from',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: toItem(values),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  /** Sets fields of the rollout item (which must exist). */
-  async updateRollout(rolloutId: string, fields: Partial<LedgerRolloutItem>): Promise<void> {
-    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return;
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const sets = entries.map(([key, value], i) => {
-      names[`#f${i}`] = key;
-      values[`:f${i}`] = value;
-      return `#f${i} = :f${i}`;
-    });
-    await this.client.send(
+/**
+ * Records the rollout's first failure (a later one does not replace it): later groups of the wave see it
+ * and do not start.
+ */
+export async function recordFailure(
+  ledger: Ledger,
+  rolloutId: string,
+  failure: NonNullable<LedgerRolloutItem['failure']>,
+): Promise<void> {
+  try {
+    await ledger.client.send(
       new UpdateItemCommand({
-        TableName: this.tableName,
+        TableName: ledger.tableName,
+        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
+        UpdateExpression: 'SET failure = :failure',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(failure)',
+        ExpressionAttributeValues: toItem({ ':failure': failure }),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * Moves a cursor of the rollout (`forward` or `rollback`) from `from` to `to`; a step run twice finds it
+ * moved already and changes nothing. Returns false when the cursor was not at `from`.
+ */
+export async function moveCursor(
+  ledger: Ledger,
+  rolloutId: string,
+  cursor: 'forwardCursor' | 'rollbackCursor',
+  from: number,
+  to: number,
+  extra: Partial<LedgerRolloutItem> = {},
+): Promise<boolean> {
+  const names: Record<string, string> = { '#cursor': cursor };
+  const values: Record<string, unknown> = { ':from': from, ':to': to };
+  const sets = ['#cursor = :to'];
+  Object.entries(extra).forEach(([key, value], i) => {
+    names[`#x${i}`] = key;
+    values[`:x${i}`] = value;
+    sets.push(`#x${i} = :x${i}`);
+  });
+  try {
+    await ledger.client.send(
+      new UpdateItemCommand({
+        TableName: ledger.tableName,
         Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
         UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: '#cursor = :from',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: toItem(values),
       }),
     );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
   }
+}
 
-  async listGroups(rolloutId: string): Promise<LedgerGroup[]> {
-    return (await this.query(rolloutId, 'GROUP#')) as unknown as LedgerGroup[];
-  }
+/** Sets fields of the rollout item (which must exist). */
+export async function updateRollout(
+  ledger: Ledger,
+  rolloutId: string,
+  fields: Partial<LedgerRolloutItem>,
+): Promise<void> {
+  const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return;
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = entries.map(([key, value], i) => {
+    names[`#f${i}`] = key;
+    values[`:f${i}`] = value;
+    return `#f${i} = :f${i}`;
+  });
+  await ledger.client.send(
+    new UpdateItemCommand({
+      TableName: ledger.tableName,
+      Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: toItem(values),
+    }),
+  );
+}
 
-  async listWaves(rolloutId: string): Promise<LedgerWave[]> {
-    return (await this.query(rolloutId, 'WAVE#')) as unknown as LedgerWave[];
-  }
+export async function listGroups(ledger: Ledger, rolloutId: string): Promise<LedgerGroup[]> {
+  return (await queryItems(ledger, rolloutId, 'GROUP#')) as unknown as LedgerGroup[];
+}
 
-  async listTemplates(rolloutId: string): Promise<LedgerTemplate[]> {
-    return (await this.query(rolloutId, 'TEMPLATE#')) as unknown as LedgerTemplate[];
-  }
+export async function listWaves(ledger: Ledger, rolloutId: string): Promise<LedgerWave[]> {
+  return (await queryItems(ledger, rolloutId, 'WAVE#')) as unknown as LedgerWave[];
+}
 
-  private async get(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: toItem(key), ConsistentRead: true }),
+export async function listTemplates(ledger: Ledger, rolloutId: string): Promise<LedgerTemplate[]> {
+  return (await queryItems(ledger, rolloutId, 'TEMPLATE#')) as unknown as LedgerTemplate[];
+}
+
+async function readItem(
+  ledger: Ledger,
+  key: { pk: string; sk: string },
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await ledger.client.send(
+    new GetItemCommand({ TableName: ledger.tableName, Key: toItem(key), ConsistentRead: true }),
+  );
+  return Item ? strip(unmarshall(Item)) : undefined;
+}
+
+/** Every item of `rolloutId` whose sort key starts with `prefix`, in key order, page by page. */
+async function queryItems(
+  ledger: Ledger,
+  rolloutId: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await ledger.client.send(
+      new QueryCommand({
+        TableName: ledger.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: rolloutId }, ':prefix': { S: prefix } },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
     );
-    return Item ? strip(unmarshall(Item)) : undefined;
-  }
+    for (const item of page.Items ?? []) items.push(strip(unmarshall(item)));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
 
-  /** Every item of `rolloutId` whose sort key starts with `prefix`, in key order, page by page. */
-  private async query(rolloutId: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': { S: rolloutId }, ':prefix': { S: prefix } },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
+/** BatchWriteItem, 25 puts a call, sending back what DynamoDB left unprocessed until all is written. */
+async function batchPut(ledger: Ledger, items: readonly Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < items.length; i += 25) {
+    let requests: WriteRequest[] = items
+      .slice(i, i + 25)
+      .map((item) => ({ PutRequest: { Item: toItem(item) } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+      if (attempt > 10)
+        throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after 10 tries`);
+      const { UnprocessedItems } = await ledger.client.send(
+        new BatchWriteItemCommand({ RequestItems: { [ledger.tableName]: requests } }),
       );
-      for (const item of page.Items ?? []) items.push(strip(unmarshall(item)));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
-  /** BatchWriteItem, 25 puts a call, sending back what DynamoDB left unprocessed until all is written. */
-  private async batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < items.length; i += 25) {
-      let requests: WriteRequest[] = items
-        .slice(i, i + 25)
-        .map((item) => ({ PutRequest: { Item: toItem(item) } }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt > 0)
-          await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
-        if (attempt > 10)
-          throw new Error(`BatchWriteItem left ${requests.length} items unprocessed after 10 tries`);
-        const { UnprocessedItems } = await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        requests = UnprocessedItems?.[this.tableName] ?? [];
-      }
+      requests = UnprocessedItems?.[ledger.tableName] ?? [];
     }
   }
 }

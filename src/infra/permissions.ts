@@ -272,35 +272,43 @@ function onGroups(actions: string[], arns: ScopedArns): Pick<StepPolicies, 'scop
 
 /**
  * The DynamoDB actions each function may take on the ledger table, nothing else: the calls its code makes
- * (test/infra/permissions.test.ts holds each list to the SDK commands the function's bundle contains). A
- * function with an empty list gets neither a grant nor the table's name.
+ * (test/infra/permissions.test.ts holds each list to the SDK commands the function's bundle contains; each
+ * ledger operation is its own function in src/adapters/ledger.ts, so a bundle holds only those it reaches). A
+ * function with an empty list gets neither a grant nor the table's name. The table is the only resource; its
+ * items are keyed by rollout id, which no IAM condition can scope (dynamodb:LeadingKeys would need the id).
  */
-export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', readonly string[]>> = (() => {
-  // Every step reads and writes the ledger through one adapter (src/adapters/ledger.ts), whose commands its
-  // bundle holds: the grant is those six actions, on the one table (and nothing else).
-  const all = [
+export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', readonly string[]>> = {
+  // The lock (conditional PutItem), the plan (BatchWriteItem, then the rollout item), a reused rollout id (GetItem).
+  Preflight: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+  // Read the rollout whole (GetItem, Query), write back what changed (BatchWriteItem, UpdateItem).
+  ShareAmi: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  UpdateLaunchTemplates: [
     'dynamodb:BatchWriteItem',
-    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
+  // The next slice; the rollback's first batch writes the rollback plan (BatchWriteItem, UpdateItem); a lock
+  // found missing (a redriven rollout) is taken again for this execution (conditional PutItem).
+  PlanBatch: [
+    'dynamodb:BatchWriteItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
-  ];
-  return {
-    Preflight: all,
-    ShareAmi: all,
-    UpdateLaunchTemplates: all,
-    PlanBatch: all,
-    FinishBatch: all,
-    TriggerInstanceRefresh: all,
-    CheckRefreshStatus: all,
-    RollbackAmi: all,
-    TriggerRollbackRefresh: all,
-    CheckRollbackRefresh: all,
-    Notify: all,
-    StartRollout: [],
-  };
-})();
+  ],
+  // Moves the cursor (conditional UpdateItem), marks waves ended (PutItem).
+  FinishBatch: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // One group: its records (GetItem), its new state (PutItem); a failure is recorded once (UpdateItem).
+  TriggerInstanceRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  CheckRefreshStatus: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  RollbackAmi: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  TriggerRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  CheckRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  // Reads the outcome, records it (UpdateItem), releases its own lock (conditional DeleteItem).
+  Notify: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  StartRollout: [],
+};
 
 /** The ledger statement of a function, none when it has no ledger action. */
 function onLedger(step: StepFunctionName | 'StartRollout', arns: ScopedArns): iam.PolicyStatement[] {

@@ -12,6 +12,7 @@ import { rolloutEventSchema, type Rollout } from '../core/rollout.ts';
 import { InvalidEventError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { checkRefresh } from './refresh-check.ts';
+import { putGroup, recordFailure } from '../adapters/ledger.ts';
 
 /**
  * Check refresh status: reads the refresh in `rollout.refresh` and maps its status to an outcome the state
@@ -78,9 +79,9 @@ export function createCheckRefreshStatusStep(
     const status = outcome === 'SUCCEEDED' ? 'SUCCEEDED' : outcome === 'FAILED' ? 'FAILED' : 'REFRESHING';
     const checkedAt = now().toISOString();
     const endedAt = status === 'REFRESHING' ? {} : { endedAt: checkedAt };
-    await ledger.putGroup(rolloutId, { ...group, status, refresh, checkedAt, ...endedAt });
+    await putGroup(ledger, rolloutId, { ...group, status, refresh, checkedAt, ...endedAt });
     if (status === 'FAILED') {
-      await ledger.recordFailure(rolloutId, {
+      await recordFailure(ledger, rolloutId, {
         autoScalingGroupName: group.autoScalingGroupName,
         index: group.index,
         wave: group.wave,

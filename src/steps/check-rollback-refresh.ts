@@ -14,6 +14,7 @@ import { InvalidEventError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { checkRefresh } from './refresh-check.ts';
 import { fleetRollbackEventSchema, type FleetRollbackRollout } from './trigger-rollback-refresh.ts';
+import { putGroup } from '../adapters/ledger.ts';
 
 /**
  * Check rollback refresh: reads the rollback refresh in `rollout.fleetRollback.refresh` and maps its status the
@@ -88,7 +89,7 @@ export function createCheckRollbackRefreshStep(
             : 'ROLLED_BACK'
           : 'ROLLING_BACK';
     const checkedAt = now().toISOString();
-    await ledger.putGroup(rolloutId, {
+    await putGroup(ledger, rolloutId, {
       ...group,
       checkedAt,
       rollback: {

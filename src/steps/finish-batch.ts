@@ -7,6 +7,7 @@ import { LedgerError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { restoreGroupVersions } from './group-versions.ts';
 import { failureRecord, ledgerOf, readRollout } from './ledger-steps.ts';
+import { listWaves, moveCursor, putWave } from '../adapters/ledger.ts';
 
 export const finishBatchEventSchema = z.object({
   rolloutId: z.string().min(1),
@@ -52,7 +53,7 @@ export function createFinishBatch(
           `finish_batch: ${unfinished.length} group(s) of the batch did not succeed and the rollout records no failure: ${describe(unfinished)}`,
         );
       }
-      if (to > from && (await ledger.moveCursor(rolloutId, 'forwardCursor', from, to))) {
+      if (to > from && (await moveCursor(ledger, rolloutId, 'forwardCursor', from, to))) {
         await markWavesEnded(ledger, rolloutId, from, to, now());
       }
       if (to < item.groupCount && to > from) return { next: 'more', failure: null };
@@ -78,7 +79,7 @@ export function createFinishBatch(
         `finish_batch: ${unfinished.length} group(s) not rolled back: ${describe(unfinished)}`,
       );
     }
-    if (to > from) await ledger.moveCursor(rolloutId, 'rollbackCursor', from, to);
+    if (to > from) await moveCursor(ledger, rolloutId, 'rollbackCursor', from, to);
     if (to < order.length && to > from) return { next: 'more', failure: null };
     // Every pinned group, refreshed or not: the templates are back, so $Default names what they run again.
     await restoreGroupVersions(deps, view.groups, log);
@@ -101,10 +102,10 @@ async function markWavesEnded(
   cursor: number,
   at: Date,
 ): Promise<void> {
-  for (const wave of await ledger.listWaves(rolloutId)) {
+  for (const wave of await listWaves(ledger, rolloutId)) {
     const end = wave.firstGroup + wave.groupCount;
     if (wave.endedAt || end > cursor || end <= from) continue;
-    await ledger.putWave(rolloutId, { ...wave, endedAt: at.toISOString() });
+    await putWave(ledger, rolloutId, { ...wave, endedAt: at.toISOString() });
   }
 }
 

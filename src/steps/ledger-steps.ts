@@ -1,7 +1,21 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { describeExecution } from '../adapters/sfn.ts';
-import { Ledger, type LockItem } from '../adapters/ledger.ts';
+import {
+  acquireLock,
+  getGroup,
+  getRollout,
+  getTemplate,
+  Ledger,
+  listGroups,
+  listTemplates,
+  type LockItem,
+  putGroups,
+  putTemplates,
+  readLock,
+  takeOverLock,
+  updateRollout,
+} from '../adapters/ledger.ts';
 import {
   rolloutView,
   ledgerChanges,
@@ -56,15 +70,15 @@ export async function readRollout(
   ledger: Ledger,
   rolloutId: string,
 ): Promise<{ item: LedgerRolloutItem; groups: LedgerGroup[]; view: Rollout }> {
-  const item = await ledger.getRollout(rolloutId);
+  const item = await getRollout(ledger, rolloutId);
   if (!item) {
     throw new LedgerError(
       `rollout ${rolloutId} is not in the ledger ${ledger.tableName}: Preflight writes it; start the rollout through the state machine`,
     );
   }
   const [templates, groups] = await Promise.all([
-    ledger.listTemplates(rolloutId),
-    ledger.listGroups(rolloutId),
+    listTemplates(ledger, rolloutId),
+    listGroups(ledger, rolloutId),
   ]);
   return { item, groups, view: rolloutView(item, templates, groups) };
 }
@@ -85,10 +99,10 @@ export function onRolloutView(
     const { item, groups, view } = await readRollout(ledger, ref.rolloutId);
     const after = await inner({ ...(event as object), rollout: view });
     const changes = ledgerChanges(view, { ...view, ...after } as Rollout, groups);
-    await ledger.putTemplates(ref.rolloutId, changes.templates);
-    await ledger.putGroups(ref.rolloutId, changes.groups);
+    await putTemplates(ledger, ref.rolloutId, changes.templates);
+    await putGroups(ledger, ref.rolloutId, changes.groups);
     if (after.rollback && JSON.stringify(after.rollback) !== JSON.stringify(item.rollback))
-      await ledger.updateRollout(ref.rolloutId, { rollback: after.rollback });
+      await updateRollout(ledger, ref.rolloutId, { rollback: after.rollback });
     return refOf(item);
   };
 }
@@ -121,15 +135,15 @@ export async function readGroup(
   groupIndex: number,
 ): Promise<{ item: LedgerRolloutItem; group: LedgerGroup; view: Rollout }> {
   const [item, group] = await Promise.all([
-    ledger.getRollout(rolloutId),
-    ledger.getGroup(rolloutId, groupIndex),
+    getRollout(ledger, rolloutId),
+    getGroup(ledger, rolloutId, groupIndex),
   ]);
   if (!item || !group) {
     throw new LedgerError(
       `rollout ${rolloutId} has no group ${groupIndex} in the ledger ${ledger.tableName}; the group machine runs only groups Preflight planned`,
     );
   }
-  const template = await ledger.getTemplate(rolloutId, group.launchTemplateId);
+  const template = await getTemplate(ledger, rolloutId, group.launchTemplateId);
   if (!template) {
     throw new LedgerError(`rollout ${rolloutId} has no record of launch template ${group.launchTemplateId}`);
   }
@@ -185,7 +199,7 @@ export async function acquireRolloutLock(
   const now = deps.now ?? (() => new Date());
   const wanted: LockItem = { ...lock, acquiredAt: now().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
-    const result = await ledger.acquireLock(wanted);
+    const result = await acquireLock(ledger, wanted);
     if (result.kind === 'acquired') return;
     const holder = result.holder;
     const status = await holderStatus(deps, holder.executionArn);
@@ -194,7 +208,7 @@ export async function acquireRolloutLock(
         `another rollout holds the pipeline's lock: ${holder.rolloutId} (${holder.executionArn}, ${status} since ${holder.acquiredAt}); one rollout at a time, so this execution stops here and changed nothing. Start this one again when that rollout has ended.`,
       );
     }
-    if (await ledger.takeOverLock(holder.executionArn, wanted)) {
+    if (await takeOverLock(ledger, holder.executionArn, wanted)) {
       log.warn('stale-lock-recovered', {
         staleExecutionArn: holder.executionArn,
         staleRolloutId: holder.rolloutId,
@@ -222,11 +236,11 @@ async function holderStatus(deps: Partial<Pick<StepClients, 'sfn'>>, executionAr
 
 /** The lock must still be this rollout's: a redriven execution whose lock was taken over must not go on. */
 export async function assertLockHeld(ledger: Ledger, item: LedgerRolloutItem): Promise<void> {
-  const lock = await ledger.readLock();
+  const lock = await readLock(ledger);
   if (lock?.executionArn === item.executionArn) return;
   if (!lock) {
     // Released (the rollout's notify ran) and nobody else took it: take it back for this execution.
-    const result = await ledger.acquireLock({
+    const result = await acquireLock(ledger, {
       executionArn: item.executionArn,
       rolloutId: item.rolloutId,
       acquiredAt: new Date().toISOString(),

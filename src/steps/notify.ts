@@ -8,6 +8,7 @@ import { composeNotification } from '../core/notification.ts';
 import { caughtErrorSchema, rolloutSchema } from '../core/rollout.ts';
 import { ConfigError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
+import { readLock, releaseLock, updateRollout } from '../adapters/ledger.ts';
 
 /**
  * The notify event. `outcome` is set by the state (`NotifySuccess` passes SUCCEEDED, the Catch paths FAILED,
@@ -107,8 +108,8 @@ export function createNotifyStep(
     const parsed = parseEvent(notifyRefEventSchema, event, 'notify');
     const ledger = ledgerOf(deps);
     // Only this execution's lock: a rollout refused at Preflight (the lock held by another) writes nothing.
-    if (parsed.executionArn && (await ledger.readLock())?.executionArn === parsed.executionArn)
-      await ledger.releaseLock(parsed.executionArn);
+    if (parsed.executionArn && (await readLock(ledger))?.executionArn === parsed.executionArn)
+      await releaseLock(ledger, parsed.executionArn);
     // A failure inside a batch or group execution reaches the rollout as States.TaskFailed whose Cause is the
     // child execution's description: the notification names the child's own error.
     const error = unwrapChildFailure((event as { error?: unknown }).error);
@@ -127,7 +128,7 @@ export function createNotifyStep(
         ? { fleetRollback: { ...fleetRollback, refresh: rollbackFailed } }
         : {}),
     };
-    await ledger.updateRollout(ref.rolloutId, {
+    await updateRollout(ledger, ref.rolloutId, {
       phase: 'ended',
       outcome: parsed.outcome,
       endedAt: now().toISOString(),

@@ -14,6 +14,7 @@ import { InvalidEventError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { assertLockHeld, ledgerOf, readRollout } from './ledger-steps.ts';
 import { discoverUnrecordedRefreshes } from './trigger-rollback-refresh.ts';
+import { getRollout, listGroups, listWaves, putGroups, updateRollout } from '../adapters/ledger.ts';
 
 export const batchEventSchema = z.object({
   rolloutId: z.string().min(1),
@@ -47,7 +48,7 @@ export function createPlanBatch(
   return async (event) => {
     const { rolloutId, phase } = parseEvent(batchEventSchema, event, 'plan_batch');
     const ledger = ledgerOf(deps);
-    const item = await ledger.getRollout(rolloutId);
+    const item = await getRollout(ledger, rolloutId);
     if (!item) {
       throw new InvalidEventError(
         `plan_batch: rollout ${rolloutId} is not in the ledger ${ledger.tableName}; Preflight writes it`,
@@ -55,7 +56,7 @@ export function createPlanBatch(
     }
     await assertLockHeld(ledger, item);
     const log = stepLogger(deps, 'plan_batch', { rolloutId, imageId: item.imageId });
-    const waves = await ledger.listWaves(rolloutId);
+    const waves = await listWaves(ledger, rolloutId);
     if (phase === 'forward') {
       if (item.failure) return emptyPlan(item.forwardCursor);
       const plan = nextForwardBatch(waves, item.forwardCursor, now()) ?? emptyPlan(item.forwardCursor);
@@ -96,9 +97,9 @@ export function createPlanBatch(
       }
       // A group planned before (a second run of this step) keeps its rollback's state.
       const fresh = touched.filter((g) => !byName.get(g.autoScalingGroupName)?.rollback);
-      await ledger.putGroups(rolloutId, fresh);
+      await putGroups(ledger, rolloutId, fresh);
       order = rollbackOrder(touched);
-      await ledger.updateRollout(rolloutId, { rollbackOrder: order, rollbackCursor: 0, phase: 'rollback' });
+      await updateRollout(ledger, rolloutId, { rollbackOrder: order, rollbackCursor: 0, phase: 'rollback' });
       log.info('fleet-rollback-planned', {
         groups: touched.length,
         first: touched.slice(0, 10).map((g) => g.autoScalingGroupName),
@@ -123,7 +124,7 @@ async function waveLookup(
   rolloutId: string,
   groups: readonly LedgerGroup[] | undefined,
 ): Promise<(index: number) => number> {
-  const all = groups ?? (await ledger.listGroups(rolloutId));
+  const all = groups ?? (await listGroups(ledger, rolloutId));
   const waves = new Map(all.map((g) => [g.index, g.wave]));
   return (index) => waves.get(index) ?? -1;
 }

@@ -70,6 +70,7 @@ import {
   type StepClients,
   type StepDependencies,
 } from './dependencies.ts';
+import { getRollout, writePlan } from '../adapters/ledger.ts';
 
 /**
  * Step Functions (`sfn`) is for the "one rollout at a time" check; without it the check is skipped. IAM and
@@ -418,7 +419,7 @@ export function createPreflightStep(
     const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
     const ledger = ledgerOf(deps);
     const arn = executionArn ?? `direct:${rolloutId}`;
-    const existing = await ledger.getRollout(rolloutId);
+    const existing = await getRollout(ledger, rolloutId);
     if (existing && existing.executionArn !== arn) {
       throw new ConfigError(
         `rollout id ${rolloutId} is already in the ledger for execution ${existing.executionArn} (started ${existing.createdAt}); each rollout needs its own id: start again with a new rolloutId (e.g. ${rolloutId}-2)`,
@@ -486,7 +487,7 @@ export function createPreflightStep(
       rollbackCursor: 0,
       phase: 'forward',
     };
-    await ledger.writePlan({
+    await writePlan(ledger, {
       rollout: item,
       waves: ledgerWaves,
       templates: rollout.templates,

@@ -26,6 +26,7 @@ import {
 } from './ledger-steps.ts';
 import { restoreGroupVersions } from './group-versions.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
+import { putGroup } from '../adapters/ledger.ts';
 
 /**
  * Trigger instance refresh: starts the refresh of the group at `rollout.groupIndex`, to the numbered template
@@ -168,7 +169,7 @@ export function createTriggerInstanceRefreshStep(
       return result(group.status);
     if (group.status === 'REFRESHING') return result('IN_PROGRESS');
     if (item.failure && group.status === 'PENDING') {
-      await ledger.putGroup(rolloutId, { ...group, status: 'SKIPPED' });
+      await putGroup(ledger, rolloutId, { ...group, status: 'SKIPPED' });
       stepLogger(deps, 'trigger_instance_refresh', {
         rolloutId,
         imageId: item.imageId,
@@ -178,13 +179,13 @@ export function createTriggerInstanceRefreshStep(
       });
       return result('SKIPPED');
     }
-    if (group.status === 'PENDING') await ledger.putGroup(rolloutId, { ...group, status: 'STARTING' });
+    if (group.status === 'PENDING') await putGroup(ledger, rolloutId, { ...group, status: 'STARTING' });
     const after = await inner({ rollout: view });
     if (!after.refresh)
       throw new InvalidEventError(`trigger_instance_refresh: group ${groupIndex} started no refresh`);
     const refresh = globalRefresh(after.refresh, group);
     const { pinnedVersion } = after.groups[0] ?? {};
-    await ledger.putGroup(rolloutId, {
+    await putGroup(ledger, rolloutId, {
       ...group,
       ...(pinnedVersion !== undefined ? { pinnedVersion } : {}),
       status: 'REFRESHING',

@@ -23,6 +23,7 @@ import {
 import { InvalidEventError, RefreshInProgressError } from '../errors.ts';
 import { restoreGroupVersions } from './group-versions.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
+import { putGroup } from '../adapters/ledger.ts';
 
 /** The rollout after RollbackAmi: possibly partial (a failure can come before the forward steps finished). */
 export const fleetRollbackEventSchema = z.object({
@@ -219,7 +220,7 @@ export function createTriggerRollbackRefreshStep(
       throw new InvalidEventError(
         `trigger_rollback_refresh: group ${groupIndex} started no rollback refresh`,
       );
-    await ledger.putGroup(rolloutId, {
+    await putGroup(ledger, rolloutId, {
       ...group,
       rollback: { ...rollback, status: 'ROLLING_BACK', refresh: globalRefresh(started, group) },
     });

@@ -18,7 +18,7 @@ import {
 import { defaultBundling, projectRoot } from '../../src/infra/pipeline.ts';
 import { inProcessClientConfig, serve } from '../../src/local-account/index.ts';
 import { createLedgerTable } from '../../src/rehearsal/pipeline.ts';
-import { Ledger } from '../../src/adapters/ledger.ts';
+import { getRollout, Ledger, listGroups, listWaves } from '../../src/adapters/ledger.ts';
 import { LEDGER_TABLE_ENV } from '../../src/steps/dependencies.ts';
 import { createShareAmiStep } from '../../src/steps/share-ami.ts';
 import { createPreflightStep } from '../../src/steps/preflight.ts';
@@ -197,11 +197,11 @@ describe('a bundled step, run as Lambda runs it', () => {
     };
     /** What the three steps leave in the ledger, without the times (the bundles run on the wall clock). */
     const ledgerOf = async (ledger: Ledger) => {
-      const { createdAt: _at, ...rollout } = (await ledger.getRollout('rollout-1'))!;
+      const { createdAt: _at, ...rollout } = (await getRollout(ledger, 'rollout-1'))!;
       return {
         rollout,
-        groups: await ledger.listGroups('rollout-1'),
-        waves: await ledger.listWaves('rollout-1'),
+        groups: await listGroups(ledger, 'rollout-1'),
+        waves: await listWaves(ledger, 'rollout-1'),
       };
     };
 

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/adapters/ledger.ts';
+import { getGroup, Ledger, putGroup } from '../../src/adapters/ledger.ts';
 import { inProcessClientConfig, type LocalAccount } from '../../src/local-account/index.ts';
 import { rehearse, type Rehearsal } from '../../src/rehearsal/rehearse.ts';
 import { config, fleet, inServiceImages, NEW_IMAGE, PREVIOUS_IMAGE } from './example-fleet.ts';
@@ -29,9 +29,9 @@ function crashingTrigger(times: number) {
             new DynamoDBClient(inProcessClientConfig(account!)),
             'ami-rollout-ledger',
           );
-          const group = await ledger.getGroup(result.rolloutId, result.groupIndex);
+          const group = await getGroup(ledger, result.rolloutId, result.groupIndex);
           const { refresh: _lost, startedAt: _lostToo, ...before } = group!;
-          await ledger.putGroup(result.rolloutId, { ...before, status: 'STARTING' });
+          await putGroup(ledger, result.rolloutId, { ...before, status: 'STARTING' });
           throw Object.assign(new Error('Task timed out after 60.00 seconds'), { name: 'Sandbox.Timedout' });
         };
   return {

@@ -11,7 +11,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../../src/adapters/ledger.ts';
+import { getRollout, Ledger, listGroups, listWaves, readLock } from '../../src/adapters/ledger.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { RolloutConfigInput } from '../../src/config/schema.ts';
 import type { LedgerGroup } from '../../src/core/ledger-records.ts';
@@ -138,13 +138,13 @@ describe('waves through the real definitions', () => {
     const run = await deploy();
     const arn = await start(run, 'waves-ok');
     expect(await finish(run, arn)).toBe('SUCCEEDED');
-    const groups = await run.ledger.listGroups('waves-ok');
+    const groups = await listGroups(run.ledger, 'waves-ok');
     expect(groups.map((g) => [g.autoScalingGroupName, g.wave, g.status])).toEqual(
       names.map((name, i) => [name, i === 0 ? 0 : i <= 5 ? 1 : 2, 'SUCCEEDED']),
     );
     for (const name of names) expect(imagesIn(run.account, name), name).toEqual(new Set([NEW]));
     // The tag selector's groups were recorded with the wave.
-    const waves = await run.ledger.listWaves('waves-ok');
+    const waves = await listWaves(run.ledger, 'waves-ok');
     expect(waves.map((w) => [w.name, w.groupCount, w.maxParallel])).toEqual([
       ['canary', 1, 1],
       ['wave-2', 5, 3],
@@ -163,14 +163,14 @@ describe('waves through the real definitions', () => {
     expect(mostAtOnce(inWave(1))).toBe(3);
     expect(mostAtOnce(inWave(2))).toBe(6);
     // The lock is released at the end.
-    expect(await run.ledger.readLock()).toBeUndefined();
+    expect(await readLock(run.ledger)).toBeUndefined();
   });
 
   it('a failure in the canary touches nothing else, and rolls the canary back', async () => {
     const run = await deploy([{ kind: 'unhealthyInstances', imageId: NEW, group: 'web-00' }]);
     const arn = await start(run, 'canary-fails');
     expect(await finish(run, arn)).toBe('FAILED');
-    const groups = byName(await run.ledger.listGroups('canary-fails'));
+    const groups = byName(await listGroups(run.ledger, 'canary-fails'));
     expect(groups.get('web-00')?.status).toBe('FAILED');
     for (const name of names.slice(1)) {
       expect(refreshesOf(run.account, name), name).toEqual([]);
@@ -197,10 +197,10 @@ describe('waves through the real definitions', () => {
     );
     const arn = await start(run, 'mid-wave');
     expect(await finish(run, arn)).toBe('FAILED');
-    const rollout = await run.ledger.getRollout('mid-wave');
+    const rollout = await getRollout(run.ledger, 'mid-wave');
     expect(rollout?.failure).toMatchObject({ autoScalingGroupName: 'web-01', wave: 1 });
     const failedAt = Date.parse(rollout!.failure!.at);
-    const groups = await run.ledger.listGroups('mid-wave');
+    const groups = await listGroups(run.ledger, 'mid-wave');
     const status = byName(groups);
     expect(status.get('web-01')?.status).toBe('FAILED');
     // Nothing started after the failure was recorded; what was running then finished.
@@ -232,7 +232,7 @@ describe('waves through the real definitions', () => {
     const run = await deploy([{ kind: 'unhealthyInstances', imageId: NEW, group: 'web-11' }]);
     const arn = await start(run, 'last-fails');
     expect(await finish(run, arn)).toBe('FAILED');
-    const groups = await run.ledger.listGroups('last-fails');
+    const groups = await listGroups(run.ledger, 'last-fails');
     for (const name of names) expect(imagesIn(run.account, name), name).toEqual(new Set([OLD]));
     // Auto Scaling rolled the failed group back itself (AutoRollback); every other group was refreshed back.
     expect(byName(groups).get('web-11')?.refresh?.nativeRollback).toBe(true);
@@ -254,7 +254,7 @@ describe('waves through the real definitions', () => {
     const loserArn = loser === 'first' ? a : b;
     const described = await run.sfn.send(new DescribeExecutionCommand({ executionArn: loserArn }));
     expect(described.error).toBe('PreflightFailed');
-    expect(await run.ledger.getRollout(loser)).toBeUndefined();
+    expect(await getRollout(run.ledger, loser)).toBeUndefined();
     // Each group refreshed once: by the winner.
     for (const name of names) expect(refreshesOf(run.account, name), name).toHaveLength(1);
   });
@@ -278,7 +278,7 @@ describe('waves through the real definitions', () => {
     parent = await start(run, 'stopped');
     expect(await finish(run, parent)).toBe('ABORTED');
     expect(stopped).toBe(true);
-    const atStop = byName(await run.ledger.listGroups('stopped'));
+    const atStop = byName(await listGroups(run.ledger, 'stopped'));
     expect(atStop.get('web-00')?.status).toBe('SUCCEEDED');
     const before = new Map(names.map((n) => [n, refreshesOf(run.account, n).length]));
     expect(before.get('web-00')).toBe(1);
@@ -310,6 +310,6 @@ describe('waves through the real definitions', () => {
     });
     const arn = await start(run, 'after-crash');
     expect(await finish(run, arn)).toBe('SUCCEEDED');
-    expect(await run.ledger.readLock()).toBeUndefined();
+    expect(await readLock(run.ledger)).toBeUndefined();
   });
 });

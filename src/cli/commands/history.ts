@@ -4,6 +4,7 @@ import { integerOption, parseCommandLine } from '../args.ts';
 import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
 import type { RolloutState } from '../execution-view.ts';
 import type { Command } from '../main.ts';
+import { getRollout } from '../../adapters/ledger.ts';
 
 const usage = `Usage: ami-rollout history [--limit N] [--json] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME]
 
@@ -59,7 +60,7 @@ export const historyCommand: Command = {
       // The ledger's rollout item, if it has one; a stack from before the ledger has no table.
       const recorded = async (rolloutId: string) => {
         try {
-          return await ledger.getRollout(rolloutId);
+          return await getRollout(ledger, rolloutId);
         } catch (error) {
           if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
           throw await explainAwsError(error, sfn, target, 'GetItem', ledger.tableName);
