@@ -107,6 +107,11 @@ export class AlarmNotFoundError extends RolloutError {
   override readonly name = 'AlarmNotFoundError';
 }
 
+/** A gate alarm is in ALARM when the rollout would start: the fleet is not healthy to begin with. */
+export class GateAlarmInAlarmError extends RolloutError {
+  override readonly name = 'GateAlarmInAlarmError';
+}
+
 /** Nothing to roll back to: `{param}` is empty and the templates do not agree on one image. */
 export class NoRollbackTargetError extends RolloutError {
   override readonly name = 'NoRollbackTargetError';
@@ -180,6 +185,7 @@ export const rolloutErrorNames = [
   'InstanceProfileNotFoundError',
   'NoHealthSignalError',
   'AlarmNotFoundError',
+  'GateAlarmInAlarmError',
   'NoRollbackTargetError',
   'RollbackImageNotAvailableError',
   'ImageShareError',

@@ -243,6 +243,35 @@ export async function recordFailure(
 }
 
 /**
+ * Claims the next health-gate check of the rollout for the caller: true when no check was claimed at or after
+ * `notBefore` (ISO 8601; one format, so the strings compare as times). Many groups poll at once; this lets one
+ * of them read the gate's alarms per poll interval, for the whole fleet.
+ */
+export async function claimGateCheck(
+  ledger: Ledger,
+  rolloutId: string,
+  at: string,
+  notBefore: string,
+): Promise<boolean> {
+  try {
+    await ledger.client.send(
+      new UpdateItemCommand({
+        TableName: ledger.tableName,
+        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
+        UpdateExpression: 'SET gateClaimedAt = :at',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(gateClaimedAt) OR gateClaimedAt <= :notBefore)',
+        ExpressionAttributeValues: toItem({ ':at': at, ':notBefore': notBefore }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
  * Moves a cursor of the rollout (`forward` or `rollback`) from `from` to `to`; a step run twice finds it
  * moved already and changes nothing. Returns false when the cursor was not at `from`.
  */

@@ -345,9 +345,13 @@ export function printStatus(output: Output, status: RolloutStatus, withGroups = 
     output.out(`  started ${status.startDate}${status.stopDate ? `, ended ${status.stopDate}` : ''}`);
   if (status.cause && status.status !== 'SUCCEEDED')
     output.out(`  cause: ${status.cause.split('\n')[0]!.slice(0, 300)}`);
-  if (status.failure)
+  if (status.failure?.alarm)
     output.out(
-      `  failed at group ${status.failure.group} (wave ${status.failure.wave}): ${status.failure.reason}`,
+      `  gate alarm ${status.failure.alarm} fired (wave ${status.failure.wave}, ${status.failure.at}): ${status.failure.reason}`,
+    );
+  else if (status.failure)
+    output.out(
+      `  failed at group ${status.failure.group ?? '?'} (wave ${status.failure.wave}): ${status.failure.reason}`,
     );
   if (withGroups && status.groups.length > 0)
     for (const line of renderGroups({

@@ -1,3 +1,4 @@
+import type { AlarmReading, GatePlan } from './gate.ts';
 import type {
   FleetRollback,
   FleetRollbackGroup,
@@ -74,14 +75,24 @@ export interface LedgerRolloutItem {
   readonly forwardCursor: number;
   /** Index into `rollbackOrder` of the next group the rollback batches start from. */
   readonly rollbackCursor: number;
-  /** The first failure: later groups do not start. */
+  /**
+   * The first failure: later groups do not start. A group's refresh failed (`autoScalingGroupName`, `index`), or
+   * the health gate fired (`alarm`: during a wave's refreshes, its bake, or the watch window).
+   */
   readonly failure?: {
-    readonly autoScalingGroupName: string;
-    readonly index: number;
+    readonly autoScalingGroupName?: string;
+    readonly index?: number;
     readonly wave: number;
     readonly reason: string;
     readonly at: string;
+    readonly alarm?: AlarmReading & { readonly during: 'refresh' | 'bake' | 'watch' };
   };
+  /** The health gate Preflight planned (absent for rollouts from before gates). */
+  readonly gate?: GatePlan;
+  /** When a step last claimed the gate's check (adapters/ledger.ts claimGateCheck). */
+  readonly gateClaimedAt?: string;
+  /** The gate's last reading: when, and each alarm's state then. */
+  readonly gateCheck?: { readonly at: string; readonly alarms: readonly AlarmReading[] };
   readonly rollback?: RollbackRecord;
   /** The groups to refresh back, as batches of the fleet rollback take them (newest wave first). */
   readonly rollbackOrder?: readonly number[];

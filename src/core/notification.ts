@@ -58,8 +58,10 @@ export function composeNotification(facts: NotificationFacts): Notification {
         'instances-left-behind',
   );
   const said = outcome === 'ROLLED_BACK' && leftBehind.length > 0 ? INCOMPLETE_ROLLBACK : headline[outcome];
+  const gate = error?.Error === 'GateAlarmFired' ? gateFailure(error.Cause) : undefined;
+  const blamed = group ?? (gate ? `alarm ${gate.alarmName}` : undefined);
   const subject = toSubject(
-    `[ami-rollout] ${facts.imageId} ${said}${group && outcome !== 'SUCCEEDED' ? ` (${group})` : ''}`,
+    `[ami-rollout] ${facts.imageId} ${said}${blamed && outcome !== 'SUCCEEDED' ? ` (${blamed})` : ''}`,
   );
 
   const lines: string[] = [];
@@ -71,7 +73,11 @@ export function composeNotification(facts: NotificationFacts): Notification {
       ? classifyFailureCause({ statusReason: describeCause(error.Cause) })
       : undefined;
   const cause = refreshCause ?? errorCause;
-  if (refreshCause && group) lines.push(`Cause (group ${group}): ${refreshCause.summary}`);
+  if (gate) {
+    lines.push(
+      `Cause (health gate): alarm ${gate.alarmName} ${gate.alarmState ?? 'ALARM'} at ${gate.at ?? '?'}, ${gate.during === 'watch' ? 'in the watch window after the last wave' : gate.during === 'refresh' ? `while wave ${gate.waveName ?? gate.wave ?? '?'} refreshed` : `in the bake after wave ${gate.waveName ?? gate.wave ?? '?'}`}: ${gate.statusReason ?? ''}`,
+    );
+  } else if (refreshCause && group) lines.push(`Cause (group ${group}): ${refreshCause.summary}`);
   else if (errorCause && errorCause.kind !== 'unknown')
     lines.push(`Cause (${error?.Error}): ${errorCause.summary}`);
   const rollbackFailure =
@@ -167,7 +173,30 @@ export function composeNotification(facts: NotificationFacts): Notification {
   if (refresh?.status) attributes['refreshStatus'] = refresh.status;
   if (cause) attributes['failureCause'] = cause.kind;
   if (error) attributes['errorName'] = error.Error;
+  if (gate) attributes['alarmName'] = gate.alarmName;
   return { subject, message: lines.join('\n'), attributes };
+}
+
+/** The gate alarm that stopped a rollout, from the GateAlarmFired Cause FinishBatch wrote. */
+function gateFailure(cause: string | undefined):
+  | {
+      alarmName: string;
+      alarmState?: string;
+      during?: string;
+      wave?: number;
+      waveName?: string;
+      at?: string;
+      statusReason?: string;
+    }
+  | undefined {
+  try {
+    const parsed = JSON.parse(cause ?? '') as { alarmName?: unknown };
+    return typeof parsed.alarmName === 'string'
+      ? (parsed as { alarmName: string })
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A Catch's Cause is the JSON `{errorMessage, errorType, ...}` of a Lambda error, or plain text. */

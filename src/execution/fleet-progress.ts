@@ -219,15 +219,45 @@ export function fleetProgress(snapshot: LedgerSnapshot, options: FleetProgressOp
     rollingBack:
       (parent?.rollingBack ?? false) || rollout.phase === 'rollback' || rollout.rollbackOrder !== undefined,
     ...(ending !== undefined ? { ended: ending } : {}),
+    ...gateView(rollout, waves, now, ending !== undefined),
     ...(rollout.failure
       ? {
           failure: {
-            group: rollout.failure.autoScalingGroupName,
+            ...(rollout.failure.autoScalingGroupName !== undefined
+              ? { group: rollout.failure.autoScalingGroupName }
+              : {}),
+            ...(rollout.failure.alarm ? { alarm: rollout.failure.alarm.name } : {}),
             wave: waveName.get(rollout.failure.wave) ?? String(rollout.failure.wave),
             reason: rollout.failure.reason,
             at: rollout.failure.at,
           },
         }
       : {}),
+  };
+}
+
+/** The gate's alarms as last read, and what is left of the watch window once every wave is done. */
+function gateView(
+  rollout: LedgerRolloutItem,
+  waves: readonly LedgerWave[],
+  now: number | undefined,
+  ended: boolean,
+): Pick<ProgressView, 'gate'> {
+  const plan = rollout.gate;
+  const check = rollout.gateCheck;
+  if (!plan && !check) return {};
+  let watchLeftSeconds: number | undefined;
+  const last = [...waves].sort((a, b) => a.index - b.index).at(-1);
+  if (plan && last?.endedAt && now !== undefined && !ended && !rollout.failure) {
+    const minutes = Math.max(plan.watchMinutes, last.bakeMinutes);
+    const left = Math.ceil((Date.parse(last.endedAt) + minutes * 60_000 - now) / 1000);
+    if (minutes > 0 && left > 0 && rollout.forwardCursor >= rollout.groupCount) watchLeftSeconds = left;
+  }
+  return {
+    gate: {
+      ...(check ? { checkedAt: check.at } : {}),
+      alarms: (check?.alarms ?? []).map((a) => ({ name: a.name, state: a.state })),
+      ...(watchLeftSeconds !== undefined ? { watchLeftSeconds } : {}),
+    },
   };
 }

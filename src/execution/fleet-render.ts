@@ -1,6 +1,7 @@
 import {
   fitLive,
   formatDuration,
+  gateLine,
   formatOffset,
   phaseText,
   renderLive,
@@ -155,7 +156,8 @@ export function renderFleet(
   maxLines = Number.POSITIVE_INFINITY,
   barWidth = 16,
 ): string[] {
-  const lines = [header(view), totalsLine(view)];
+  const gate = gateLine(view);
+  const lines = [header(view), ...(gate ? [gate] : []), totalsLine(view)];
   const waves = waveLines(view.waves ?? []).map((w) => w.line);
   const failures = view.groups.filter(isFailure).map(failureLine);
   const flying = view.groups.filter(inFlight).map((g) => groupLine(g, barWidth));
@@ -223,6 +225,11 @@ export function changeLines(
       : formatOffset(0);
   const out: string[] = [];
   const say = (text: string) => out.push(`${clock}  ${text}`);
+  if (after.failure?.alarm && !before?.failure?.alarm)
+    say(`GATE: alarm ${after.failure.alarm} fired (wave ${after.failure.wave}): ${after.failure.reason}`);
+  const watchLeft = after.gate?.watchLeftSeconds;
+  if (watchLeft !== undefined && before?.gate?.watchLeftSeconds === undefined)
+    say(`every wave done; watching the gate for ${formatDuration(watchLeft)} before declaring success`);
   if (after.rollingBack && !before?.rollingBack) say(ROLLBACK_BANNER);
   const earlier = new Map((before?.waves ?? []).map((w) => [w.index, w]));
   for (const w of after.waves ?? []) {

@@ -86,10 +86,20 @@ export interface ProgressView {
   ended?: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
   /** The rollout's first failure, as the ledger records it. */
   readonly failure?: {
-    readonly group: string;
+    /** The group whose refresh failed; absent when the health gate fired. */
+    readonly group?: string;
+    /** The gate alarm that fired. */
+    readonly alarm?: string;
     readonly wave: string;
     readonly reason: string;
     readonly at: string;
+  };
+  /** The health gate: each alarm's state at its last check, and the watch window after the last wave. */
+  readonly gate?: {
+    readonly checkedAt?: string;
+    readonly alarms: readonly { readonly name: string; readonly state: string }[];
+    /** While the rollout watches after its last wave: seconds left. */
+    readonly watchLeftSeconds?: number;
   };
 }
 
@@ -270,6 +280,19 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s % 60).padStart(2, '0')}s`;
 }
 
+/**
+ * The health gate in a line, when the rollout has one: each gate alarm's state at its last check, and what is
+ * left of the watch window after the last wave (`gate: errors OK, latency ALARM; watching, 20m left`).
+ */
+export function gateLine(view: ProgressView): string | undefined {
+  const gate = view.gate;
+  if (!gate || (gate.alarms.length === 0 && gate.watchLeftSeconds === undefined)) return undefined;
+  const alarms = gate.alarms.map((a) => `${a.name} ${a.state}`).join(', ');
+  const watch =
+    gate.watchLeftSeconds !== undefined ? `watching, ${formatDuration(gate.watchLeftSeconds)} left` : '';
+  return `gate: ${[alarms, watch].filter(Boolean).join('; ')}`;
+}
+
 /** The live block for a terminal: the current step and one bar per group (default: every group). */
 export function renderLive(
   view: ProgressView,
@@ -281,6 +304,8 @@ export function renderLive(
       ? `  ${formatOffset((view.now.getTime() - view.startedAt.getTime()) / 1000)}`
       : '';
   const lines = [`step: ${view.step ?? 'starting'}${elapsed}${view.rollingBack ? '   ROLLING BACK' : ''}`];
+  const gate = gateLine(view);
+  if (gate) lines.push(gate);
   const nameWidth = Math.max(8, ...groups.map((g) => g.name.length));
   // The wave of each group, when the rollout has more than one group in a wave (else the wave is the group).
   const wave = (g: GroupProgress) =>

@@ -29,7 +29,7 @@ export interface NagAcknowledgment {
 const DESCRIBE_ONLY_ON_STAR =
   'EC2 and Auto Scaling Describe* actions (DescribeImages, DescribeLaunchTemplateVersions, DescribeAutoScalingGroups, DescribeInstanceRefreshes) support no resource-level permissions: AWS authorizes them only on "*". They are read-only.';
 const ALARMS_ON_STAR =
-  'cloudwatch:DescribeAlarms (read-only): preflight checks that the alarms in refreshPreferences.alarmNames exist, and DescribeAlarms returns composite alarms only to a grant on "*" (CloudWatch API reference).';
+  'cloudwatch:DescribeAlarms (read-only): preflight checks that the alarms in refreshPreferences.alarmNames and the health gate exist, CheckGate and CheckRefreshStatus read the gate alarms\' states; DescribeAlarms supports no resource-level permissions and returns composite alarms only to a grant on "*" (CloudWatch API reference).';
 const XRAY_ON_STAR =
   'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.';
 const LAUNCH_ON_STAR =
@@ -108,6 +108,7 @@ export function nagAcknowledgments(
       ],
     },
     PlanBatch: { readOnlyOnStar: readOnly },
+    CheckGate: { readOnlyOnStar: star(`${ALARMS_ON_STAR} ${XRAY_ON_STAR}`) },
     FinishBatch: {
       readOnlyOnStar: readOnly,
       launchOnStar: star(LAUNCH_ON_STAR),
@@ -152,7 +153,11 @@ export function nagAcknowledgments(
       role: groups,
       groupsByTag,
     },
-    CheckRefreshStatus: { readOnlyOnStar: readOnly, role: groups, groupsByTag },
+    CheckRefreshStatus: {
+      readOnlyOnStar: star(`${DESCRIBE_ONLY_ON_STAR} ${ALARMS_ON_STAR} ${XRAY_ON_STAR}`),
+      role: groups,
+      groupsByTag,
+    },
     CheckRollbackRefresh: { readOnlyOnStar: readOnly, role: groups, groupsByTag },
     Notify: { readOnlyOnStar: star(XRAY_ON_STAR) },
     StartRollout: {

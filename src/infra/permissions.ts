@@ -297,11 +297,14 @@ export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', r
     'dynamodb:Query',
     'dynamodb:UpdateItem',
   ],
+  // Reads the gate plan and waves; records each reading and, when it fires, the rollout's failure (UpdateItem).
+  CheckGate: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   // Moves the cursor (conditional UpdateItem), marks waves ended (PutItem).
   FinishBatch: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   // One group: its records (GetItem), its new state (PutItem); a failure is recorded once (UpdateItem).
   TriggerInstanceRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  CheckRefreshStatus: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // ... and, when it claims the gate's check (conditional UpdateItem), the wave's own alarms (Query).
+  CheckRefreshStatus: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   RollbackAmi: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   TriggerRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
   CheckRollbackRefresh: ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -489,6 +492,9 @@ function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies 
               'autoscaling:DescribeAutoScalingGroups',
               // After a failure: what EC2 answered to the last failed launch, for the notification.
               'autoscaling:DescribeScalingActivities',
+              // Forward only: the health gate's alarms, read while groups refresh (one check per poll interval
+              // for the fleet). DescribeAlarms has no resource-level permissions (`*` only).
+              ...(step === 'CheckRefreshStatus' ? ['cloudwatch:DescribeAlarms'] : []),
             ],
             ['*'],
           ),
@@ -496,6 +502,10 @@ function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies 
         ...cancel,
       });
     }
+    case 'CheckGate':
+      // The health gate's alarms, before each batch and through each bake and the watch window (read-only;
+      // DescribeAlarms takes no resource but `*`).
+      return policies({ readOnlyOnStar: [allow(['cloudwatch:DescribeAlarms'], ['*'])] });
     case 'Notify':
       return policies({
         scoped: [

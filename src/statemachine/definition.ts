@@ -8,7 +8,8 @@
  *          Rollback: RollbackAmi (templates + parameter) -> RunRollbackBatch ... -> NotifyRollback -> Fail.
  *          Before any change, a failure only notifies (NotifyPreflightFailure -> PreflightFailed). A failure of
  *          the rollback itself notifies loudly (NotifyRollbackFailure -> RollbackFailed).
- * batch:   PlanBatch (the next slice of the plan) -> Bake (Wait) -> Groups (lanes of Inline Maps, one group
+ * batch:   PlanBatch (the next slice of the plan) -> CheckGate / Bake (the health gate, and what is left of the bake
+ *          or watch window, checked every poll interval) -> Groups (lanes of Inline Maps, one group
  *          execution per group) -> FinishBatch (moves the ledger's cursor; says more, done or failed).
  * group:   TriggerInstanceRefresh -> WaitForRefresh -> CheckRefreshStatus ... until the refresh has ended (or
  *          the rollback twins of those). The outcome goes to the ledger, never up the execution tree.
@@ -22,6 +23,7 @@ export const stepFunctionNames = [
   'ShareAmi',
   'UpdateLaunchTemplates',
   'PlanBatch',
+  'CheckGate',
   'FinishBatch',
   'TriggerInstanceRefresh',
   'CheckRefreshStatus',
@@ -153,7 +155,11 @@ function rolloutDefinition(): Record<string, unknown> {
       childMachinePlaceholders.batch,
       { 'rolloutId.$': '$.rollout.rolloutId', phase },
       {
-        ResultSelector: { 'next.$': '$.Output.next', 'failure.$': '$.Output.failure' },
+        ResultSelector: {
+          'next.$': '$.Output.next',
+          'failure.$': '$.Output.failure',
+          'error.$': '$.Output.error',
+        },
         ResultPath: '$.batch',
         Catch: [onError],
         Next: next,
@@ -196,7 +202,8 @@ function rolloutDefinition(): Record<string, unknown> {
       RecordRefreshFailure: {
         Type: 'Pass',
         // The failed group's refresh record, as the notification and `status` read it.
-        Parameters: { Error: 'InstanceRefreshFailed', 'Cause.$': 'States.JsonToString($.batch.failure)' },
+        // InstanceRefreshFailed (a group's refresh) or GateAlarmFired (the health gate), as FinishBatch says.
+        Parameters: { 'Error.$': '$.batch.error', 'Cause.$': 'States.JsonToString($.batch.failure)' },
         ResultPath: '$.error',
         Next: 'RollbackAmi',
       },
@@ -298,9 +305,24 @@ function batchDefinition(): Record<string, unknown> {
       PlanBatch: task('PlanBatch', {
         Parameters: { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase' },
         ResultPath: '$.plan',
-        Next: 'Bake',
+        Next: 'CheckGate',
       }),
-      Bake: { Type: 'Wait', SecondsPath: '$.plan.waitSeconds', Next: 'Lanes' },
+      // The health gate, and the bake of the wave before (or the watch window after the last): checked now and
+      // every poll interval until the window ends; an alarm in ALARM ends the batch, failed.
+      CheckGate: task('CheckGate', {
+        Parameters: { 'rolloutId.$': '$.rolloutId', 'phase.$': '$.phase', 'from.$': '$.plan.from' },
+        ResultPath: '$.gate',
+        Next: 'GateOpen',
+      }),
+      GateOpen: {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.gate.next', StringEquals: 'wait', Next: 'Bake' },
+          { Variable: '$.gate.next', StringEquals: 'fired', Next: 'FinishBatch' },
+        ],
+        Default: 'Lanes',
+      },
+      Bake: { Type: 'Wait', SecondsPath: '$.gate.waitSeconds', Next: 'CheckGate' },
       Lanes: {
         Type: 'Map',
         ItemsPath: '$.plan.lanes',

@@ -2,7 +2,9 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
+import { gateWindow } from '../core/gate.ts';
 import type { LedgerGroup } from '../core/ledger-records.ts';
+import { NO_GATE } from './check-gate.ts';
 import { LedgerError } from '../errors.ts';
 import { parseEvent, runInLambda, stepLogger, type StepDependencies } from './dependencies.ts';
 import { restoreGroupVersions } from './group-versions.ts';
@@ -18,8 +20,10 @@ export const finishBatchEventSchema = z.object({
 
 export interface FinishBatchResult {
   readonly next: 'more' | 'done' | 'failed';
-  /** The failed group's refresh record (what the notification and `status` show), or null. */
+  /** The failed group's refresh record, or the gate alarm that fired (what the notification shows), or null. */
   readonly failure: Record<string, unknown> | null;
+  /** The error the rollout records: a group's refresh failed, or the health gate fired; null when none. */
+  readonly error: 'InstanceRefreshFailed' | 'GateAlarmFired' | 'RollbackRefreshFailed' | null;
 }
 
 /**
@@ -41,10 +45,32 @@ export function createFinishBatch(
     const log = stepLogger(deps, 'finish_batch', { rolloutId, imageId: item.imageId });
     const byIndex = new Map(groups.map((g) => [g.index, g]));
     if (phase === 'forward') {
+      if (item.failure?.alarm) {
+        const { alarm, reason, wave, at } = item.failure;
+        const waveName = (await listWaves(ledger, rolloutId)).find((w) => w.index === wave)?.name;
+        log.warn('gate-fired', { alarm: alarm.name, reason });
+        return {
+          next: 'failed',
+          failure: {
+            alarmName: alarm.name,
+            alarmState: alarm.state,
+            during: alarm.during,
+            wave,
+            ...(waveName !== undefined ? { waveName } : {}),
+            at,
+            statusReason: reason,
+          },
+          error: 'GateAlarmFired',
+        };
+      }
       if (item.failure) {
-        const failed = byIndex.get(item.failure.index);
+        const failed = item.failure.index === undefined ? undefined : byIndex.get(item.failure.index);
         log.warn('wave-failed', { group: item.failure.autoScalingGroupName, reason: item.failure.reason });
-        return { next: 'failed', failure: failureRecord(failed, item.failure.reason) };
+        return {
+          next: 'failed',
+          failure: failureRecord(failed, item.failure.reason),
+          error: 'InstanceRefreshFailed',
+        };
       }
       const batch = groups.filter((g) => g.index >= from && g.index < to);
       const unfinished = batch.filter((g) => g.status !== 'SUCCEEDED');
@@ -56,10 +82,16 @@ export function createFinishBatch(
       if (to > from && (await moveCursor(ledger, rolloutId, 'forwardCursor', from, to))) {
         await markWavesEnded(ledger, rolloutId, from, to, now());
       }
-      if (to < item.groupCount && to > from) return { next: 'more', failure: null };
+      if (to < item.groupCount && to > from) return { next: 'more', failure: null, error: null };
+      // The last wave is done: the watch window (its own batch, with no groups) comes before success.
+      const waves = await listWaves(ledger, rolloutId);
+      if (to > from && gateWindow(waves, to, item.gate ?? NO_GATE, now().getTime()).kind === 'watch') {
+        log.info('watch-window', { minutes: Math.max(item.gate?.watchMinutes ?? 0, waves.at(-1)?.bakeMinutes ?? 0) });
+        return { next: 'more', failure: null, error: null };
+      }
       await restoreGroupVersions(deps, view.groups, log);
       log.info('all-groups-refreshed', { groups: item.groupCount });
-      return { next: 'done', failure: null };
+      return { next: 'done', failure: null, error: null };
     }
     const order = item.rollbackOrder ?? [];
     const batch = order.slice(from, to).flatMap((index) => byIndex.get(index) ?? []);
@@ -69,6 +101,7 @@ export function createFinishBatch(
       return {
         next: 'failed',
         failure: refresh ? { ...refresh } : failureRecord(failed, 'rollback refresh failed'),
+        error: 'RollbackRefreshFailed',
       };
     }
     const unfinished = batch.filter(
@@ -80,11 +113,11 @@ export function createFinishBatch(
       );
     }
     if (to > from) await moveCursor(ledger, rolloutId, 'rollbackCursor', from, to);
-    if (to < order.length && to > from) return { next: 'more', failure: null };
+    if (to < order.length && to > from) return { next: 'more', failure: null, error: null };
     // Every pinned group, refreshed or not: the templates are back, so $Default names what they run again.
     await restoreGroupVersions(deps, view.groups, log);
     log.info('fleet-rolled-back', { groups: order.length });
-    return { next: 'done', failure: null };
+    return { next: 'done', failure: null, error: null };
   };
 }
 

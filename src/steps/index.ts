@@ -1,4 +1,5 @@
 import type { StepFunctionName } from '../statemachine/definition.ts';
+import { createCheckGate } from './check-gate.ts';
 import { createCheckRefreshStatusStep } from './check-refresh-status.ts';
 import { createCheckRollbackRefreshStep } from './check-rollback-refresh.ts';
 import type { StepDependencies } from './dependencies.ts';
@@ -28,6 +29,7 @@ export const steps: Readonly<
     entry: 'src/steps/update-launch-templates.ts',
   },
   PlanBatch: { create: createPlanBatch, entry: 'src/steps/plan-batch.ts' },
+  CheckGate: { create: createCheckGate, entry: 'src/steps/check-gate.ts' },
   FinishBatch: { create: createFinishBatch, entry: 'src/steps/finish-batch.ts' },
   TriggerInstanceRefresh: {
     create: createTriggerInstanceRefreshStep,

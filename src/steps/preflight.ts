@@ -13,8 +13,9 @@ import {
 } from '../adapters/autoscaling.ts';
 import type { LedgerGroup, LedgerRolloutItem, LedgerWave } from '../core/ledger-records.ts';
 import { resolveWaves } from '../core/wave-plan.ts';
+import { gateOf } from '../config/schema.ts';
 import { acquireRolloutLock, ledgerOf, refOf, type RolloutRef } from './ledger-steps.ts';
-import { existingAlarmNames } from '../adapters/cloudwatch.ts';
+import { existingAlarmNames, readAlarms } from '../adapters/cloudwatch.ts';
 import {
   describeDefaultVersion,
   describeImage,
@@ -48,6 +49,7 @@ import {
 import {
   AlarmNotFoundError,
   AutoScalingGroupNotFoundError,
+  GateAlarmInAlarmError,
   AwsCallError,
   ConfigError,
   GroupTemplateMismatchError,
@@ -314,6 +316,32 @@ async function refuseMissingAlarms(deps: PreflightDependencies): Promise<void> {
 }
 
 /**
+ * The health gate's alarms (the fleet-wide ones and every wave's own) must all exist, and none may be in ALARM:
+ * a gate that is firing before the rollout starts cannot tell a bad image from what was already wrong, and an
+ * alarm that is not there watches nothing. Either refuses the rollout before any change, naming the alarms.
+ */
+async function refuseUnhealthyGate(deps: PreflightDependencies, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  if (!deps.cloudwatch) {
+    throw new AwsCallError(
+      `the health gate watches ${names.join(', ')}, and preflight was given no CloudWatch client to read them`,
+    );
+  }
+  const { alarms, missing } = await readAlarms(deps.cloudwatch, names);
+  if (missing.length > 0) {
+    throw new AlarmNotFoundError(
+      `the health gate (gate.alarmNames, waves[].alarmNames) lists ${missing.map((n) => `"${n}"`).join(', ')}, which ${missing.length === 1 ? 'does' : 'do'} not exist in this account and region (CloudWatch DescribeAlarms, metric and composite alarms); create ${missing.length === 1 ? 'it' : 'them'}, or fix or remove the name${missing.length === 1 ? '' : 's'} in the configuration`,
+    );
+  }
+  const firing = alarms.filter((a) => a.state === 'ALARM');
+  if (firing.length > 0) {
+    throw new GateAlarmInAlarmError(
+      `gate alarm${firing.length === 1 ? '' : 's'} ${firing.map((a) => `${a.name} (${a.reason ?? 'no reason given'})`).join('; ')} ${firing.length === 1 ? 'is' : 'are'} in ALARM before the rollout starts: the fleet is not healthy to begin with, so the gate could not tell a bad image from it; start again once ${firing.length === 1 ? 'it is' : 'they are'} OK`,
+    );
+  }
+}
+
+/**
  * Every group needs something that notices a bad image during its refresh (core/health-signal.ts): ELB health
  * checks from an attached load balancer, or an alarm. Otherwise an image whose application fails passes EC2
  * status checks, the refresh ends Successful, and the rollout moves on with it. A group listed in
@@ -454,6 +482,11 @@ export function createPreflightStep(
       config: { ...config, autoScalingGroupNames: names, waves: undefined },
     })(event);
 
+    const gate = gateOf(config);
+    await refuseUnhealthyGate(deps, [
+      ...new Set([...gate.alarmNames, ...waves.flatMap((w) => w.alarmNames ?? [])]),
+    ]);
+
     const now = (deps.now ?? (() => new Date()))().toISOString();
     const records = new Map(rollout.groups.map((g) => [g.autoScalingGroupName, g]));
     const ledgerWaves: LedgerWave[] = [];
@@ -486,6 +519,12 @@ export function createPreflightStep(
       forwardCursor: 0,
       rollbackCursor: 0,
       phase: 'forward',
+      gate: {
+        alarmNames: gate.alarmNames,
+        waveAlarms: waves.some((w) => (w.alarmNames ?? []).length > 0),
+        watchMinutes: gate.watchMinutes,
+        insufficientData: gate.insufficientData,
+      },
     };
     await writePlan(ledger, {
       rollout: item,
