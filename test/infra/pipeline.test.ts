@@ -135,7 +135,8 @@ const ledger: Record<StepFunctionName | 'StartRollout', string[]> = {
   ],
   FinishBatch: [...read, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   TriggerInstanceRefresh: [...read, 'dynamodb:PutItem'],
-  CheckRefreshStatus: [...read, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  CheckRefreshStatus: [...read, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  CheckGate: [...read, 'dynamodb:Query', 'dynamodb:UpdateItem'],
   RollbackAmi: [...read, 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
   TriggerRollbackRefresh: [...read, 'dynamodb:PutItem'],
   CheckRollbackRefresh: [...read, 'dynamodb:PutItem'],
@@ -156,6 +157,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'states:DescribeExecution',
   ],
   PlanBatch: ['autoscaling:DescribeInstanceRefreshes'],
+  CheckGate: ['cloudwatch:DescribeAlarms'],
   FinishBatch: [
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:UpdateAutoScalingGroup',
@@ -191,6 +193,7 @@ const expectedActions: Record<StepFunctionName | 'StartRollout', string[]> = {
     'ec2:CreateTags',
   ],
   CheckRefreshStatus: [
+    'cloudwatch:DescribeAlarms',
     'autoscaling:DescribeInstanceRefreshes',
     'autoscaling:DescribeAutoScalingGroups',
     'autoscaling:DescribeScalingActivities',
@@ -375,7 +378,7 @@ describe('AmiRolloutPipeline template', () => {
     // The design contract: which machine runs which Lambda step.
     const expected: Record<'StateMachine' | 'BatchStateMachine' | 'GroupStateMachine', StepFunctionName[]> = {
       StateMachine: ['Preflight', 'ShareAmi', 'UpdateLaunchTemplates', 'RollbackAmi', 'Notify'],
-      BatchStateMachine: ['PlanBatch', 'FinishBatch'],
+      BatchStateMachine: ['PlanBatch', 'CheckGate', 'FinishBatch'],
       GroupStateMachine: [
         'TriggerInstanceRefresh',
         'CheckRefreshStatus',
