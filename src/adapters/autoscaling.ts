@@ -27,6 +27,8 @@ export interface GroupFacts {
   readonly loadBalancers: readonly string[];
   /** VPC Lattice target groups attached as traffic sources (what `VPC_LATTICE` health checks use). */
   readonly vpcLatticeTargetGroups: readonly string[];
+  /** DesiredCapacity: what the refresh's default healthy percentages depend on (small groups). */
+  readonly desiredCapacity?: number;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function describeGroups(
             vpcLatticeTargetGroups: (group.TrafficSources ?? [])
               .filter((source) => source.Type === 'vpc-lattice')
               .flatMap((source) => source.Identifier ?? []),
+            ...(group.DesiredCapacity !== undefined ? { desiredCapacity: group.DesiredCapacity } : {}),
           });
         }
       }

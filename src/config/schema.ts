@@ -114,12 +114,24 @@ export function lastCheckpointMessage(checkpoints: readonly number[]): string {
 export const checkpointsReplaceEveryInstance = (checkpoints: readonly number[] | undefined): boolean =>
   checkpoints === undefined || checkpoints.length === 0 || checkpoints.at(-1) === 100;
 
+/** MinHealthyPercentage when the configuration sets neither it nor Max, for a group of more than 2 instances. */
+export const DEFAULT_MIN_HEALTHY_PERCENTAGE = 90;
+/**
+ * Groups of at most this many instances (desired capacity) refresh launch-before-terminate when the
+ * configuration sets neither Min nor Max: Min 100 / Max 200, so they never drop below their desired count.
+ */
+export const SMALL_GROUP_MAX_CAPACITY = 2;
+
 /** StartInstanceRefresh preferences, with our defaults (AWS's defaults are not safe for a rollout). */
 export const refreshPreferencesSchema = z
   .object({
-    /** Default 90: at most 10% of capacity out of service at once. */
-    minHealthyPercentage: z.number().int().min(0, 'must be 0-100').max(100, 'must be 0-100').default(90),
-    /** Above 100 launches replacements before terminating; needs Max - Min <= 100. */
+    /**
+     * Default unset: with maxHealthyPercentage unset too, a group of 2 or fewer instances refreshes 100/200
+     * (launch before terminate), any other 90 (at most 10% out of service at once); see
+     * `refreshPreferencesRequest`. Set either to choose for every group.
+     */
+    minHealthyPercentage: z.number().int().min(0, 'must be 0-100').max(100, 'must be 0-100').optional(),
+    /** Above 100 launches replacements before terminating; needs Max - Min <= 100 (Min 90 when unset). */
     maxHealthyPercentage: z.number().int().min(100, 'must be 100-200').max(200, 'must be 100-200').optional(),
     instanceWarmupSeconds: seconds(86_400).optional(),
     /** Default true: instances already on the desired configuration are not replaced. */
@@ -142,12 +154,17 @@ export const refreshPreferencesSchema = z
   })
   .strict()
   .superRefine((prefs, ctx) => {
-    const { minHealthyPercentage: min, maxHealthyPercentage: max } = prefs;
+    const { minHealthyPercentage, maxHealthyPercentage: max } = prefs;
+    // Auto Scaling needs Min with Max: an unset Min is sent as the default, so the rule holds against it.
+    const min = minHealthyPercentage ?? DEFAULT_MIN_HEALTHY_PERCENTAGE;
     if (max !== undefined && max - min > 100) {
       ctx.addIssue({
         code: 'custom',
         path: ['maxHealthyPercentage'],
-        message: `${max} - minHealthyPercentage ${min} is more than 100; lower maxHealthyPercentage to ${min + 100} or less`,
+        message:
+          minHealthyPercentage === undefined
+            ? `${max} - minHealthyPercentage ${min} (the default when unset) is more than 100; lower maxHealthyPercentage to ${min + 100} or less, or set minHealthyPercentage to ${max - 100} or more`
+            : `${max} - minHealthyPercentage ${min} is more than 100; lower maxHealthyPercentage to ${min + 100} or less`,
       });
     }
     const checkpoints = prefs.checkpointPercentages;
@@ -178,6 +195,59 @@ export const refreshPreferencesSchema = z
       });
     }
   });
+
+/** A CloudWatch alarm name (DescribeAlarms' AlarmName: 1 to 255 characters). */
+const alarmName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(255, 'must be at most 255 characters (the CloudWatch limit)');
+
+/** DescribeAlarms reads at most 100 names in one call; a poll of the gate reads them all at once. */
+export const MAX_GATE_ALARMS = 100;
+
+const MAX_GATE_MINUTES = 10_080;
+const minutes = () =>
+  z
+    .number()
+    .int('must be a whole number of minutes')
+    .min(0, 'must be 0 or more')
+    .max(MAX_GATE_MINUTES, `must be at most ${MAX_GATE_MINUTES} (one week)`);
+
+/** What a gate alarm in INSUFFICIENT_DATA means. */
+export const INSUFFICIENT_DATA_POLICIES = ['ignore', 'wait', 'fail'] as const;
+
+/**
+ * The health gate: fleet-wide CloudWatch alarms watched during every refresh, every bake and the watch window
+ * after the last wave; one in ALARM rolls back every group the rollout touched.
+ */
+export const gateSchema = z
+  .object({
+    /** Default none: the fleet-wide alarms, added to every wave's. */
+    alarmNames: uniqueList(alarmName, 'gate alarm')
+      .max(
+        MAX_GATE_ALARMS,
+        `must list at most ${MAX_GATE_ALARMS} alarms (one DescribeAlarms call reads them all); use a composite alarm to watch more`,
+      )
+      .default([]),
+    /** Default 0: minutes to wait after each wave before the next starts; a wave's own bakeMinutes wins. */
+    bakeMinutes: minutes().default(0),
+    /** Default 0: minutes the rollout stays open after the last wave, watching, before it declares success. */
+    watchMinutes: minutes().default(0),
+    /**
+     * Default wait: an alarm without data proves nothing about the new image, so no bake or watch window ends
+     * while a gate alarm is INSUFFICIENT_DATA (it is not a failure during refreshes). `ignore` treats it as OK,
+     * `fail` as ALARM.
+     */
+    insufficientData: z
+      .enum(INSUFFICIENT_DATA_POLICIES, {
+        error: 'must be "ignore", "wait" or "fail" (what an alarm in INSUFFICIENT_DATA means)',
+      })
+      .default('wait'),
+  })
+  .strict();
+export type GateInput = z.input<typeof gateSchema>;
+/** The gate with every default applied. */
+export type GateConfig = z.output<typeof gateSchema>;
 
 /** A tag key or value as Auto Scaling takes them (CreateOrUpdateTags: key 1-128, value 0-256 characters). */
 const tagKey = z
@@ -232,16 +302,27 @@ export const waveSchema = z
       .min(1, 'must be 1 or more (1 refreshes the wave one group at a time)')
       .max(MAX_PARALLEL, `must be at most ${MAX_PARALLEL}`)
       .default(1),
-    /** Default 0: minutes to wait after the wave's last group finished before the next wave starts. */
-    bakeMinutes: z
-      .number()
-      .int('must be a whole number of minutes')
-      .min(0, 'must be 0 or more')
-      .max(10_080, 'must be at most 10080 (one week)')
-      .default(0),
+    /**
+     * Default `gate.bakeMinutes` (0 without a gate): minutes to wait after the wave's last group finished
+     * before the next wave starts.
+     */
+    bakeMinutes: minutes().optional(),
+    /** Default none: alarms watched, besides the gate's, during this wave's refreshes and its bake. */
+    alarmNames: uniqueList(alarmName, 'alarm')
+      .max(MAX_GATE_ALARMS, `must list at most ${MAX_GATE_ALARMS} alarms`)
+      .optional(),
   })
   .strict();
 export type WaveConfig = z.output<typeof waveSchema>;
+
+/**
+ * A wave as the rollout runs it: its own bakeMinutes, else the gate's; its alarms, the gate's first and then its
+ * own, each once.
+ */
+export type EffectiveWave = Omit<WaveConfig, 'bakeMinutes' | 'alarmNames'> & {
+  readonly bakeMinutes: number;
+  readonly alarmNames: readonly string[];
+};
 
 /** Step Functions Standard executions fail past 25,000 history events; one poll loop is about 10. */
 export const MAX_HISTORY_EVENTS = 25_000;
@@ -300,6 +381,8 @@ export const rolloutConfigSchema = z
       'email',
     ).optional(),
     refreshPreferences: refreshPreferencesSchema.default(() => refreshPreferencesSchema.parse({})),
+    /** Default none: no fleet-wide alarms, no bake unless a wave sets one, no watch window. */
+    gate: gateSchema.optional(),
     /**
      * Default none: groups that may be refreshed with EC2 health checks only and no alarm. Preflight refuses any
      * other such group, because a bad image whose application fails passes EC2 status checks and the refresh
@@ -352,6 +435,7 @@ export const rolloutConfigSchema = z
       });
     }
     if (Array.isArray(config.waves)) checkWaves(config.waves, ctx);
+    checkGate(config, ctx);
     const waves = Array.isArray(config.waves) ? config.waves : [];
     const selectsByTag = waves.some((wave) => wave?.autoScalingGroupTags !== undefined);
     // The health signal opt-out names groups of this rollout, or it opts nothing out. A tag-selected group is
@@ -470,6 +554,51 @@ function checkWaves(waves: readonly Partial<WaveConfig>[], ctx: Issue): void {
   });
 }
 
+/**
+ * The gate against the waves: every wave's alarms (the gate's and its own) are read in one DescribeAlarms
+ * call, so at most 100 of them; and a bake after each of many one-group waves must keep the rollout's history
+ * in bounds. Values that failed their own checks are left to those.
+ */
+function checkGate(
+  config: {
+    readonly gate?: Partial<GateConfig> | undefined;
+    readonly waves?: readonly Partial<WaveConfig>[] | undefined;
+    readonly autoScalingGroupNames?: readonly string[] | undefined;
+  },
+  ctx: Issue,
+): void {
+  const gate = config.gate;
+  if (!gate || typeof gate !== 'object') return;
+  const gateAlarms = Array.isArray(gate.alarmNames) ? gate.alarmNames : [];
+  if (Array.isArray(config.waves) && gateAlarms.length <= MAX_GATE_ALARMS) {
+    config.waves.forEach((wave, index) => {
+      const own = Array.isArray(wave?.alarmNames) ? wave.alarmNames : [];
+      const all = new Set([...gateAlarms, ...own]);
+      if (own.length > 0 && all.size > MAX_GATE_ALARMS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['waves', index, 'alarmNames'],
+          message: `with gate.alarmNames, wave "${String(wave?.name)}" watches ${all.size} alarms; at most ${MAX_GATE_ALARMS} (one DescribeAlarms call reads them all): remove some, or combine them in a composite alarm`,
+        });
+      }
+    });
+  }
+  const names = config.autoScalingGroupNames;
+  if (
+    config.waves === undefined &&
+    Array.isArray(names) &&
+    typeof gate.bakeMinutes === 'number' &&
+    gate.bakeMinutes > 0 &&
+    names.length > MAX_WAVES
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['gate', 'bakeMinutes'],
+      message: `bakes after each of the ${names.length} groups of autoScalingGroupNames (each a wave of its own), more than ${MAX_WAVES} waves (Step Functions' history limit); use waves with several groups each, or set bakeMinutes 0`,
+    });
+  }
+}
+
 /** The groups a configuration names (in waves or in autoScalingGroupNames), in rollout order. */
 export function namedGroupsOf(config: {
   readonly autoScalingGroupNames?: readonly string[] | undefined;
@@ -482,16 +611,28 @@ export function namedGroupsOf(config: {
   return [...new Set(names)];
 }
 
+/** The gate of a configuration, every default applied (no alarms, no bake, no watch) when it has none. */
+export function gateOf(config: Pick<RolloutConfig, 'gate'>): GateConfig {
+  return config.gate ?? gateSchema.parse({});
+}
+
 /**
- * The waves of a configuration: `waves` as given, or the seed's shape (`autoScalingGroupNames` alone), one
- * group per wave in order, each named after its group.
+ * The waves of a configuration as the rollout runs them: `waves` as given, or the seed's shape
+ * (`autoScalingGroupNames` alone), one group per wave in order, each named after its group. Each wave's
+ * bakeMinutes is its own, else the gate's; its alarmNames are the gate's, then its own, each once.
  */
-export function wavesOf(config: RolloutConfig): WaveConfig[] {
-  if (config.waves) return config.waves;
-  return (config.autoScalingGroupNames ?? []).map((name) => ({
-    name,
-    autoScalingGroupNames: [name],
-    maxParallel: 1,
-    bakeMinutes: 0,
+export function wavesOf(config: RolloutConfig): EffectiveWave[] {
+  const gate = gateOf(config);
+  const waves: WaveConfig[] =
+    config.waves ??
+    (config.autoScalingGroupNames ?? []).map((name) => ({
+      name,
+      autoScalingGroupNames: [name],
+      maxParallel: 1,
+    }));
+  return waves.map(({ bakeMinutes, alarmNames, ...wave }) => ({
+    ...wave,
+    bakeMinutes: bakeMinutes ?? gate.bakeMinutes,
+    alarmNames: [...new Set([...gate.alarmNames, ...(alarmNames ?? [])])],
   }));
 }

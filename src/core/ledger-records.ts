@@ -57,6 +57,8 @@ export interface LedgerWave {
   readonly groupCount: number;
   readonly maxParallel: number;
   readonly bakeMinutes: number;
+  /** The alarms watched during the wave's refreshes and its bake: the gate's, then the wave's. Absent: none. */
+  readonly alarmNames?: string[];
   /** How the wave found its groups: the names it lists and, per tag selector, the groups found. */
   readonly selectedByTags?: Readonly<Record<string, string>>;
   readonly endedAt?: string;

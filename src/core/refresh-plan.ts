@@ -1,4 +1,8 @@
-import type { RefreshPreferencesConfig } from '../config/schema.ts';
+import {
+  DEFAULT_MIN_HEALTHY_PERCENTAGE,
+  SMALL_GROUP_MAX_CAPACITY,
+  type RefreshPreferencesConfig,
+} from '../config/schema.ts';
 import { isActiveRefreshStatus } from './refresh-status.ts';
 import type { GroupRecord, Rollout, TemplateRecord } from './rollout.ts';
 
@@ -15,10 +19,44 @@ export interface RefreshPreferencesRequest {
   AlarmSpecification?: { Alarms: string[] };
 }
 
-export function refreshPreferencesRequest(prefs: RefreshPreferencesConfig): RefreshPreferencesRequest {
+/** The group a refresh is for, as DescribeAutoScalingGroups read it just before the start. */
+export interface RefreshTarget {
+  /** The group's DesiredCapacity; unknown (undefined) is treated as a group larger than 2. */
+  readonly desiredCapacity?: number | undefined;
+}
+
+/**
+ * Min and Max healthy percentages for one group. Set in the configuration (either one), they apply as written
+ * to every group, with Min 90 when only Max is given (Auto Scaling needs Min with Max). Left unset, a group of
+ * 2 or fewer desired instances refreshes launch-before-terminate, Min 100 / Max 200: with Min 90 and no Max
+ * there is no room above capacity, so Auto Scaling still replaces one instance at a time by terminating it
+ * first, and a group of 2 serves on 1 (a group of 1 on none) until each replacement is ready. Every larger
+ * group gets Min 90 and no Max, as before. An unknown capacity counts as a larger group.
+ */
+export function healthyPercentages(
+  prefs: Pick<RefreshPreferencesConfig, 'minHealthyPercentage' | 'maxHealthyPercentage'>,
+  target: RefreshTarget,
+): Pick<RefreshPreferencesRequest, 'MinHealthyPercentage' | 'MaxHealthyPercentage'> {
+  const { minHealthyPercentage: min, maxHealthyPercentage: max } = prefs;
+  if (min !== undefined || max !== undefined) {
+    return {
+      MinHealthyPercentage: min ?? DEFAULT_MIN_HEALTHY_PERCENTAGE,
+      ...(max !== undefined ? { MaxHealthyPercentage: max } : {}),
+    };
+  }
+  const capacity = target.desiredCapacity;
+  if (capacity !== undefined && capacity <= SMALL_GROUP_MAX_CAPACITY)
+    return { MinHealthyPercentage: 100, MaxHealthyPercentage: 200 };
+  return { MinHealthyPercentage: DEFAULT_MIN_HEALTHY_PERCENTAGE };
+}
+
+/** The forward refresh's Preferences for one group: the configuration, with our defaults resolved. */
+export function refreshPreferencesRequest(
+  prefs: RefreshPreferencesConfig,
+  target: RefreshTarget,
+): RefreshPreferencesRequest {
   return {
-    MinHealthyPercentage: prefs.minHealthyPercentage,
-    ...(prefs.maxHealthyPercentage !== undefined ? { MaxHealthyPercentage: prefs.maxHealthyPercentage } : {}),
+    ...healthyPercentages(prefs, target),
     ...(prefs.instanceWarmupSeconds !== undefined ? { InstanceWarmup: prefs.instanceWarmupSeconds } : {}),
     SkipMatching: prefs.skipMatching,
     AutoRollback: prefs.autoRollback,
@@ -28,6 +66,23 @@ export function refreshPreferencesRequest(prefs: RefreshPreferencesConfig): Refr
     ...(prefs.alarmNames && prefs.alarmNames.length > 0
       ? { AlarmSpecification: { Alarms: [...prefs.alarmNames] } }
       : {}),
+  };
+}
+
+/**
+ * The rollback refresh's Preferences for one group: the same healthy percentages and warm-up as forward;
+ * SkipMatching so only instances not already on the old version are replaced, and no AutoRollback (never
+ * "roll back the rollback"). Checkpoints, bake and alarms are the forward refresh's business.
+ */
+export function rollbackRefreshPreferencesRequest(
+  prefs: RefreshPreferencesConfig,
+  target: RefreshTarget,
+): RefreshPreferencesRequest {
+  return {
+    ...healthyPercentages(prefs, target),
+    ...(prefs.instanceWarmupSeconds !== undefined ? { InstanceWarmup: prefs.instanceWarmupSeconds } : {}),
+    SkipMatching: true,
+    AutoRollback: false,
   };
 }
 

@@ -1,4 +1,4 @@
-import { INLINE_MAP_CONCURRENCY, type WaveConfig } from '../config/schema.ts';
+import { INLINE_MAP_CONCURRENCY, type EffectiveWave } from '../config/schema.ts';
 import type { LedgerWave } from './ledger-records.ts';
 
 /**
@@ -20,8 +20,13 @@ export interface ResolvedWave {
   readonly groups: readonly string[];
   readonly maxParallel: number;
   readonly bakeMinutes: number;
+  /** The alarms the wave's refreshes and bake are watched by (the gate's and its own); absent when none. */
+  readonly alarmNames?: readonly string[];
   readonly selectedByTags?: Readonly<Record<string, string>>;
 }
+
+/** A configured wave as `wavesOf` gives it (its bake and alarms already combined with the gate's). */
+export type WaveToResolve = Omit<EffectiveWave, 'alarmNames'> & { readonly alarmNames?: readonly string[] };
 
 export type WaveResolution =
   | { readonly kind: 'ok'; readonly waves: readonly ResolvedWave[] }
@@ -33,7 +38,7 @@ export type WaveResolution =
  * a wave left with no groups.
  */
 export function resolveWaves(
-  waves: readonly WaveConfig[],
+  waves: readonly WaveToResolve[],
   tagged: ReadonlyMap<number, readonly string[]>,
 ): WaveResolution {
   const owner = new Map<string, string>();
@@ -65,6 +70,7 @@ export function resolveWaves(
       groups,
       maxParallel: wave.maxParallel,
       bakeMinutes: wave.bakeMinutes,
+      ...(wave.alarmNames && wave.alarmNames.length > 0 ? { alarmNames: [...wave.alarmNames] } : {}),
       ...(wave.autoScalingGroupTags ? { selectedByTags: wave.autoScalingGroupTags } : {}),
     });
   }

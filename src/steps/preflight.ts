@@ -499,6 +499,7 @@ export function createPreflightStep(
         groupCount: wave.groups.length,
         maxParallel: wave.maxParallel,
         bakeMinutes: wave.bakeMinutes,
+        ...(wave.alarmNames ? { alarmNames: [...wave.alarmNames] } : {}),
         ...(wave.selectedByTags ? { selectedByTags: wave.selectedByTags } : {}),
       });
       for (const name of wave.groups) {

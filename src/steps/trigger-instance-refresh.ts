@@ -101,7 +101,9 @@ export function createTriggerInstanceRefresh(
         autoScalingGroupName,
         launchTemplateId,
         launchTemplateVersion,
-        preferences: refreshPreferencesRequest(config.refreshPreferences),
+        preferences: refreshPreferencesRequest(config.refreshPreferences, {
+          desiredCapacity: current?.desiredCapacity,
+        }),
       });
       if (started.kind === 'started') {
         instanceRefreshId = started.instanceRefreshId;

@@ -11,9 +11,9 @@ import {
 } from './ledger-steps.ts';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
-import { cancelRefresh, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
+import { cancelRefresh, describeGroups, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
 import { groupsToInspect, planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
-import { decideExistingRefresh } from '../core/refresh-plan.ts';
+import { decideExistingRefresh, rollbackRefreshPreferencesRequest } from '../core/refresh-plan.ts';
 import {
   fleetRollbackSchema,
   refreshRecordSchema,
@@ -104,22 +104,15 @@ export function createTriggerRollbackRefresh(
     let adopted = decision.kind === 'adopt' ? decision.refresh : undefined;
     let instanceRefreshId = adopted?.instanceRefreshId;
     if (!instanceRefreshId) {
+      // A small group keeps its desired count on the way back too (see healthyPercentages).
+      const current = (await describeGroups(autoscaling, [autoScalingGroupName])).get(autoScalingGroupName);
       const started = await startRefresh(autoscaling, {
         autoScalingGroupName,
         launchTemplateId,
         launchTemplateVersion,
-        // Replace only instances not already on the old version; never "roll back the rollback".
-        preferences: {
-          MinHealthyPercentage: config.refreshPreferences.minHealthyPercentage,
-          ...(config.refreshPreferences.maxHealthyPercentage !== undefined
-            ? { MaxHealthyPercentage: config.refreshPreferences.maxHealthyPercentage }
-            : {}),
-          ...(config.refreshPreferences.instanceWarmupSeconds !== undefined
-            ? { InstanceWarmup: config.refreshPreferences.instanceWarmupSeconds }
-            : {}),
-          SkipMatching: true,
-          AutoRollback: false,
-        },
+        preferences: rollbackRefreshPreferencesRequest(config.refreshPreferences, {
+          desiredCapacity: current?.desiredCapacity,
+        }),
       });
       if (started.kind === 'in-progress') {
         throw new RefreshInProgressError(

@@ -31,19 +31,30 @@ describe('waves', () => {
     { name: 'rest', autoScalingGroupNames: ['web-2', 'web-3'], maxParallel: 2, bakeMinutes: 15 },
   ];
 
-  it('takes ordered waves with defaults maxParallel 1 and bakeMinutes 0', () => {
+  it('takes ordered waves with defaults maxParallel 1 and bakeMinutes 0 (unset: the gate decides)', () => {
     const config = parseConfig({ ...base, waves });
     expect(config.waves).toEqual([
-      { name: 'canary', autoScalingGroupNames: ['web-1'], maxParallel: 1, bakeMinutes: 0 },
+      { name: 'canary', autoScalingGroupNames: ['web-1'], maxParallel: 1 },
       { name: 'rest', autoScalingGroupNames: ['web-2', 'web-3'], maxParallel: 2, bakeMinutes: 15 },
+    ]);
+    expect(config.waves?.[0]).not.toHaveProperty('bakeMinutes');
+    expect(wavesOf(config)).toEqual([
+      { name: 'canary', autoScalingGroupNames: ['web-1'], maxParallel: 1, bakeMinutes: 0, alarmNames: [] },
+      {
+        name: 'rest',
+        autoScalingGroupNames: ['web-2', 'web-3'],
+        maxParallel: 2,
+        bakeMinutes: 15,
+        alarmNames: [],
+      },
     ]);
     expect(namedGroupsOf(config)).toEqual(['web-1', 'web-2', 'web-3']);
   });
 
   it('reads autoScalingGroupNames alone as one group per wave, in order, one at a time', () => {
     expect(wavesOf(parseConfig(valid))).toEqual([
-      { name: 'web', autoScalingGroupNames: ['web'], maxParallel: 1, bakeMinutes: 0 },
-      { name: 'api', autoScalingGroupNames: ['api'], maxParallel: 1, bakeMinutes: 0 },
+      { name: 'web', autoScalingGroupNames: ['web'], maxParallel: 1, bakeMinutes: 0, alarmNames: [] },
+      { name: 'api', autoScalingGroupNames: ['api'], maxParallel: 1, bakeMinutes: 0, alarmNames: [] },
     ]);
   });
 
@@ -89,11 +100,9 @@ describe('waves', () => {
 describe('rollout configuration', () => {
   it('applies the documented defaults', () => {
     const config = parseConfig(valid);
-    expect(config.refreshPreferences).toEqual({
-      minHealthyPercentage: 90,
-      skipMatching: true,
-      autoRollback: true,
-    });
+    // Min and Max healthy stay unset: the trigger resolves them per group (small groups launch first).
+    expect(config.refreshPreferences).toEqual({ skipMatching: true, autoRollback: true });
+    expect(config.gate).toBeUndefined();
     expect(config.pollIntervalSeconds).toBe(60);
     expect(config.refreshTimeoutMinutes).toBe(120);
     expect(config.shareWithAccountIds).toEqual([]);
@@ -157,6 +166,10 @@ describe('rollout configuration', () => {
     [{ minHealthyPercentage: 101 }, 'refreshPreferences.minHealthyPercentage: 101 must be 0-100'],
     [{ maxHealthyPercentage: 99 }, 'refreshPreferences.maxHealthyPercentage: 99 must be 100-200'],
     [{ minHealthyPercentage: 50, maxHealthyPercentage: 200 }, 'lower maxHealthyPercentage to 150'],
+    [
+      { maxHealthyPercentage: 200 },
+      'refreshPreferences.maxHealthyPercentage: 200 - minHealthyPercentage 90 (the default when unset) is more than 100; lower maxHealthyPercentage to 190 or less, or set minHealthyPercentage to 100 or more',
+    ],
     [
       { checkpointPercentages: [50, 20] },
       'refreshPreferences.checkpointPercentages[1]: must be strictly ascending',

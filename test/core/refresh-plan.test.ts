@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
-import { decideExistingRefresh, nextGroup, refreshPreferencesRequest } from '../../src/core/refresh-plan.ts';
+import {
+  decideExistingRefresh,
+  healthyPercentages,
+  nextGroup,
+  refreshPreferencesRequest,
+  rollbackRefreshPreferencesRequest,
+} from '../../src/core/refresh-plan.ts';
 import type { Rollout } from '../../src/core/rollout.ts';
 
 const rollout: Rollout = {
@@ -94,11 +100,60 @@ describe('refreshPreferencesRequest', () => {
       refreshPreferences,
     }).refreshPreferences;
 
-  it('defaults to 90% healthy, skip matching and auto rollback', () => {
-    expect(refreshPreferencesRequest(config({}))).toEqual({
+  it('defaults to 90% healthy, skip matching and auto rollback for a group of more than 2', () => {
+    expect(refreshPreferencesRequest(config({}), { desiredCapacity: 3 })).toEqual({
       MinHealthyPercentage: 90,
       SkipMatching: true,
       AutoRollback: true,
+    });
+  });
+
+  it('refreshes a group of 2 or fewer launch-before-terminate when neither percentage is set', () => {
+    for (const desiredCapacity of [0, 1, 2]) {
+      expect(refreshPreferencesRequest(config({}), { desiredCapacity })).toEqual({
+        MinHealthyPercentage: 100,
+        MaxHealthyPercentage: 200,
+        SkipMatching: true,
+        AutoRollback: true,
+      });
+    }
+  });
+
+  it('treats a group whose capacity is unknown as a larger one', () => {
+    expect(healthyPercentages(config({}), {})).toEqual({ MinHealthyPercentage: 90 });
+  });
+
+  it.each([
+    [{ minHealthyPercentage: 50 }, { MinHealthyPercentage: 50 }],
+    [{ minHealthyPercentage: 0 }, { MinHealthyPercentage: 0 }],
+    // Auto Scaling needs Min with Max: the default Min goes with it.
+    [{ maxHealthyPercentage: 150 }, { MinHealthyPercentage: 90, MaxHealthyPercentage: 150 }],
+    [
+      { minHealthyPercentage: 100, maxHealthyPercentage: 110 },
+      { MinHealthyPercentage: 100, MaxHealthyPercentage: 110 },
+    ],
+  ])('uses an explicit %j as written, whatever the size of the group', (prefs, expected) => {
+    for (const desiredCapacity of [1, 2, 10]) {
+      expect(healthyPercentages(config(prefs), { desiredCapacity })).toEqual(expected);
+    }
+  });
+
+  it('gives the rollback refresh the same percentages and warm-up, skip matching, no auto rollback', () => {
+    const prefs = config({ instanceWarmupSeconds: 30, checkpointPercentages: [50, 100], alarmNames: ['a'] });
+    expect(rollbackRefreshPreferencesRequest(prefs, { desiredCapacity: 2 })).toEqual({
+      MinHealthyPercentage: 100,
+      MaxHealthyPercentage: 200,
+      InstanceWarmup: 30,
+      SkipMatching: true,
+      AutoRollback: false,
+    });
+    expect(
+      rollbackRefreshPreferencesRequest(config({ minHealthyPercentage: 75 }), { desiredCapacity: 2 }),
+    ).toEqual({ MinHealthyPercentage: 75, SkipMatching: true, AutoRollback: false });
+    expect(rollbackRefreshPreferencesRequest(config({}), { desiredCapacity: 8 })).toEqual({
+      MinHealthyPercentage: 90,
+      SkipMatching: true,
+      AutoRollback: false,
     });
   });
 
@@ -116,6 +171,7 @@ describe('refreshPreferencesRequest', () => {
           bakeTimeSeconds: 600,
           alarmNames: ['high-5xx'],
         }),
+        { desiredCapacity: 2 },
       ),
     ).toEqual({
       MinHealthyPercentage: 50,
