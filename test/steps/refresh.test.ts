@@ -46,8 +46,10 @@ describe('trigger instance refresh', () => {
     });
     // The group was on $Default; the update step pinned it to the version it ran, so AutoRollback can return to it.
     expect(started?.previousConfiguration.launchTemplate.version).toBe('1');
+    // web has 2 instances and the config sets no healthy percentage: launch before terminate.
     expect(started?.preferences).toMatchObject({
-      minHealthyPercentage: 90,
+      minHealthyPercentage: 100,
+      maxHealthyPercentage: 200,
       skipMatching: true,
       autoRollback: true,
       instanceWarmup: 60,
