@@ -298,7 +298,8 @@ export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', r
     'dynamodb:UpdateItem',
   ],
   // Reads the gate plan and waves; records each reading and, when it fires, the rollout's failure (UpdateItem).
-  CheckGate: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  // (a lock found missing is taken again, as PlanBatch does: conditional PutItem)
+  CheckGate: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   // Moves the cursor (conditional UpdateItem), marks waves ended (PutItem).
   FinishBatch: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   // One group: its records (GetItem), its new state (PutItem); a failure is recorded once (UpdateItem).

@@ -136,7 +136,7 @@ const ledger: Record<StepFunctionName | 'StartRollout', string[]> = {
   FinishBatch: [...read, 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   TriggerInstanceRefresh: [...read, 'dynamodb:PutItem'],
   CheckRefreshStatus: [...read, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
-  CheckGate: [...read, 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  CheckGate: [...read, 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   RollbackAmi: [...read, 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'],
   TriggerRollbackRefresh: [...read, 'dynamodb:PutItem'],
   CheckRollbackRefresh: [...read, 'dynamodb:PutItem'],
