@@ -8,7 +8,10 @@ import { translateAwsError } from './aws-error.ts';
  * `AlarmTypes` asks for both, and composite alarms only to a caller whose grant is on `*` (API reference,
  * DescribeAlarms). A name that no alarm has is in `missing`.
  */
-export async function readAlarms(cloudwatch: CloudWatchClient, names: readonly string[]): Promise<GateReading> {
+export async function readAlarms(
+  cloudwatch: CloudWatchClient,
+  names: readonly string[],
+): Promise<GateReading> {
   const alarms: AlarmReading[] = [];
   if (names.length === 0) return { alarms, missing: [] };
   for (let start = 0; start < names.length; start += 100) {

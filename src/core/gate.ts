@@ -168,7 +168,10 @@ export function stepGate(
     Math.ceil(((window.minutes + noDataGraceMinutes) * 60) / MAX_GATE_CHECKS),
   );
   if (window.endsAt !== undefined && now < window.endsAt) {
-    return { next: 'wait', waitSeconds: Math.max(1, Math.min(interval, Math.ceil((window.endsAt - now) / 1000))) };
+    return {
+      next: 'wait',
+      waitSeconds: Math.max(1, Math.min(interval, Math.ceil((window.endsAt - now) / 1000))),
+    };
   }
   if (verdict.kind === 'no-data' && window.kind !== 'none') {
     const end = window.endsAt ?? now;

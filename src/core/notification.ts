@@ -191,9 +191,7 @@ function gateFailure(cause: string | undefined):
   | undefined {
   try {
     const parsed = JSON.parse(cause ?? '') as { alarmName?: unknown };
-    return typeof parsed.alarmName === 'string'
-      ? (parsed as { alarmName: string })
-      : undefined;
+    return typeof parsed.alarmName === 'string' ? (parsed as { alarmName: string }) : undefined;
   } catch {
     return undefined;
   }

@@ -86,7 +86,9 @@ export function createFinishBatch(
       // The last wave is done: the watch window (its own batch, with no groups) comes before success.
       const waves = await listWaves(ledger, rolloutId);
       if (to > from && gateWindow(waves, to, item.gate ?? NO_GATE, now().getTime()).kind === 'watch') {
-        log.info('watch-window', { minutes: Math.max(item.gate?.watchMinutes ?? 0, waves.at(-1)?.bakeMinutes ?? 0) });
+        log.info('watch-window', {
+          minutes: Math.max(item.gate?.watchMinutes ?? 0, waves.at(-1)?.bakeMinutes ?? 0),
+        });
         return { next: 'more', failure: null, error: null };
       }
       await restoreGroupVersions(deps, view.groups, log);
