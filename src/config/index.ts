@@ -1,6 +1,10 @@
 export { configFromEnvironment, CONFIG_ENV, loadConfig, parseConfig } from './load.ts';
 export {
+  gateOf,
   rolloutConfigSchema,
+  wavesOf,
+  type EffectiveWave,
+  type GateConfig,
   type RefreshPreferencesConfig,
   type RolloutConfig,
   type RolloutConfigInput,
