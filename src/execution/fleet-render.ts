@@ -50,7 +50,7 @@ const waveCounts = (w: Omit<WaveProgress, 'index' | 'name' | 'state' | 'maxParal
 
 function waveState(w: WaveProgress): string {
   if (w.state === 'baking' && w.bakeLeftSeconds !== undefined)
-    return `baking, ${formatDuration(w.bakeLeftSeconds)} left`;
+    return `baking, ${formatDuration(w.bakeLeftSeconds)} of ${w.bakeMinutes}m left`;
   return w.state;
 }
 

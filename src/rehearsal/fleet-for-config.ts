@@ -1,4 +1,4 @@
-import { namedGroupsOf, type RolloutConfig } from '../config/schema.ts';
+import { gateOf, namedGroupsOf, wavesOf, type RolloutConfig } from '../config/schema.ts';
 import { parseFleet, type Fleet } from '../local-account/fleet.ts';
 
 /** The images a generated rehearsal fleet runs: the current one, and the new one to roll out. */
@@ -46,16 +46,31 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
         healthCheckGracePeriodSeconds: 60,
         targetGroups: [generatedTargetGroup(i)],
       })),
-      alarms: (config.refreshPreferences.alarmNames ?? []).map((alarmName) => ({
-        name: alarmName,
-        description: 'Generated for the rehearsal: the config names it in refreshPreferences.alarmNames',
-        namespace: 'App',
-        metricName: 'Errors',
-        statistic: 'Sum',
-        threshold: 1,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
-      })),
+      alarms: [
+        ...(config.refreshPreferences.alarmNames ?? []).map((alarmName) => ({
+          name: alarmName,
+          description: 'Generated for the rehearsal: the config names it in refreshPreferences.alarmNames',
+          namespace: 'App',
+          metricName: 'Errors',
+          statistic: 'Sum',
+          threshold: 1,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
+          treatMissingData: 'notBreaching',
+        })),
+        // The health gate's alarms (fleet-wide and each wave's own): on the fleet's total App/Errors.
+        ...gateAlarmNames(config)
+          .filter((name) => !(config.refreshPreferences.alarmNames ?? []).includes(name))
+          .map((alarmName) => ({
+            name: alarmName,
+            description: 'Generated for the rehearsal: the config names it in its health gate',
+            namespace: 'App',
+            metricName: 'Errors',
+            statistic: 'Sum',
+            threshold: 1,
+            comparisonOperator: 'GreaterThanOrEqualToThreshold',
+            treatMissingData: 'notBreaching',
+          })),
+      ],
       parameters: [
         { name: config.amiParameterName, value: generatedImages.current, dataType: 'aws:ec2:image' },
       ],
@@ -85,4 +100,9 @@ function describesFleet(config: RolloutConfig, fleet: Fleet): boolean {
 export function defaultImageToRollOut(config: RolloutConfig, fleet: Fleet): string | undefined {
   const current = fleet.parameters.find((p) => p.name === config.amiParameterName)?.value;
   return fleet.images.filter((i) => i.state === 'available' && i.imageId !== current).at(-1)?.imageId;
+}
+
+/** Every alarm the health gate watches: the gate's and each wave's own, once each. */
+function gateAlarmNames(config: RolloutConfig): string[] {
+  return [...new Set([...gateOf(config).alarmNames, ...wavesOf(config).flatMap((w) => w.alarmNames ?? [])])];
 }

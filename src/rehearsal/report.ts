@@ -249,9 +249,10 @@ export function failureReason(history: readonly HistoryEvent[], ledger?: LedgerS
   const fromHistory = historyFailure(history);
   if (fromHistory?.step || !ledger?.rollout.failure) return fromHistory?.reason;
   // The groups' refreshes run in child executions: the ledger records the first that failed.
-  const { autoScalingGroupName, wave, reason } = ledger.rollout.failure;
+  const { autoScalingGroupName, wave, reason, alarm } = ledger.rollout.failure;
   const waveName = ledger.waves.find((w) => w.index === wave)?.name ?? String(wave);
-  return `group ${autoScalingGroupName} (wave ${waveName}): ${reason}`;
+  if (alarm) return `gate alarm ${alarm.name} (wave ${waveName}): ${reason}`;
+  return `group ${autoScalingGroupName ?? '?'} (wave ${waveName}): ${reason}`;
 }
 
 /** The first failure the history shows: a step's error (`step` true), or an old-style refresh check. */

@@ -271,7 +271,11 @@ describe('ami-rollout rehearse', () => {
         '"outOfLuck" is not a launch failure reason; use GROUP or GROUP:REASON with REASON one of imageNotFound, kmsKeyNotUsable, insufficientCapacity',
       ],
       ['--fail-launch', 'cache:imageNotFound', '"cache" is not a group of this rollout'],
-      ['--alarm', 'web-5xx', '--alarm web-5xx: the fleet has no alarm "web-5xx" (it has worker-app-errors)'],
+      [
+        '--alarm',
+        'web-5xx',
+        '--alarm web-5xx: the fleet has no alarm "web-5xx" (it has worker-app-errors, fleet-app-errors)',
+      ],
       ['--alarm', 'worker-app-errors@soon', 'the minute after @ must be a whole number'],
       ['--fault', '{kind: appFailure}', '--fault {kind: appFailure}: not JSON'],
       [

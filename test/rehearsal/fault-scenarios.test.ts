@@ -20,7 +20,11 @@ import {
   run,
 } from './example-fleet.ts';
 
-const exampleConfig = sharedExampleConfig as RolloutConfigInput;
+// The per-group mechanisms, without the example's health gate (its fleet-wide alarm would catch each of these
+// faults first: test/rehearsal/gate.test.ts).
+const { gate: _gate, ...exampleConfig } = sharedExampleConfig as RolloutConfigInput;
+const noGateConfig = parseConfig(exampleConfig, 'examples/rollout.config.json without its gate');
+const runNoGate = (options: Parameters<typeof run>[0]) => run({ config: noGateConfig, ...options });
 const PARAMETER = '/ami-rollout/golden-ami';
 const GROUPS = ['web', 'api', 'worker'] as const;
 const SIZES = { web: 4, api: 3, worker: 2 } as const;
@@ -53,7 +57,7 @@ function expectFleetRolledBack(rehearsal: Rehearsal, failingGroup: string): void
 describe('an image whose application fails, in a group behind a load balancer (api)', () => {
   let rehearsal: Rehearsal;
   beforeAll(async () => {
-    rehearsal = await run({ faults: [{ kind: 'appFailure', imageId: NEW_IMAGE, group: 'api' }] });
+    rehearsal = await runNoGate({ faults: [{ kind: 'appFailure', imageId: NEW_IMAGE, group: 'api' }] });
   });
 
   it('is caught by the ELB health checks: api rolls back natively, the fleet is rolled back', () => {
@@ -73,7 +77,7 @@ describe('an image whose application fails, in a group behind a load balancer (a
 describe('an image whose application fails, in the EC2-checked group an alarm watches (worker)', () => {
   let rehearsal: Rehearsal;
   beforeAll(async () => {
-    rehearsal = await run({ faults: [{ kind: 'appFailure', imageId: NEW_IMAGE, group: 'worker' }] });
+    rehearsal = await runNoGate({ faults: [{ kind: 'appFailure', imageId: NEW_IMAGE, group: 'worker' }] });
   });
 
   it('is caught only by the alarm: the refresh fails on worker-app-errors and the fleet is rolled back', () => {
@@ -99,7 +103,7 @@ describe('the same failure in an EC2-only group that opted out (groupsWithoutHea
   beforeAll(async () => {
     const { alarmNames: _alarms, ...preferences } = exampleConfig.refreshPreferences ?? {};
     void _alarms;
-    rehearsal = await run({
+    rehearsal = await runNoGate({
       config: parseConfig({
         ...exampleConfig,
         refreshPreferences: preferences,
@@ -126,7 +130,7 @@ describe('the same failure in an EC2-only group that opted out (groupsWithoutHea
 describe('launches of the new image that fail (its KMS key is not usable in api)', () => {
   let rehearsal: Rehearsal;
   beforeAll(async () => {
-    rehearsal = await run({
+    rehearsal = await runNoGate({
       faults: [{ kind: 'launchFailure', imageId: NEW_IMAGE, group: 'api', reason: 'kmsKeyNotUsable' }],
     });
   });
@@ -153,7 +157,7 @@ describe('an api instance in Standby, with StandbyInstances at its default (Wait
   let rehearsal: Rehearsal;
   let standbyId = '';
   beforeAll(async () => {
-    rehearsal = await run({
+    rehearsal = await runNoGate({
       prepare: (account) => {
         // What EnterStandby leaves: the instance out of service, still in the group.
         const api = account.state.autoScalingGroups.get('api')!;
@@ -185,7 +189,7 @@ describe('--fail GROUP (the image does not boot), through the CLI flag', () => {
   beforeAll(async () => {
     const faults = faultsFromFlags({ fail: ['api'] }, { config, fleet, imageId: NEW_IMAGE });
     expect(faults).toEqual([{ kind: 'unhealthyInstances', imageId: NEW_IMAGE, group: 'api' }]);
-    rehearsal = await run({ faults });
+    rehearsal = await runNoGate({ faults });
   });
 
   it('still rolls the fleet back, under ELB health checks', () => {
@@ -200,7 +204,7 @@ describe('an EC2-only group with no alarm and no opt-out', () => {
   beforeAll(async () => {
     const { alarmNames: _alarms, ...preferences } = exampleConfig.refreshPreferences ?? {};
     void _alarms;
-    rehearsal = await run({
+    rehearsal = await runNoGate({
       config: parseConfig({ ...exampleConfig, refreshPreferences: preferences }),
       prepare: (account) => {
         before = fleetState(account);

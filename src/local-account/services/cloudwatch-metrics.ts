@@ -300,7 +300,7 @@ export const APP_ERRORS_METRIC = { namespace: 'App', metricName: 'Errors' } as c
 /**
  * The fleet's application, as its agents would report it: for every Auto Scaling group, `App` `Errors`
  * (dimension AutoScalingGroupName, unit Count) is the number of the group's InService instances whose
- * application fails, once a minute. With nothing failing it is 0, so an alarm on it stays OK; a fault that
+ * application fails, once a minute, and the fleet's total with no dimensions. With nothing failing it is 0, so an alarm on it stays OK; a fault that
  * breaks an image's application moves it for the groups running that image.
  */
 export function fleetApplicationMetrics(
@@ -313,8 +313,11 @@ export function fleetApplicationMetrics(
   const sets: StatisticSet[] = [];
   const setOf = (errors: number): StatisticSet =>
     (sets[errors] ??= Object.freeze({ sampleCount: 1, sum: errors, minimum: errors, maximum: errors }));
+  const fleetMetric = { ...APP_ERRORS_METRIC, dimensions: [] };
+  const fleetKey = metricKey(fleetMetric);
   return {
     sample(periodStartMs, store) {
+      let total = 0;
       for (const group of account.state.autoScalingGroups.values()) {
         const name = group.autoScalingGroupName;
         let identity = identities.get(name);
@@ -332,7 +335,11 @@ export function fleetApplicationMetrics(
           if (instance?.lifecycleState === 'InService' && failing(name, instance.imageId)) errors++;
         }
         store.putValues(identity.key, identity.metric, periodStartMs, setOf(errors), 'Count');
+        total += errors;
       }
+      // The fleet's total too, with no dimensions, as agents configured with the CloudWatch agent's
+      // `aggregation_dimensions: [[]]` report it: what a fleet-wide alarm (a health gate) watches.
+      store.putValues(fleetKey, fleetMetric, periodStartMs, setOf(total), 'Count');
     },
   };
 }
