@@ -46,7 +46,7 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
 
 const help = (): string =>
   [
-    'ami-rollout: roll a new AMI across EC2 Auto Scaling groups one at a time, and roll back when it is bad.',
+    'ami-rollout: roll a new AMI across EC2 Auto Scaling groups in waves (one group at a time by default), behind a health gate, and roll the whole fleet back when it is bad.',
     '',
     'Usage: ami-rollout <command> [options]',
     '',

@@ -10,7 +10,7 @@ export const generatedImages = { current: 'ami-0c0ffee0000000001', next: 'ami-0c
  * with a newer one ready, so any config can be rehearsed before it touches an account. Every group has a
  * health signal, as Preflight requires: each is behind its own load balancer (target group `tg-N`, ELB health
  * checks), and the alarms the config names exist (on the fleet's App/Errors metric, OK until a fault says
- * otherwise).
+ * otherwise). A wave that selects groups by tags gets three tagged groups of its own (`<wave>-tagged-1..3`).
  */
 export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
   if (example && describesFleet(config, example)) return example;
@@ -21,6 +21,17 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
   const accountId = topic?.[2] ?? '123456789012';
   // Preflight only accepts images from trusted owners: the images belong to one of them.
   const ownerId = config.trustedImageOwners.find((owner) => /^\d{12}$/.test(owner)) ?? accountId;
+  // A wave that selects its groups by tags gets three groups of its own carrying those tags (after any it
+  // names), so that Preflight's tag selection finds them as it would on a tagged fleet.
+  const tagged = wavesOf(config).flatMap((wave) =>
+    wave.autoScalingGroupTags
+      ? [1, 2, 3].map((n) => ({ name: `${wave.name}-tagged-${n}`, tags: { ...wave.autoScalingGroupTags } }))
+      : [],
+  );
+  const groups = [
+    ...namedGroupsOf(config).map((name) => ({ name, tags: undefined as Record<string, string> | undefined })),
+    ...tagged,
+  ];
   return parseFleet(
     {
       accountId,
@@ -34,9 +45,10 @@ export function fleetForConfig(config: RolloutConfig, example?: Fleet): Fleet {
         name: `rehearsal-template-${i + 1}`,
         imageId: generatedImages.current,
       })),
-      targetGroups: namedGroupsOf(config).map((_, i) => ({ name: generatedTargetGroup(i) })),
-      autoScalingGroups: namedGroupsOf(config).map((name, i) => ({
+      targetGroups: groups.map((_, i) => ({ name: generatedTargetGroup(i) })),
+      autoScalingGroups: groups.map(({ name, tags }, i) => ({
         name,
+        ...(tags ? { tags } : {}),
         launchTemplate: config.launchTemplateIds[i % config.launchTemplateIds.length]!,
         minSize: 1,
         maxSize: 6,

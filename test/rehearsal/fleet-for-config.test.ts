@@ -30,6 +30,34 @@ describe('fleetForConfig (rehearse without --fleet)', () => {
     ]);
   });
 
+  it('gives a tag-selected wave three groups carrying its tags, and creates the gate alarms: the rehearsal runs', async () => {
+    const { autoScalingGroupNames: _names, refreshPreferences: _prefs, ...rest } = configInput;
+    const config = parseConfig({
+      ...rest,
+      waves: [
+        { name: 'canary', autoScalingGroupNames: ['checkout-blue'] },
+        { name: 'rest', autoScalingGroupTags: { rollout: 'checkout' }, maxParallel: 3 },
+      ],
+      gate: { alarmNames: ['checkout-errors'] },
+    });
+    const fleet = fleetForConfig(config);
+    expect(fleet.autoScalingGroups.map((g) => [g.name, g.tags])).toEqual([
+      ['checkout-blue', undefined],
+      ['rest-tagged-1', { rollout: 'checkout' }],
+      ['rest-tagged-2', { rollout: 'checkout' }],
+      ['rest-tagged-3', { rollout: 'checkout' }],
+    ]);
+    expect(fleet.alarms.map((a) => a.name)).toEqual(['checkout-errors']);
+    const { report, ledger } = await rehearse({ config, fleet, imageId: generatedImages.next });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(ledger?.groups.map((g) => [g.autoScalingGroupName, g.wave])).toEqual([
+      ['checkout-blue', 0],
+      ['rest-tagged-1', 1],
+      ['rest-tagged-2', 1],
+      ['rest-tagged-3', 1],
+    ]);
+  });
+
   it('creates the alarms the config names, and none when it names none', () => {
     expect(fleetForConfig(parseConfig(configInput)).alarms.map((a) => a.name)).toEqual([
       'checkout-5xx',

@@ -6,7 +6,7 @@ import type { RolloutState } from '../execution-view.ts';
 import type { Command } from '../main.ts';
 import { getRollout } from '../../adapters/ledger.ts';
 
-const usage = `Usage: ami-rollout history [--limit N] [--json] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME]
+const usage = `Usage: ami-rollout history [--limit N] [--json] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME] [--state-machine ARN]
 
 Lists past rollouts, newest first: the rollout (execution name), its image, how it ended, when it started, how
 long it took, and (from the rollout ledger) its groups and waves and the group that failed. Step Functions keeps

@@ -4,7 +4,7 @@ import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
 import type { Command } from '../main.ts';
 import { UsageError } from '../usage.ts';
 
-const usage = `Usage: ami-rollout start --ami AMI_ID [--watch] [--json] [--endpoint URL] [--region REGION] [--profile NAME]
+const usage = `Usage: ami-rollout start --ami AMI_ID [--watch] [--json] [--endpoint URL] [--region REGION] [--profile NAME] [--state-machine ARN]
 
 Starts the rollout of an image on the deployed state machine, as the Image Builder trigger does: one rollout
 per image (the execution is rollout-AMI_ID, so starting it twice is harmless) and one rollout at a time (refused

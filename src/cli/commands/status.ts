@@ -4,7 +4,7 @@ import { awsOptions, awsOptionsUsage } from '../aws-options.ts';
 import type { AwsTarget } from '../aws.ts';
 import type { Command } from '../main.ts';
 
-const usage = `Usage: ami-rollout status [EXECUTION] [--watch] [--json] [--verbose] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME]
+const usage = `Usage: ami-rollout status [EXECUTION] [--watch] [--json] [--verbose] [--ledger-table NAME] [--endpoint URL] [--region REGION] [--profile NAME] [--state-machine ARN]
 
 Shows a rollout: its image, where it is (or how it ended), its waves, failures and groups in flight (every
 group for a rollout of 20 groups or fewer). EXECUTION is an execution ARN, an execution name, or an AMI id (its
