@@ -80,6 +80,16 @@ function groupProgress(group: LedgerGroup, waveName: string | undefined, ended: 
     ...(endedAt !== undefined ? { endedAt } : {}),
     ...(duration !== undefined ? { durationSeconds: duration } : {}),
     ...(group.refresh?.statusReason ? { statusReason: group.refresh.statusReason } : {}),
+    ...(goingBack
+      ? {
+          forward: {
+            ...((group.startedAt ?? group.refresh?.startedAt) !== undefined
+              ? { startedAt: (group.startedAt ?? group.refresh?.startedAt)! }
+              : {}),
+            ...(group.endedAt !== undefined ? { endedAt: group.endedAt } : {}),
+          },
+        }
+      : {}),
     ...(back
       ? {
           rollback: {
@@ -87,6 +97,7 @@ function groupProgress(group: LedgerGroup, waveName: string | undefined, ended: 
             ...(back.refresh ? { refreshId: back.refresh.instanceRefreshId } : {}),
             ...(back.refresh?.status !== undefined ? { refreshStatus: back.refresh.status } : {}),
             ...(back.refresh?.startedAt !== undefined ? { startedAt: back.refresh.startedAt } : {}),
+            ...(back.endedAt !== undefined ? { endedAt: back.endedAt } : {}),
             ...(back.refresh?.statusReason ? { statusReason: back.refresh.statusReason } : {}),
           },
         }

@@ -41,12 +41,15 @@ export interface GroupProgress {
   durationSeconds?: number;
   /** Why the forward refresh failed, as Auto Scaling (or the done check) said. */
   readonly statusReason?: string;
+  /** The forward refresh's times, once the group is going back (`startedAt`/`endedAt` are then the rollback's). */
+  readonly forward?: { readonly startedAt?: string; readonly endedAt?: string };
   /** The group's refresh back, once the fleet rollback planned it. */
   readonly rollback?: {
     readonly status: RollbackStatus;
     readonly refreshId?: string;
     readonly refreshStatus?: string;
     readonly startedAt?: string;
+    readonly endedAt?: string;
     readonly statusReason?: string;
   };
 }

@@ -255,9 +255,18 @@ describe('ami-rollout start and status for a rollout that is rolled back', () =>
     expect(out).toMatch(/ {2}web +\[#+\] +100% {2}rolled-back \(Successful\) {2}\d+(m|s)/);
     expect(out).not.toMatch(/ -\d/);
     const json = JSON.parse((await run('status', '--json', ...at())).out) as {
-      groups: { name: string; phase: string }[];
+      groups: {
+        name: string;
+        phase: string;
+        forward?: { startedAt?: string; endedAt?: string };
+        rollback?: { startedAt?: string; endedAt?: string };
+      }[];
     };
     expect(json.groups.find((g) => g.name === 'worker')?.phase).toBe('skipped');
+    // A group that went back keeps its forward refresh's times beside the rollback's.
+    const web = json.groups.find((g) => g.name === 'web')!;
+    expect(Date.parse(web.forward!.endedAt!)).toBeLessThanOrEqual(Date.parse(web.rollback!.startedAt!));
+    expect(Date.parse(web.rollback!.startedAt!)).toBeLessThan(Date.parse(web.rollback!.endedAt!));
   });
 });
 
