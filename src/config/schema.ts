@@ -31,7 +31,7 @@ export const launchTemplateIdSchema = z
   .string()
   .regex(
     /^lt-[0-9a-f]{8,17}$/,
-    'must be a launch template id (lt- and 17 hex digits, e.g. lt-0123456789abcdef0), not a template name',
+    'must be a launch template id (lt- and 8 to 17 hex digits, e.g. lt-0123456789abcdef0), not a template name',
   );
 
 export const imageIdSchema = z
