@@ -243,6 +243,33 @@ export async function recordFailure(
 }
 
 /**
+ * Records an operator's abort as the rollout's failure, unless it has one already or its rollback has begun
+ * (conditional: an abort racing a failing group or the rollback changes nothing). True when it was recorded.
+ */
+export async function requestAbort(
+  ledger: Ledger,
+  rolloutId: string,
+  failure: NonNullable<LedgerRolloutItem['failure']>,
+): Promise<boolean> {
+  try {
+    await ledger.client.send(
+      new UpdateItemCommand({
+        TableName: ledger.tableName,
+        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
+        UpdateExpression: 'SET failure = :failure',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(failure) AND attribute_not_exists(rollbackOrder) AND (attribute_not_exists(phase) OR phase = :forward)',
+        ExpressionAttributeValues: toItem({ ':failure': failure, ':forward': 'forward' }),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
  * Claims the next health-gate check of the rollout for the caller: true when no check was claimed at or after
  * `notBefore` (ISO 8601; one format, so the strings compare as times). Many groups poll at once; this lets one
  * of them read the gate's alarms per poll interval, for the whole fleet.

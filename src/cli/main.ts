@@ -33,6 +33,11 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
     load: async () => (await import('./commands/status.ts')).statusCommand,
   },
   {
+    name: 'abort',
+    summary: 'abort a running rollout and roll back everything it touched',
+    load: async () => (await import('./commands/abort.ts')).abortCommand,
+  },
+  {
     name: 'history',
     summary: 'list past rollouts: image, result, duration',
     load: async () => (await import('./commands/history.ts')).historyCommand,

@@ -88,6 +88,8 @@ export interface LedgerRolloutItem {
     readonly reason: string;
     readonly at: string;
     readonly alarm?: AlarmReading & { readonly during: 'refresh' | 'bake' | 'watch' };
+    /** An operator aborted the rollout (`ami-rollout abort`): their reason, and who (the caller's ARN). */
+    readonly abort?: { readonly reason: string; readonly by?: string };
   };
   /** The health gate Preflight planned (absent for rollouts from before gates). */
   readonly gate?: GatePlan;

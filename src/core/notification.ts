@@ -59,7 +59,8 @@ export function composeNotification(facts: NotificationFacts): Notification {
   );
   const said = outcome === 'ROLLED_BACK' && leftBehind.length > 0 ? INCOMPLETE_ROLLBACK : headline[outcome];
   const gate = error?.Error === 'GateAlarmFired' ? gateFailure(error.Cause) : undefined;
-  const blamed = group ?? (gate ? `alarm ${gate.alarmName}` : undefined);
+  const aborted = error?.Error === 'RolloutAborted';
+  const blamed = aborted ? 'aborted' : (group ?? (gate ? `alarm ${gate.alarmName}` : undefined));
   const subject = toSubject(
     `[ami-rollout] ${facts.imageId} ${said}${blamed && outcome !== 'SUCCEEDED' ? ` (${blamed})` : ''}`,
   );
@@ -73,7 +74,8 @@ export function composeNotification(facts: NotificationFacts): Notification {
       ? classifyFailureCause({ statusReason: describeCause(error.Cause) })
       : undefined;
   const cause = refreshCause ?? errorCause;
-  if (gate) {
+  if (aborted) lines.push(`Cause (operator abort): ${describeCause(error?.Cause)}`);
+  else if (gate) {
     lines.push(
       `Cause (health gate): alarm ${gate.alarmName} ${gate.alarmState ?? 'ALARM'} at ${gate.at ?? '?'}, ${gate.during === 'watch' ? 'in the watch window after the last wave' : gate.during === 'refresh' ? `while wave ${gate.waveName ?? gate.wave ?? '?'} refreshed` : `in the bake after wave ${gate.waveName ?? gate.wave ?? '?'}`}: ${gate.statusReason ?? ''}`,
     );

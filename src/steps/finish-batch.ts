@@ -23,7 +23,8 @@ export interface FinishBatchResult {
   /** The failed group's refresh record, or the gate alarm that fired (what the notification shows), or null. */
   readonly failure: Record<string, unknown> | null;
   /** The error the rollout records: a group's refresh failed, or the health gate fired; null when none. */
-  readonly error: 'InstanceRefreshFailed' | 'GateAlarmFired' | 'RollbackRefreshFailed' | null;
+  readonly error:
+    'InstanceRefreshFailed' | 'GateAlarmFired' | 'RolloutAborted' | 'RollbackRefreshFailed' | null;
 }
 
 /**
@@ -45,6 +46,15 @@ export function createFinishBatch(
     const log = stepLogger(deps, 'finish_batch', { rolloutId, imageId: item.imageId });
     const byIndex = new Map(groups.map((g) => [g.index, g]));
     if (phase === 'forward') {
+      if (item.failure?.abort) {
+        const { abort, reason, at } = item.failure;
+        log.warn('rollout-aborted', { reason: abort.reason, ...(abort.by ? { by: abort.by } : {}) });
+        return {
+          next: 'failed',
+          failure: { abortedBy: abort.by ?? 'an operator', at, statusReason: reason },
+          error: 'RolloutAborted',
+        };
+      }
       if (item.failure?.alarm) {
         const { alarm, reason, wave, at } = item.failure;
         const waveName = (await listWaves(ledger, rolloutId)).find((w) => w.index === wave)?.name;
