@@ -147,7 +147,7 @@ export function composeNotification(facts: NotificationFacts): Notification {
   } else if (outcome !== 'SUCCEEDED' && refreshed.length > 0) {
     lines.push(
       '',
-      `Instances already replaced in ${refreshed.join(', ')} still run ${facts.imageId} until those groups are refreshed again.`,
+      `Instances already replaced in ${listed(refreshed)} still run ${facts.imageId} until those groups are refreshed again.`,
     );
   }
   lines.push('', 'Where to look:');
@@ -239,7 +239,10 @@ function toSubject(text: string): string {
  */
 export const MAX_LISTED_GROUPS = 50;
 
+/** Groups named inline, in one line of the message (the rollback's list, a line a group, takes up to 50). */
+export const MAX_INLINE_GROUPS = 10;
+
 const listed = (names: readonly string[]): string =>
-  names.length <= MAX_LISTED_GROUPS
+  names.length <= MAX_INLINE_GROUPS
     ? names.join(', ')
-    : `${names.slice(0, MAX_LISTED_GROUPS).join(', ')} and ${names.length - MAX_LISTED_GROUPS} more (${names.length} in all)`;
+    : `${names.slice(0, MAX_INLINE_GROUPS).join(', ')} and ${names.length - MAX_INLINE_GROUPS} more (${names.length} in all)`;

@@ -171,3 +171,32 @@ describe('composeNotification', () => {
     expect(early.message).toContain('image ami-00000000000000009 does not exist');
   });
 });
+
+describe('composeNotification for a large fleet', () => {
+  it('names at most 10 groups in a line, and says how many more', () => {
+    const names = Array.from({ length: 300 }, (_, i) => `g-${String(i).padStart(3, '0')}`);
+    const { message } = composeNotification({
+      outcome: 'ROLLED_BACK',
+      rolloutId: 'r1',
+      imageId: rollout.imageId,
+      rollout: {
+        ...rollout,
+        groups: names.map((autoScalingGroupName) => ({ ...rollout.groups[0]!, autoScalingGroupName })),
+        refreshes: names.slice(0, 120).map((autoScalingGroupName, groupIndex) => ({
+          ...rollout.refreshes[0]!,
+          groupIndex,
+          autoScalingGroupName,
+        })),
+      },
+      region: 'us-east-1',
+    });
+    const lines = message.split('\n');
+    expect(lines.find((l) => l.startsWith('Groups, in rollout order: '))).toBe(
+      `Groups, in rollout order: ${names.slice(0, 10).join(', ')} and 290 more (300 in all)`,
+    );
+    expect(lines.find((l) => l.startsWith('Groups refreshed onto the new image: '))).toBe(
+      `Groups refreshed onto the new image: ${names.slice(0, 10).join(', ')} and 110 more (120 in all)`,
+    );
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(400);
+  });
+});
