@@ -219,6 +219,38 @@ export async function getTemplate(
 }
 
 /**
+ * A conditional UpdateItem of the rollout item: true when it was applied, false when its condition did not hold
+ * (ConditionalCheckFailed); any other error is thrown.
+ */
+async function updateRolloutIf(
+  ledger: Ledger,
+  rolloutId: string,
+  update: {
+    readonly set: string;
+    readonly condition: string;
+    readonly values: Record<string, unknown>;
+    readonly names?: Record<string, string>;
+  },
+): Promise<boolean> {
+  try {
+    await ledger.client.send(
+      new UpdateItemCommand({
+        TableName: ledger.tableName,
+        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
+        UpdateExpression: `SET ${update.set}`,
+        ConditionExpression: update.condition,
+        ...(update.names ? { ExpressionAttributeNames: update.names } : {}),
+        ExpressionAttributeValues: toItem(update.values),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
  * Records the rollout's first failure (a later one does not replace it): later groups of the wave see it
  * and do not start.
  */
@@ -227,19 +259,11 @@ export async function recordFailure(
   rolloutId: string,
   failure: NonNullable<LedgerRolloutItem['failure']>,
 ): Promise<void> {
-  try {
-    await ledger.client.send(
-      new UpdateItemCommand({
-        TableName: ledger.tableName,
-        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-        UpdateExpression: 'SET failure = :failure',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(failure)',
-        ExpressionAttributeValues: toItem({ ':failure': failure }),
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await updateRolloutIf(ledger, rolloutId, {
+    set: 'failure = :failure',
+    condition: 'attribute_exists(pk) AND attribute_not_exists(failure)',
+    values: { ':failure': failure },
+  });
 }
 
 /**
@@ -251,22 +275,12 @@ export async function requestAbort(
   rolloutId: string,
   failure: NonNullable<LedgerRolloutItem['failure']>,
 ): Promise<boolean> {
-  try {
-    await ledger.client.send(
-      new UpdateItemCommand({
-        TableName: ledger.tableName,
-        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-        UpdateExpression: 'SET failure = :failure',
-        ConditionExpression:
-          'attribute_exists(pk) AND attribute_not_exists(failure) AND attribute_not_exists(rollbackOrder) AND (attribute_not_exists(phase) OR phase = :forward)',
-        ExpressionAttributeValues: toItem({ ':failure': failure, ':forward': 'forward' }),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return updateRolloutIf(ledger, rolloutId, {
+    set: 'failure = :failure',
+    condition:
+      'attribute_exists(pk) AND attribute_not_exists(failure) AND attribute_not_exists(rollbackOrder) AND (attribute_not_exists(phase) OR phase = :forward)',
+    values: { ':failure': failure, ':forward': 'forward' },
+  });
 }
 
 /**
@@ -280,22 +294,12 @@ export async function claimGateCheck(
   at: string,
   notBefore: string,
 ): Promise<boolean> {
-  try {
-    await ledger.client.send(
-      new UpdateItemCommand({
-        TableName: ledger.tableName,
-        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-        UpdateExpression: 'SET gateClaimedAt = :at',
-        ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(gateClaimedAt) OR gateClaimedAt <= :notBefore)',
-        ExpressionAttributeValues: toItem({ ':at': at, ':notBefore': notBefore }),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return updateRolloutIf(ledger, rolloutId, {
+    set: 'gateClaimedAt = :at',
+    condition:
+      'attribute_exists(pk) AND (attribute_not_exists(gateClaimedAt) OR gateClaimedAt <= :notBefore)',
+    values: { ':at': at, ':notBefore': notBefore },
+  });
 }
 
 /**
@@ -318,22 +322,12 @@ export async function moveCursor(
     values[`:x${i}`] = value;
     sets.push(`#x${i} = :x${i}`);
   });
-  try {
-    await ledger.client.send(
-      new UpdateItemCommand({
-        TableName: ledger.tableName,
-        Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: '#cursor = :from',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: toItem(values),
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return updateRolloutIf(ledger, rolloutId, {
+    set: sets.join(', '),
+    condition: '#cursor = :from',
+    names,
+    values,
+  });
 }
 
 /** Sets fields of the rollout item (which must exist). */

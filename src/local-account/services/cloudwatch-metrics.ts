@@ -337,8 +337,7 @@ export function fleetApplicationMetrics(
         store.putValues(identity.key, identity.metric, periodStartMs, setOf(errors), 'Count');
         total += errors;
       }
-      // The fleet's total too, with no dimensions, as agents configured with the CloudWatch agent's
-      // `aggregation_dimensions: [[]]` report it: what a fleet-wide alarm (a health gate) watches.
+      // The fleet's total too, with no dimensions, as agents that also publish the metric without dimensions report it (not checked against the CloudWatch agent's documentation): what a fleet-wide alarm (a health gate) watches.
       store.putValues(fleetKey, fleetMetric, periodStartMs, setOf(total), 'Count');
     },
   };
