@@ -117,6 +117,11 @@ export class NoRollbackTargetError extends RolloutError {
   override readonly name = 'NoRollbackTargetError';
 }
 
+/** `ami-rollout rollback` refused: the rollout still runs, a newer one ran since, or the account moved on. */
+export class RollbackRefusedError extends RolloutError {
+  override readonly name = 'RollbackRefusedError';
+}
+
 /** The rollback image is gone or not `available`, so a rollback could not launch instances. */
 export class RollbackImageNotAvailableError extends RolloutError {
   override readonly name = 'RollbackImageNotAvailableError';

@@ -11,7 +11,13 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { LedgerGroup, LedgerRolloutItem, LedgerTemplate, LedgerWave } from '../core/ledger-records.ts';
+import type {
+  LedgerGroup,
+  LedgerRolloutItem,
+  LedgerTemplate,
+  LedgerWave,
+  NewestRollout,
+} from '../core/ledger-records.ts';
 
 /**
  * The rollout ledger: one DynamoDB table, the durable record of every rollout (its plan, each group's state)
@@ -19,11 +25,13 @@ import type { LedgerGroup, LedgerRolloutItem, LedgerTemplate, LedgerWave } from 
  * reads and writes what it needs here. Items (pk, sk):
  * - (rolloutId, ROLLOUT): the rollout (image, rollback target, cursors, failure);
  * - (rolloutId, WAVE#0000), (rolloutId, TEMPLATE#lt-...), (rolloutId, GROUP#000000): the plan and its state;
- * - (LOCK, LOCK): which execution holds the pipeline.
+ * - (LOCK, LOCK): which execution holds the pipeline;
+ * - (NEWEST, NEWEST): the newest rollout that wrote a plan (a rollback must be of it).
  * Reads are strongly consistent: a step must see what the step before it wrote.
  */
 
 export const LOCK_KEY = { pk: 'LOCK', sk: 'LOCK' } as const;
+const NEWEST_KEY = { pk: 'NEWEST', sk: 'NEWEST' } as const;
 const ROLLOUT_SK = 'ROLLOUT';
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const groupKey = (rolloutId: string, index: number) => ({
@@ -227,6 +235,8 @@ async function updateRolloutIf(
   rolloutId: string,
   update: {
     readonly set: string;
+    /** Attributes to remove, as `a, b`. */
+    readonly remove?: string;
     readonly condition: string;
     readonly values: Record<string, unknown>;
     readonly names?: Record<string, string>;
@@ -237,7 +247,7 @@ async function updateRolloutIf(
       new UpdateItemCommand({
         TableName: ledger.tableName,
         Key: toItem({ pk: rolloutId, sk: ROLLOUT_SK }),
-        UpdateExpression: `SET ${update.set}`,
+        UpdateExpression: `SET ${update.set}${update.remove ? ` REMOVE ${update.remove}` : ''}`,
         ConditionExpression: update.condition,
         ...(update.names ? { ExpressionAttributeNames: update.names } : {}),
         ExpressionAttributeValues: toItem(update.values),
@@ -281,6 +291,49 @@ export async function requestAbort(
       'attribute_exists(pk) AND attribute_not_exists(failure) AND attribute_not_exists(rollbackOrder) AND (attribute_not_exists(phase) OR phase = :forward)',
     values: { ':failure': failure, ':forward': 'forward' },
   });
+}
+
+/**
+ * Hands a stopped or ended rollout to a rollback-only execution: it holds the rollout from now on
+ * (`rollbackRun`), the rollout is failed (the operator's request, unless a failure is recorded already) and
+ * rolling back again from `rollbackCursor`; its end (`outcome`, `endedAt`) is the rollback run's to write.
+ * Conditional on the run recorded before it (`previousRun`: none, or the one that ended), so of two rollback
+ * executions racing only one takes it. True when this call recorded the run.
+ */
+export async function beginRollbackRun(
+  ledger: Ledger,
+  rolloutId: string,
+  run: NonNullable<LedgerRolloutItem['rollbackRun']>,
+  failure: NonNullable<LedgerRolloutItem['failure']>,
+  rollbackCursor: number,
+  previousRun: string | undefined,
+): Promise<boolean> {
+  return updateRolloutIf(ledger, rolloutId, {
+    set: 'rollbackRun = :run, failure = if_not_exists(failure, :failure), phase = :rollback, rollbackCursor = :cursor',
+    remove: 'outcome, endedAt',
+    condition:
+      previousRun === undefined
+        ? 'attribute_exists(pk) AND attribute_not_exists(rollbackRun)'
+        : 'attribute_exists(pk) AND rollbackRun.executionArn = :previous',
+    values: {
+      ':run': run,
+      ':failure': failure,
+      ':rollback': 'rollback',
+      ':cursor': rollbackCursor,
+      ...(previousRun === undefined ? {} : { ':previous': previousRun }),
+    },
+  });
+}
+
+/** Records the newest rollout that wrote a plan (Preflight, after the plan). */
+export async function putNewest(ledger: Ledger, newest: NewestRollout): Promise<void> {
+  await ledger.client.send(
+    new PutItemCommand({ TableName: ledger.tableName, Item: toItem({ ...NEWEST_KEY, ...newest }) }),
+  );
+}
+
+export async function getNewest(ledger: Ledger): Promise<NewestRollout | undefined> {
+  return (await readItem(ledger, NEWEST_KEY)) as NewestRollout | undefined;
 }
 
 /**

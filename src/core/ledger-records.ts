@@ -90,6 +90,21 @@ export interface LedgerRolloutItem {
     readonly alarm?: AlarmReading & { readonly during: 'refresh' | 'bake' | 'watch' };
     /** An operator aborted the rollout (`ami-rollout abort`): their reason, and who (the caller's ARN). */
     readonly abort?: { readonly reason: string; readonly by?: string };
+    /** An operator asked for the rollout to be rolled back after it stopped or ended (`ami-rollout rollback`). */
+    readonly rollbackRequest?: { readonly reason: string; readonly by?: string };
+  };
+  /** `{param}` and `{param}-previous` as Preflight found them, before any change: what a rollback restores. */
+  readonly parameterBefore?: { readonly value?: string; readonly previousValue?: string };
+  /**
+   * The rollback-only execution (`ami-rollout rollback`) that now runs this rollout's rollback: it holds the
+   * pipeline's lock in the rollout's stead. `after`: how the rollout had ended (or STOPPED) when it was asked.
+   */
+  readonly rollbackRun?: {
+    readonly executionArn: string;
+    readonly requestedAt: string;
+    readonly reason: string;
+    readonly by?: string;
+    readonly after: string;
   };
   /** The health gate Preflight planned (absent for rollouts from before gates). */
   readonly gate?: GatePlan;
@@ -103,6 +118,18 @@ export interface LedgerRolloutItem {
   readonly phase?: 'forward' | 'rollback' | 'ended';
   readonly outcome?: 'SUCCEEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'FAILED';
   readonly endedAt?: string;
+}
+
+/** The execution that runs the rollout now: a rollback-only execution once one took it over, else its own. */
+export const ownerExecutionArn = (item: Pick<LedgerRolloutItem, 'executionArn' | 'rollbackRun'>): string =>
+  item.rollbackRun?.executionArn ?? item.executionArn;
+
+/** The newest rollout that wrote a plan to the ledger (the item `(NEWEST, NEWEST)`), which a rollback must be. */
+export interface NewestRollout {
+  readonly rolloutId: string;
+  readonly executionArn: string;
+  readonly imageId: string;
+  readonly createdAt: string;
 }
 
 /** The ledger as the fleet-wide steps see it: the rollout record of before (core/rollout.ts). */
@@ -120,6 +147,7 @@ export function rolloutView(
     imageId: rollout.imageId,
     rollbackTargetImageId: rollout.rollbackTargetImageId,
     ...(rollout.rollbackTargetSource ? { rollbackTargetSource: rollout.rollbackTargetSource } : {}),
+    ...(rollout.parameterBefore ? { parameterBefore: rollout.parameterBefore } : {}),
     templates: templates.map(templateRecord),
     groups: ordered.map(groupRecord),
     groupIndex: reached.length > 0 ? Math.max(...reached.map((g) => g.index)) : 0,

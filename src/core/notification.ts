@@ -30,6 +30,9 @@ const headline: Record<NotificationOutcome, string> = {
   ROLLBACK_FAILED: 'FAILED and the ROLLBACK FAILED: action needed',
 };
 
+/** A rollout put back by `ami-rollout rollback` after it stopped or ended (it may have succeeded). */
+const ROLLED_BACK_ON_REQUEST = 'was rolled back on request';
+
 /** A rollback whose refreshes all succeeded, but left instances on the new image in some group. */
 const INCOMPLETE_ROLLBACK = 'FAILED and the ROLLBACK is INCOMPLETE: action needed';
 
@@ -57,10 +60,21 @@ export function composeNotification(facts: NotificationFacts): Notification {
       classifyFailureCause({ ...(r.statusReason ? { statusReason: r.statusReason } : {}) }).kind ===
         'instances-left-behind',
   );
-  const said = outcome === 'ROLLED_BACK' && leftBehind.length > 0 ? INCOMPLETE_ROLLBACK : headline[outcome];
+  // `ami-rollout rollback`: an operator asked for a rollout that stopped or ended to be put back.
+  const requested = error?.Error === 'RollbackRequested';
+  const said =
+    outcome === 'ROLLED_BACK' && leftBehind.length > 0
+      ? INCOMPLETE_ROLLBACK
+      : requested && outcome === 'ROLLED_BACK'
+        ? ROLLED_BACK_ON_REQUEST
+        : headline[outcome];
   const gate = error?.Error === 'GateAlarmFired' ? gateFailure(error.Cause) : undefined;
   const aborted = error?.Error === 'RolloutAborted';
-  const blamed = aborted ? 'aborted' : (group ?? (gate ? `alarm ${gate.alarmName}` : undefined));
+  const blamed = aborted
+    ? 'aborted'
+    : requested
+      ? 'rollback requested'
+      : (group ?? (gate ? `alarm ${gate.alarmName}` : undefined));
   const subject = toSubject(
     `[ami-rollout] ${facts.imageId} ${said}${blamed && outcome !== 'SUCCEEDED' ? ` (${blamed})` : ''}`,
   );
@@ -75,6 +89,7 @@ export function composeNotification(facts: NotificationFacts): Notification {
       : undefined;
   const cause = refreshCause ?? errorCause;
   if (aborted) lines.push(`Cause (operator abort): ${describeCause(error?.Cause)}`);
+  else if (requested) lines.push(`Cause (operator rollback): ${describeCause(error?.Cause)}`);
   else if (gate) {
     lines.push(
       `Cause (health gate): alarm ${gate.alarmName} ${gate.alarmState ?? 'ALARM'} at ${gate.at ?? '?'}, ${gate.during === 'watch' ? 'in the watch window after the last wave' : gate.during === 'refresh' ? `while wave ${gate.waveName ?? gate.wave ?? '?'} refreshed` : `in the bake after wave ${gate.waveName ?? gate.wave ?? '?'}`}: ${gate.statusReason ?? ''}`,
@@ -123,6 +138,8 @@ export function composeNotification(facts: NotificationFacts): Notification {
       );
     }
     lines.push(`  image parameter: ${rollback.parameter}`);
+    if (rollback.previousParameter === 'restored')
+      lines.push('  image parameter -previous: restored to what it held before the rollout');
   }
   const fleetRollback = rollout?.fleetRollback;
   if (fleetRollback && fleetRollback.groups.length > 0) {

@@ -59,3 +59,21 @@ export function planParameterRollback(input: {
   if (input.parameterValue === input.rollbackTargetImageId) return undefined;
   return { name: input.parameterName, value: input.rollbackTargetImageId };
 }
+
+/**
+ * Puts `{param}-previous` back to what it held before the rollout, once `{param}` goes back to the image it held
+ * then: the parameters end as they were before the rollout, so the next rollout's rollback target (and a rollback
+ * after it) is the image before. Nothing when the rollout recorded nothing (a rollout from before that record, or
+ * none was there), when `{param}` goes back elsewhere, or when `-previous` holds it already.
+ */
+export function planPreviousParameterRollback(input: {
+  readonly parameterName: string;
+  readonly rollbackTargetImageId: string;
+  readonly before: { readonly value?: string; readonly previousValue?: string } | undefined;
+  readonly previousParameterValue?: string;
+}): ParameterWrite | undefined {
+  const { before } = input;
+  if (!before?.previousValue || before.value !== input.rollbackTargetImageId) return undefined;
+  if (input.previousParameterValue === before.previousValue) return undefined;
+  return { name: previousParameterName(input.parameterName), value: before.previousValue };
+}

@@ -76,6 +76,8 @@ export const rollbackRecordSchema = z.object({
     }),
   ),
   parameter: z.enum(['unchanged', 'restored']),
+  /** `{param}-previous` put back to what it held before the rollout (absent: left as it was). */
+  previousParameter: z.enum(['unchanged', 'restored']).optional(),
 });
 export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
 
@@ -109,6 +111,10 @@ export const rolloutSchema = z.object({
   rollbackTargetImageId: imageId,
   /** Where preflight found the rollback target. */
   rollbackTargetSource: z.enum(['parameter', 'previous-parameter', 'launch-templates']).optional(),
+  /** `{param}` and `{param}-previous` before the rollout changed them (absent for rollouts from before). */
+  parameterBefore: z
+    .object({ value: z.string().optional(), previousValue: z.string().optional() })
+    .optional(),
   templates: z.array(templateRecordSchema),
   groups: z.array(groupRecordSchema),
   /** The group the trigger step works on next (index into `groups`). */
@@ -135,6 +141,18 @@ export const startEventSchema = z.object({
   imageId,
   /** `$$.Execution.Id`: lets preflight tell its own execution from another rollout's. */
   executionArn: z.string().optional(),
+  /**
+   * A rollback-only execution (`ami-rollout rollback`): roll back the rollout `rolloutId` (of `imageId`), which
+   * stopped or ended, from its ledger record. Nothing goes forward.
+   */
+  rollback: z
+    .object({
+      reason: z.string().min(1).max(1000),
+      /** Who asked (the caller's ARN, as the CLI found it). */
+      requestedBy: z.string().max(2048).optional(),
+    })
+    .strict()
+    .optional(),
 });
 export type StartEvent = z.infer<typeof startEventSchema>;
 

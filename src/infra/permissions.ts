@@ -279,7 +279,15 @@ function onGroups(actions: string[], arns: ScopedArns): Pick<StepPolicies, 'scop
  */
 export const ledgerActions: Readonly<Record<StepFunctionName | 'StartRollout', readonly string[]>> = {
   // The lock (conditional PutItem), the plan (BatchWriteItem, then the rollout item), a reused rollout id (GetItem).
-  Preflight: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+  // A rollback-only execution reads the rollout's groups (Query), takes the rollout over (conditional
+  // UpdateItem) and sets failed rollback refreshes to be tried again (BatchWriteItem).
+  Preflight: [
+    'dynamodb:BatchWriteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
   // Read the rollout whole (GetItem, Query), write back what changed (BatchWriteItem, UpdateItem).
   ShareAmi: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   UpdateLaunchTemplates: [
@@ -446,9 +454,8 @@ function stepStatements(step: StepFunctionName, arns: ScopedArns): StepPolicies 
         scoped: [
           allow(['ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate'], arns.launchTemplates),
           ...passInstanceRoles(arns),
-          // {param}-previous is read for the rollback target, never written.
-          allow(['ssm:GetParameter'], both),
-          allow(['ssm:PutParameter'], [arns.parameter]),
+          // {param} goes back to the rollback target, {param}-previous to what it held before the rollout.
+          allow(['ssm:GetParameter', 'ssm:PutParameter'], both),
         ],
       });
     case 'TriggerInstanceRefresh': {

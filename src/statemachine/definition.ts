@@ -6,6 +6,8 @@
  * rollout: Preflight (plan and lock into the ledger) -> ShareAmi -> UpdateLaunchTemplates -> RunBatch (a batch
  *          execution, `.sync:2`) -> EvaluateBatch: more -> RunBatch, done -> NotifySuccess, failed -> rollback.
  *          Rollback: RollbackAmi (templates + parameter) -> RunRollbackBatch ... -> NotifyRollback -> Fail.
+ *          A rollback-only execution (`ami-rollout rollback`; Preflight answers `mode: rollback`) goes from
+ *          Preflight straight to the rollback, on the ledger record of the rollout it puts back.
  *          Before any change, a failure only notifies (NotifyPreflightFailure -> PreflightFailed). A failure of
  *          the rollback itself notifies loudly (NotifyRollbackFailure -> RollbackFailed).
  * batch:   PlanBatch (the next slice of the plan) -> CheckGate / Bake (the health gate, and what is left of the bake
@@ -176,8 +178,21 @@ function rolloutDefinition(): Record<string, unknown> {
         Parameters: { 'input.$': '$', 'executionArn.$': '$$.Execution.Id' },
         ResultPath: '$.rollout',
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyPreflightFailure' }],
-        Next: 'ShareAmi',
+        Next: 'Mode',
       }),
+      // A rollback-only execution (`ami-rollout rollback`) goes straight to the rollback, with the operator's
+      // request as the error it answers.
+      Mode: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.rollout.mode', StringEquals: 'rollback', Next: 'RollbackRequested' }],
+        Default: 'ShareAmi',
+      },
+      RollbackRequested: {
+        Type: 'Pass',
+        Parameters: { Error: 'RollbackRequested', 'Cause.$': '$.rollout.rollbackReason' },
+        ResultPath: '$.error',
+        Next: 'RollbackAmi',
+      },
       ShareAmi: task('ShareAmi', {
         Parameters: { 'rollout.$': '$.rollout' },
         ResultPath: '$.rollout',
@@ -233,13 +248,25 @@ function rolloutDefinition(): Record<string, unknown> {
       NotifyRollback: notify(
         'ROLLED_BACK',
         { 'rollout.$': '$.rollout', 'error.$': '$.error' },
-        { Next: 'NotifyFailure' },
+        { Next: 'RolledBackWhy' },
       ),
+      RolledBackWhy: {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.rollout.mode', StringEquals: 'rollback', Next: 'RolledBackOnRequest' }],
+        Default: 'NotifyFailure',
+      },
       NotifyFailure: {
         Type: 'Fail',
         Error: 'RolloutRolledBack',
         Cause:
           'The new image failed; templates, parameter and instances were rolled back. See the rollback notification.',
+      },
+      // Ends as any rolled-back rollout does (status: ROLLED_BACK, exit 3): the fleet is on the image before.
+      RolledBackOnRequest: {
+        Type: 'Fail',
+        Error: 'RolloutRolledBack',
+        Cause:
+          'Rolled back on request (ami-rollout rollback): templates, parameter and instances are as before the rollout. See the rollback notification.',
       },
       NotifyPreflightFailure: notify(
         'FAILED',

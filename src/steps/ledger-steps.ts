@@ -17,6 +17,7 @@ import {
   updateRollout,
 } from '../adapters/ledger.ts';
 import {
+  ownerExecutionArn,
   rolloutView,
   ledgerChanges,
   type LedgerGroup,
@@ -53,16 +54,24 @@ export const rolloutRefSchema = z
     executionArn: z.string().optional(),
     groups: z.number().int().min(0).optional(),
     waves: z.number().int().min(0).optional(),
+    mode: z.enum(['rollout', 'rollback']).optional(),
+    rollbackReason: z.string().optional(),
   })
   .passthrough();
 export type RolloutRef = z.infer<typeof rolloutRefSchema>;
 
+/**
+ * `mode`: `rollback` once a rollback-only execution runs the rollout (the rollout machine then skips the forward
+ * steps and ends as a requested rollback), with the operator's reason.
+ */
 export const refOf = (item: LedgerRolloutItem): RolloutRef => ({
   rolloutId: item.rolloutId,
   imageId: item.imageId,
   executionArn: item.executionArn,
   groups: item.groupCount,
   waves: item.waveCount,
+  mode: item.rollbackRun ? 'rollback' : 'rollout',
+  ...(item.rollbackRun ? { rollbackReason: item.rollbackRun.reason } : {}),
 });
 
 /** The rollout, its templates and groups, as the fleet-wide steps see them. */
@@ -234,14 +243,18 @@ async function holderStatus(deps: Partial<Pick<StepClients, 'sfn'>>, executionAr
   return found?.status ?? 'GONE';
 }
 
-/** The lock must still be this rollout's: a redriven execution whose lock was taken over must not go on. */
+/**
+ * The lock must still be this rollout's (its own execution's, or the rollback-only execution's that took it
+ * over): a redriven execution whose lock was taken over must not go on.
+ */
 export async function assertLockHeld(ledger: Ledger, item: LedgerRolloutItem): Promise<void> {
   const lock = await readLock(ledger);
-  if (lock?.executionArn === item.executionArn) return;
+  const owner = ownerExecutionArn(item);
+  if (lock?.executionArn === owner) return;
   if (!lock) {
     // Released (the rollout's notify ran) and nobody else took it: take it back for this execution.
     const result = await acquireLock(ledger, {
-      executionArn: item.executionArn,
+      executionArn: owner,
       rolloutId: item.rolloutId,
       acquiredAt: new Date().toISOString(),
     });

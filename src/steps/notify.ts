@@ -79,6 +79,8 @@ export function createNotify(deps: StepDependencies<'sns'>): (event: unknown) =>
           parsed.outcome,
           parsed.error?.Error ?? '',
           parsed.rollout?.refresh?.instanceRefreshId ?? '',
+          // A rollout's rollback run (`ami-rollout rollback`) is a notification of its own.
+          parsed.executionArn ?? '',
         ]),
       )
       .digest('hex')

@@ -72,7 +72,8 @@ import {
   type StepClients,
   type StepDependencies,
 } from './dependencies.ts';
-import { getRollout, writePlan } from '../adapters/ledger.ts';
+import { getRollout, putNewest, writePlan } from '../adapters/ledger.ts';
+import { preflightRollback } from './preflight-rollback.ts';
 
 /**
  * Step Functions (`sfn`) is for the "one rollout at a time" check; without it the check is skipped. IAM and
@@ -228,6 +229,11 @@ export function createPreflight(deps: PreflightDependencies): (event: unknown) =
       imageId,
       rollbackTargetImageId: decision.rollbackTargetImageId,
       rollbackTargetSource: decision.source,
+      // What the parameters held before the rollout: a rollback puts both back.
+      parameterBefore: {
+        ...(parameterValue ? { value: parameterValue } : {}),
+        ...(previousParameterValue ? { previousValue: previousParameterValue } : {}),
+      },
       templates,
       groups,
       groupIndex: 0,
@@ -439,11 +445,9 @@ export function createPreflightStep(
 ): (event: unknown) => Promise<RolloutRef> {
   const { config, autoscaling } = deps;
   return async (event) => {
-    const { rolloutId, imageId, executionArn } = parseEvent(
-      startEventSchema,
-      startEventFrom(event),
-      'preflight',
-    );
+    const parsed = parseEvent(startEventSchema, startEventFrom(event), 'preflight');
+    if (parsed.rollback) return preflightRollback(deps, { ...parsed, rollback: parsed.rollback });
+    const { rolloutId, imageId, executionArn } = parsed;
     const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
     const ledger = ledgerOf(deps);
     const arn = executionArn ?? `direct:${rolloutId}`;
@@ -515,6 +519,7 @@ export function createPreflightStep(
       createdAt: existing?.createdAt ?? now,
       rollbackTargetImageId: rollout.rollbackTargetImageId,
       ...(rollout.rollbackTargetSource ? { rollbackTargetSource: rollout.rollbackTargetSource } : {}),
+      ...(rollout.parameterBefore ? { parameterBefore: rollout.parameterBefore } : {}),
       groupCount: ledgerGroups.length,
       waveCount: ledgerWaves.length,
       forwardCursor: 0,
@@ -533,6 +538,8 @@ export function createPreflightStep(
       templates: rollout.templates,
       groups: ledgerGroups,
     });
+    // The newest rollout: `ami-rollout rollback` puts back only the newest (an older one would undo it too).
+    await putNewest(ledger, { rolloutId, executionArn: arn, imageId, createdAt: item.createdAt });
     log.info('plan-written', {
       table: ledger.tableName,
       waves: ledgerWaves.length,

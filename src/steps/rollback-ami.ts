@@ -10,7 +10,11 @@ import {
   setDefaultVersion,
 } from '../adapters/ec2.ts';
 import { getParameter, getParameterValue, putParameterValue } from '../adapters/ssm.ts';
-import { planParameterRollback, previousParameterName } from '../core/parameter-plan.ts';
+import {
+  planParameterRollback,
+  planPreviousParameterRollback,
+  previousParameterName,
+} from '../core/parameter-plan.ts';
 import { caughtErrorSchema, rolloutSchema, type RollbackRecord } from '../core/rollout.ts';
 import { planTemplateRollback, rollbackVersionDescription } from '../core/template-plan.ts';
 import { NoRollbackTargetError, RollbackError, TransientAwsError } from '../errors.ts';
@@ -29,7 +33,8 @@ export type RolledBackRollout = RollbackEvent['rollout'] & { rollback: RollbackR
 
 /**
  * Rollback AMI: points every template's default version back to the version it had before the rollout (or,
- * when that version is unknown or gone, a new version with the rollback image), then puts `{param}` back.
+ * when that version is unknown or gone, a new version with the rollback image), then puts `{param}` back, and
+ * `{param}-previous` to what it held before the rollout.
  * Only templates whose default launches the rolled-out image are touched, so it is safe to run twice and
  * after a rollout that stopped part-way. Every template is attempted even when one fails.
  * Event: `{ rollout, error? }`. Result: the rollout with `rollback` (what was restored).
@@ -135,6 +140,7 @@ export function createRollbackAmi(
     }
 
     let parameter: RollbackRecord['parameter'] = 'unchanged';
+    let previousParameter: RollbackRecord['previousParameter'] = 'unchanged';
     try {
       const current = await getParameter(ssm, parameterName);
       const write = planParameterRollback({
@@ -153,6 +159,23 @@ export function createRollbackAmi(
         parameter = 'restored';
         log.info('parameter-restored', { parameter: write.name, value: write.value, dataType });
       }
+      const previous = await getParameter(ssm, previousParameterName(parameterName));
+      const writePrevious = planPreviousParameterRollback({
+        parameterName,
+        rollbackTargetImageId,
+        before: rollout.parameterBefore,
+        ...(previous?.value !== undefined ? { previousParameterValue: previous.value } : {}),
+      });
+      if (writePrevious) {
+        const dataType = previous?.dataType ?? current?.dataType ?? 'text';
+        await putParameterValue(ssm, writePrevious.name, writePrevious.value, dataType);
+        previousParameter = 'restored';
+        log.info('previous-parameter-restored', {
+          parameter: writePrevious.name,
+          value: writePrevious.value,
+          dataType,
+        });
+      }
     } catch (error) {
       failures.push(error);
       log.error('parameter-rollback-failed', { parameter: parameterName, error });
@@ -169,7 +192,7 @@ export function createRollbackAmi(
     return {
       ...rollout,
       rollbackTargetImageId,
-      rollback: { rollbackTargetImageId, templates: results, parameter },
+      rollback: { rollbackTargetImageId, templates: results, parameter, previousParameter },
     };
   };
 }

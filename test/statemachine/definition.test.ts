@@ -169,9 +169,19 @@ describe('the rollout state machine definition', () => {
   it('ends a failed rollout only in Fail states reached through a notification', () => {
     const { States } = definition();
     const fails = Object.keys(States).filter((name) => States[name]!.Type === 'Fail');
-    expect(fails.sort()).toEqual(['NotifyFailure', 'PreflightFailed', 'RollbackFailed']);
+    expect(fails.sort()).toEqual([
+      'NotifyFailure',
+      'PreflightFailed',
+      'RollbackFailed',
+      'RolledBackOnRequest',
+    ]);
+    // A Choice between the notification and its Fail state (RolledBackWhy) counts as on the way from it.
+    const predecessors = (state: string): string[] =>
+      Object.keys(States)
+        .filter((name) => successors(States[name]!).includes(state))
+        .flatMap((name) => (States[name]!.Type === 'Choice' ? predecessors(name) : [name]));
     for (const fail of fails) {
-      const from = Object.keys(States).filter((name) => successors(States[name]!).includes(fail));
+      const from = predecessors(fail);
       expect(from.length, fail).toBeGreaterThan(0);
       for (const name of from)
         expect(States[name]!.Resource, `${name} -> ${fail}`).toBe('${NotifyFunctionArn}');

@@ -66,6 +66,7 @@ describe('preflight', () => {
       imageId: NEW_IMAGE,
       rollbackTargetImageId: OLD_IMAGE,
       rollbackTargetSource: 'parameter',
+      parameterBefore: { value: OLD_IMAGE },
       templates: [
         {
           launchTemplateId: WEB_TEMPLATE,

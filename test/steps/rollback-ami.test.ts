@@ -51,6 +51,7 @@ describe('rollback_ami', () => {
         { launchTemplateId: BACKEND_TEMPLATE, action: 'restored-default', defaultVersion: 1 },
       ],
       parameter: 'restored',
+      previousParameter: 'unchanged',
     });
   });
 

@@ -333,6 +333,7 @@ describe('update launch templates', () => {
         },
       ],
       parameter: 'restored',
+      previousParameter: 'unchanged',
     });
   });
 
