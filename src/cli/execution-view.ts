@@ -4,7 +4,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { executionArnFor } from '../adapters/sfn.ts';
-import { rolloutExecutionName } from '../core/start-decision.ts';
+import { isRunningExecution, rolloutExecutionName } from '../core/start-decision.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Ledger } from '../adapters/ledger.ts';
 import { renderGroups } from '../execution/fleet-render.ts';
@@ -48,7 +48,7 @@ export function executionArnOf(stateMachineArn: string, given: string): string {
 export function rolloutState(
   described: Pick<DescribeExecutionCommandOutput, 'status' | 'error'>,
 ): RolloutState {
-  if (described.status === 'RUNNING' || described.status === 'PENDING_REDRIVE') return 'RUNNING';
+  if (isRunningExecution(described.status)) return 'RUNNING';
   if (described.status === 'ABORTED') return 'STOPPED';
   return rolloutResult(described);
 }

@@ -27,6 +27,10 @@ export type GroupStatus =
 
 export type RollbackStatus = 'PENDING' | 'ROLLING_BACK' | 'ROLLED_BACK' | 'INCOMPLETE' | 'FAILED';
 
+/** A group's rollback that has ended without failing (INCOMPLETE: Successful, some instances left behind). */
+export const isRolledBack = (status: RollbackStatus | undefined): boolean =>
+  status === 'ROLLED_BACK' || status === 'INCOMPLETE';
+
 export interface LedgerGroup extends GroupRecord {
   readonly index: number;
   /** Index of the wave the group belongs to. */
@@ -178,8 +182,7 @@ function fleetRollbackView(
     rollback.refresh ? [{ ...rollback.refresh, groupIndex: position }] : [],
   );
   // `index`: the groups before it are back (the notification reads them as such); a failed one stops it.
-  const back = (status: string) => status === 'ROLLED_BACK' || status === 'INCOMPLETE';
-  const firstNotBack = planned.findIndex(({ rollback }) => !back(rollback.status));
+  const firstNotBack = planned.findIndex(({ rollback }) => !isRolledBack(rollback.status));
   const index = firstNotBack < 0 ? planned.length : firstNotBack;
   return {
     groups: rollbackGroups,

@@ -1,4 +1,10 @@
-import type { LedgerGroup, LedgerRolloutItem, NewestRollout } from './ledger-records.ts';
+import {
+  isRolledBack,
+  type LedgerGroup,
+  type LedgerRolloutItem,
+  type NewestRollout,
+} from './ledger-records.ts';
+import { isRunningExecution } from './start-decision.ts';
 
 /**
  * What `ami-rollout rollback` may do to a rollout that stopped or ended: run its rollback again, from the ledger,
@@ -29,8 +35,6 @@ export type RollbackDecision =
   | { readonly kind: 'already-rolled-back'; readonly reason: string }
   | { readonly kind: 'refuse'; readonly reason: string };
 
-const running = (status: string | undefined) => status === 'RUNNING' || status === 'PENDING_REDRIVE';
-
 export function decideRollback(facts: RollbackFacts): RollbackDecision {
   const { item, executionStatus, newest } = facts;
   if (!item) {
@@ -42,7 +46,7 @@ export function decideRollback(facts: RollbackFacts): RollbackDecision {
   }
   const arn = item.executionArn;
   if (facts.own !== undefined && item.rollbackRun?.executionArn === facts.own) return { kind: 'resume' };
-  if (running(executionStatus)) {
+  if (isRunningExecution(executionStatus)) {
     return {
       kind: 'refuse',
       reason:
@@ -51,7 +55,7 @@ export function decideRollback(facts: RollbackFacts): RollbackDecision {
           : `the rollout ${arn} is still running: to stop it and roll it back, use \`ami-rollout abort ${arn}\``,
     };
   }
-  if (item.rollbackRun && running(facts.rollbackRunStatus)) {
+  if (item.rollbackRun && isRunningExecution(facts.rollbackRunStatus)) {
     return {
       kind: 'refuse',
       reason: `a rollback of ${item.rolloutId} is already running (${item.rollbackRun.executionArn}, asked at ${item.rollbackRun.requestedAt}): follow it with \`ami-rollout status ${item.rollbackRun.executionArn} --watch\``,
@@ -130,9 +134,7 @@ export function rollbackRestart(
     const { refresh: _failed, endedAt: _ended, ...rest } = group.rollback;
     retried.push({ ...group, rollback: { ...rest, status: 'PENDING' } });
   }
-  const back = (g: LedgerGroup | undefined) =>
-    g?.rollback?.status === 'ROLLED_BACK' || g?.rollback?.status === 'INCOMPLETE';
-  const first = order.findIndex((index) => !back(byIndex.get(index)));
+  const first = order.findIndex((index) => !isRolledBack(byIndex.get(index)?.rollback?.status));
   return { retried, rollbackCursor: first < 0 ? order.length : first };
 }
 

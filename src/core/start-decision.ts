@@ -22,6 +22,10 @@ export function rolloutExecutionInput(imageId: string): { rolloutId: string; ima
 export type ExecutionStatus =
   'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 
+/** An execution that still runs (or waits to be redriven): it may yet change the fleet. */
+export const isRunningExecution = (status: string | undefined): boolean =>
+  status === 'RUNNING' || status === 'PENDING_REDRIVE';
+
 export interface ExecutionFacts {
   readonly executionArn: string;
   readonly name: string;

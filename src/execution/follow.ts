@@ -1,3 +1,4 @@
+import { isRunningExecution } from '../core/start-decision.ts';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -71,7 +72,7 @@ export async function followExecution(
       lastId = events.at(-1)?.id ?? lastId;
       options.onEvents(events);
     }
-    if (described.status !== 'RUNNING' && described.status !== 'PENDING_REDRIVE') {
+    if (!isRunningExecution(described.status)) {
       // The history can hold events written after the describe: read once more so none is missed.
       const rest = await historySince(sfn, executionArn, lastId);
       if (rest.length > 0) options.onEvents(rest);

@@ -1,3 +1,4 @@
+import { isRolledBack } from '../core/ledger-records.ts';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { classifyFailureCause } from '../core/failure-cause.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -70,7 +71,7 @@ export function createCheckRollbackRefreshStep(
     const { group, view } = await readGroup(ledger, rolloutId, groupIndex);
     const result = (outcome: GroupResult['outcome']) => groupResult(group, 'rollback', rolloutId, outcome);
     const rollback = group.rollback;
-    if (rollback?.status === 'ROLLED_BACK' || rollback?.status === 'INCOMPLETE') return result('SUCCEEDED');
+    if (isRolledBack(rollback?.status)) return result('SUCCEEDED');
     if (rollback?.status === 'FAILED') return result('FAILED');
     const after = await inner({ rollout: rollbackViewOf(view, group) });
     const checked = after.fleetRollback.refresh;

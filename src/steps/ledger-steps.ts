@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { describeExecution } from '../adapters/sfn.ts';
+import { isRunningExecution } from '../core/start-decision.ts';
 import {
   acquireLock,
   getGroup,
@@ -212,7 +213,7 @@ export async function acquireRolloutLock(
     if (result.kind === 'acquired') return;
     const holder = result.holder;
     const status = await holderStatus(deps, holder.executionArn);
-    if (status === 'RUNNING' || status === 'PENDING_REDRIVE') {
+    if (isRunningExecution(status)) {
       throw new RolloutInProgressError(
         `another rollout holds the pipeline's lock: ${holder.rolloutId} (${holder.executionArn}, ${status} since ${holder.acquiredAt}); one rollout at a time, so this execution stops here and changed nothing. Start this one again when that rollout has ended.`,
       );

@@ -27,37 +27,33 @@ export async function preflightRollback(
   const own = event.executionArn ?? `direct:rollback:${rolloutId}`;
   const log = stepLogger(deps, 'preflight', { rolloutId, imageId });
   const ledger = ledgerOf(deps);
-  const refuse = (reason: string): never => {
-    throw new RollbackRefusedError(`rollback of ${rolloutId}: ${reason}; nothing was changed`);
-  };
-  // A rollout id that is not there: refused before the lock is even taken.
-  const before = await getRollout(ledger, rolloutId);
-  if (!before) {
-    const none = decideRollback({ item: undefined, executionStatus: 'UNKNOWN', newest: undefined });
-    return refuse(none.kind === 'refuse' ? none.reason : 'the ledger has no record of it');
-  }
-  if (before.imageId !== imageId) {
-    refuse(
-      `the input names image ${imageId}, and the ledger's rollout ${rolloutId} rolled out ${before.imageId}; start it with \`ami-rollout rollback\``,
-    );
-  }
+  const refusal = (reason: string) =>
+    new RollbackRefusedError(`rollback of ${rolloutId}: ${reason}; nothing was changed`);
   await acquireRolloutLock(deps, ledger, { executionArn: own, rolloutId }, log);
 
-  // Under the lock: no rollout can start, nor another rollback take it, while this decides.
-  const item = (await getRollout(ledger, rolloutId))!;
+  // Under the lock: no rollout can start, nor another rollback take it, while this decides. A refusal leaves
+  // the lock to NotifyPreflightFailure, which releases it.
+  const item = await getRollout(ledger, rolloutId);
+  if (item && item.imageId !== imageId) {
+    throw refusal(
+      `the input names image ${imageId}, and the ledger's rollout ${rolloutId} rolled out ${item.imageId}; start it with \`ami-rollout rollback\``,
+    );
+  }
   const status = async (arn: string | undefined) =>
     arn && deps.sfn ? ((await describeExecution(deps.sfn, arn))?.status ?? 'GONE') : undefined;
   const decision = decideRollback({
     item,
-    executionStatus: (await status(item.executionArn)) ?? 'UNKNOWN',
+    executionStatus: (await status(item?.executionArn)) ?? 'UNKNOWN',
     newest: await getNewest(ledger),
     own,
-    ...(item.rollbackRun && item.rollbackRun.executionArn !== own
+    ...(item?.rollbackRun && item.rollbackRun.executionArn !== own
       ? { rollbackRunStatus: await status(item.rollbackRun.executionArn) }
       : {}),
   });
+  if (decision.kind === 'refuse' || decision.kind === 'already-rolled-back') throw refusal(decision.reason);
+  // decideRollback refuses a rollout the ledger does not hold: `item` is there from here on.
+  if (!item) throw refusal('the ledger has no record of it');
   if (decision.kind === 'resume') return refOf(item);
-  if (decision.kind !== 'rollback') return refuse(decision.reason);
 
   const parameterName = deps.config.amiParameterName;
   const target = await describeImage(deps.ec2, item.rollbackTargetImageId);
@@ -71,7 +67,7 @@ export async function preflightRollback(
     throw new RollbackImageNotAvailableError(
       `rollback of ${rolloutId}: ${changed.reason}; nothing was changed`,
     );
-  if (changed) refuse(changed.reason);
+  if (changed) throw refusal(changed.reason);
 
   const groups = await listGroups(ledger, rolloutId);
   const restart = rollbackRestart(item, groups);
@@ -98,7 +94,7 @@ export async function preflightRollback(
     item.rollbackRun?.executionArn,
   );
   if (!taken) {
-    refuse(
+    throw refusal(
       'another rollback execution recorded its run while this one decided; follow it with `ami-rollout status`',
     );
   }

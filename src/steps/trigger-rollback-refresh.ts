@@ -13,6 +13,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { cancelRefresh, describeGroups, describeRefreshes, startRefresh } from '../adapters/autoscaling.ts';
 import { groupsToInspect, planFleetRollback, type FleetRollback } from '../core/fleet-rollback.ts';
+import { isRolledBack } from '../core/ledger-records.ts';
 import { decideExistingRefresh, rollbackRefreshPreferencesRequest } from '../core/refresh-plan.ts';
 import {
   fleetRollbackSchema,
@@ -204,7 +205,7 @@ export function createTriggerRollbackRefreshStep(
     const { group, view } = await readGroup(ledger, rolloutId, groupIndex);
     const result = (outcome: GroupResult['outcome']) => groupResult(group, 'rollback', rolloutId, outcome);
     const rollback = group.rollback;
-    if (rollback?.status === 'ROLLED_BACK' || rollback?.status === 'INCOMPLETE') return result('SUCCEEDED');
+    if (isRolledBack(rollback?.status)) return result('SUCCEEDED');
     if (rollback?.status === 'FAILED') return result('FAILED');
     if (rollback?.status === 'ROLLING_BACK' && rollback.refresh) return result('IN_PROGRESS');
     const after = await inner({ rollout: rollbackViewOf(view, group) });
